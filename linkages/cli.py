@@ -1,0 +1,47 @@
+"""The ``linkages`` command.
+
+Each subcommand lives with its own area and is imported only when it is run, so that
+``linkages --help`` is instant and one area's heavy imports never slow another's.
+"""
+
+from __future__ import annotations
+
+import importlib
+
+import click
+
+# name -> "module:attribute" of a click command
+SUBCOMMANDS: dict[str, str] = {
+    "db": "linkages.db.cli:db",
+    "synth": "linkages.synth.cli:synth",
+    "ingest": "linkages.ingest.cli:ingest",
+    "match": "linkages.linkage.cli:match",
+    "evaluate": "linkages.linkage.cli:evaluate",
+    "explain": "linkages.linkage.cli:explain",
+    "outcomes": "linkages.outcomes.cli:outcomes",
+    "users": "linkages.services.cli:users",
+    "serve": "webapp.cli:serve",
+}
+
+
+class LazyGroup(click.Group):
+    """A click group that imports each subcommand on first use (click's documented pattern)."""
+
+    def __init__(self, *args: object, lazy: dict[str, str], **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        self._lazy = lazy
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted([*super().list_commands(ctx), *self._lazy])
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name in self._lazy:
+            module_name, attr = self._lazy[cmd_name].split(":")
+            return getattr(importlib.import_module(module_name), attr)
+        return super().get_command(ctx, cmd_name)
+
+
+@click.group(cls=LazyGroup, lazy=SUBCOMMANDS)
+@click.version_option(package_name="linkages")
+def main() -> None:
+    """Linkages: find, work and measure the families CalWORKs and Child Welfare share."""
