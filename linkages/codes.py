@@ -95,7 +95,9 @@ def valid_county(county_cd: object) -> bool:
 @cache
 def _agency_map() -> dict[str, tuple[str, bool]]:
     t = tables().agency_types
-    return {c: (a, e == "Y") for c, a, e in zip(t.agency_cd, t.agency_type, t.excluded, strict=True)}
+    return {
+        c: (a, e == "Y") for c, a, e in zip(t.agency_cd, t.agency_type, t.excluded, strict=True)
+    }
 
 
 def agency_type(agency_cd: object) -> str:
@@ -174,15 +176,20 @@ def ethnic_group_series(codes: pd.Series, hispanic: pd.Series | None = None) -> 
 
 
 @cache
-def _placement_maps() -> tuple[dict[str, str], dict[str, tuple[str, str, str]], dict[str, str],
-                               dict[str, str]]:
+def _placement_maps() -> tuple[
+    dict[str, str], dict[str, tuple[str, str, str]], dict[str, str], dict[str, str]
+]:
     ft = tables().facility_types
     plain = {c: p for c, p in zip(ft.facility_type_cd, ft.placement_type, strict=True) if p}
     split = {
         c: (r, n, m)
         for c, p, r, n, m in zip(
-            ft.facility_type_cd, ft.placement_type, ft.relative_placement_type,
-            ft.nonrelative_placement_type, ft.missing_relationship_placement_type, strict=True,
+            ft.facility_type_cd,
+            ft.placement_type,
+            ft.relative_placement_type,
+            ft.nonrelative_placement_type,
+            ft.missing_relationship_placement_type,
+            strict=True,
         )
         if not p
     }
@@ -190,14 +197,18 @@ def _placement_maps() -> tuple[dict[str, str], dict[str, tuple[str, str, str]], 
     relationship = dict(zip(cr.caregiver_relationship_cd, cr.relationship_group, strict=True))
     pcr = tables().placement_change_reasons
     override = {
-        c: o for c, o in zip(pcr.placement_change_reason_cd, pcr.placement_type_override,
-                             strict=True) if o
+        c: o
+        for c, o in zip(pcr.placement_change_reason_cd, pcr.placement_type_override, strict=True)
+        if o
     }
     return plain, split, relationship, override
 
 
-def placement_type(facility_type_cd: object, caregiver_relationship_cd: object = None,
-                   placement_change_reason_cd: object = None) -> str:
+def placement_type(
+    facility_type_cd: object,
+    caregiver_relationship_cd: object = None,
+    placement_change_reason_cd: object = None,
+) -> str:
     """Placement type category of one placement (seed 001, "Placement Type").
 
     A runaway (change reason 1431) or trial home visit (1440) is its own category whatever the
@@ -220,8 +231,9 @@ def placement_type(facility_type_cd: object, caregiver_relationship_cd: object =
     return "Other"
 
 
-def placement_type_series(facility: pd.Series, caregiver: pd.Series | None = None,
-                          change_reason: pd.Series | None = None) -> pd.Series:
+def placement_type_series(
+    facility: pd.Series, caregiver: pd.Series | None = None, change_reason: pd.Series | None = None
+) -> pd.Series:
     plain, split, relationship, override = _placement_maps()
     fac = _code_series(facility)
     result = fac.map(plain)
@@ -229,14 +241,18 @@ def placement_type_series(facility: pd.Series, caregiver: pd.Series | None = Non
     if split:
         rel_group = (
             _code_series(caregiver).map(relationship).fillna("")
-            if caregiver is not None else pd.Series("", index=fac.index)
+            if caregiver is not None
+            else pd.Series("", index=fac.index)
         )
         for code, (rel_cat, nonrel_cat, missing_cat) in split.items():
             is_code = fac == code
             if not is_code.any():
                 continue
-            chosen = np.where(rel_group == "relative", rel_cat,
-                              np.where(rel_group == "nonrelative", nonrel_cat, missing_cat))
+            chosen = np.where(
+                rel_group == "relative",
+                rel_cat,
+                np.where(rel_group == "nonrelative", nonrel_cat, missing_cat),
+            )
             result = result.where(~is_code, pd.Series(chosen, index=fac.index))
     result = result.fillna("Other")
     if change_reason is not None:
@@ -258,14 +274,18 @@ def age_series(birth: pd.Series, on: pd.Series) -> pd.Series:
     b = pd.to_datetime(birth)
     o = pd.to_datetime(on)
     years = o.dt.year - b.dt.year
-    before_birthday = (o.dt.month < b.dt.month) | ((o.dt.month == b.dt.month) & (o.dt.day < b.dt.day))
+    before_birthday = (o.dt.month < b.dt.month) | (
+        (o.dt.month == b.dt.month) & (o.dt.day < b.dt.day)
+    )
     return (years - before_birthday.astype("Int64")).astype("Int64")
 
 
 @cache
 def _age_bins() -> list[tuple[str, int, int]]:
     t = tables().age_groups
-    return [(g, int(lo), int(hi)) for g, lo, hi in zip(t.age_group, t.min_age, t.max_age, strict=True)]
+    return [
+        (g, int(lo), int(hi)) for g, lo, hi in zip(t.age_group, t.min_age, t.max_age, strict=True)
+    ]
 
 
 def age_group(age: int | None) -> str:

@@ -92,8 +92,10 @@ class ExtractResult:
         return len(self.data)
 
     def summary(self) -> str:
-        return (f"{self.path.name}: read {self.read:,} = accepted {self.accepted:,}"
-                f" + rejected {self.rejected:,}")
+        return (
+            f"{self.path.name}: read {self.read:,} = accepted {self.accepted:,}"
+            f" + rejected {self.rejected:,}"
+        )
 
 
 def _read_raw(path: Path) -> tuple[pd.DataFrame, bool]:
@@ -109,9 +111,15 @@ def _read_raw(path: Path) -> tuple[pd.DataFrame, bool]:
                 if pd.api.types.is_datetime64_any_dtype(pd.read_parquet(path, columns=[col])[col]):
                     frame[col] = frame[col].str.slice(0, 10)
             return frame.astype(object), True
-        frame = pd.read_csv(path, dtype=str, keep_default_na=False, na_values=[],
-                            encoding="utf-8-sig", skipinitialspace=False,
-                            quoting=csv.QUOTE_MINIMAL)
+        frame = pd.read_csv(
+            path,
+            dtype=str,
+            keep_default_na=False,
+            na_values=[],
+            encoding="utf-8-sig",
+            skipinitialspace=False,
+            quoting=csv.QUOTE_MINIMAL,
+        )
         return frame, False
     except ExtractError:
         raise
@@ -136,8 +144,10 @@ def read_extract(path: str | Path, spec: FileSpec) -> ExtractResult:
     if missing:
         names = ", ".join(missing)
         plural = "columns" if len(missing) > 1 else "column"
-        raise ExtractError(f"{path}: required {plural} {names} missing from the header "
-                           f"(the {spec.label} file needs {names})")
+        raise ExtractError(
+            f"{path}: required {plural} {names} missing from the header "
+            f"(the {spec.label} file needs {names})"
+        )
     raw = raw.rename(columns={orig: low for low, orig in by_lower.items()})
     # Source line of each row: the header is line 1 of a CSV; Parquet rows count from 1.
     raw.index = pd.RangeIndex(1 if is_parquet else 2, len(raw) + (1 if is_parquet else 2))
@@ -155,15 +165,22 @@ def read_extract(path: str | Path, spec: FileSpec) -> ExtractResult:
         parsed: pd.Series
         if col.kind == "date":
             parsed = pd.to_datetime(text.where(~blank, None), format=DATE_FORMAT, errors="coerce")
-            bad.append(((~blank & parsed.isna()).to_numpy(), col.name,
-                        "not a date in YYYY-MM-DD form", text))
+            bad.append(
+                (
+                    (~blank & parsed.isna()).to_numpy(),
+                    col.name,
+                    "not a date in YYYY-MM-DD form",
+                    text,
+                )
+            )
         elif col.kind in {"int", "float"}:
             parsed = pd.to_numeric(text.where(~blank, None), errors="coerce")
             invalid = ~blank & parsed.isna()
             if col.kind == "int":
                 invalid |= ~blank & parsed.notna() & (parsed % 1 != 0)
                 parsed = parsed.astype("Int64") if not invalid.any() else parsed
-            bad.append((invalid.to_numpy(), col.name, f"not a{'n integer' if col.kind == 'int' else ' number'}", text))
+            what = "an integer" if col.kind == "int" else "a number"
+            bad.append((invalid.to_numpy(), col.name, f"not {what}", text))
         else:
             parsed = text.where(~blank, None).astype(object)
         if col.allowed is not None:
@@ -178,16 +195,26 @@ def read_extract(path: str | Path, spec: FileSpec) -> ExtractResult:
 
     for rule in spec.row_rules:
         for mask, column, reason in rule(data):
-            bad.append((mask.fillna(False).to_numpy(bool), column,
-                        reason, _strip(raw[column]) if column in raw else raw.iloc[:, 0]))
+            bad.append(
+                (
+                    mask.fillna(False).to_numpy(bool),
+                    column,
+                    reason,
+                    _strip(raw[column]) if column in raw else raw.iloc[:, 0],
+                )
+            )
 
     if spec.key:
         keys = [_strip(raw[k]) for k in spec.key]
         key_frame = pd.concat(keys, axis=1)
         dup = key_frame.duplicated(keep="first") & (key_frame != "").all(axis=1)
         if dup.any():
-            first_line = (key_frame.reset_index().groupby(list(key_frame.columns))["index"]
-                          .transform("min").set_axis(key_frame.index))
+            first_line = (
+                key_frame.reset_index()
+                .groupby(list(key_frame.columns))["index"]
+                .transform("min")
+                .set_axis(key_frame.index)
+            )
             label = "+".join(spec.key)
             reasons = "duplicate " + label + " (first on line " + first_line.astype(str) + ")"
             bad.append((dup.to_numpy(), spec.key[0], "", reasons.where(dup, "")))
@@ -204,11 +231,19 @@ def read_extract(path: str | Path, spec: FileSpec) -> ExtractResult:
             if reason:
                 rejections.append(Rejection(path.name, int(lines[i]), column, reason, str(vals[i])))
             else:  # the key rule carries its reason per row
-                rejections.append(Rejection(path.name, int(lines[i]), column, str(vals[i]),
-                                            str(raw[column].iloc[i]).strip()))
+                rejections.append(
+                    Rejection(
+                        path.name,
+                        int(lines[i]),
+                        column,
+                        str(vals[i]),
+                        str(raw[column].iloc[i]).strip(),
+                    )
+                )
     rejections.sort(key=lambda r: (r.line, r.column))
-    return ExtractResult(path=path, data=data.loc[~rejected_mask], rejections=rejections,
-                         read=len(raw))
+    return ExtractResult(
+        path=path, data=data.loc[~rejected_mask], rejections=rejections, read=len(raw)
+    )
 
 
 def rejects_frame(rejections: Sequence[Rejection]) -> pd.DataFrame:

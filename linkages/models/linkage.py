@@ -1,0 +1,153 @@
+"""Linkage: match runs and their links, clerical decisions that outlive runs, unduplicated
+persons, and the mutual families that group them."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from linkages.models.base import Base, Timestamped, enum_column, utcnow
+from linkages.models.enums import (
+    ClericalDecisionValue,
+    FamilyStatus,
+    IdentificationSource,
+    LinkDecision,
+    RecordSource,
+)
+
+
+class MatchRun(Base):
+    __tablename__ = "match_run"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    started_at: Mapped[datetime] = mapped_column(default=utcnow)
+    finished_at: Mapped[datetime | None]
+    left_file: Mapped[str] = mapped_column(String(500))
+    right_file: Mapped[str] = mapped_column(String(500))
+    parameters: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    statistics: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    timings: Mapped[dict[str, Any]] = mapped_column(default=dict)
+
+    links: Mapped[list[Link]] = relationship(
+        back_populates="run", cascade="all, delete-orphan", passive_deletes=True
+    )
+
+
+class Link(Base):
+    """A cross-source pair written by a run: CalWORKs record (left) to CWS record (right)."""
+
+    __tablename__ = "link"
+    __table_args__ = (
+        UniqueConstraint("run_id", "left_record_id", "right_record_id"),
+        Index("ix_link_right", "right_record_id"),
+        Index("ix_link_left", "left_record_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    run_id: Mapped[int] = mapped_column(ForeignKey("match_run.id", ondelete="CASCADE"))
+    left_record_id: Mapped[str] = mapped_column(String(40))
+    right_record_id: Mapped[str] = mapped_column(String(40))
+    match_weight: Mapped[float]
+    match_probability: Mapped[float]
+    decision: Mapped[LinkDecision] = mapped_column(enum_column(LinkDecision, "link_decision"))
+    contributions: Mapped[dict[str, Any]] = mapped_column(default=dict)
+
+    run: Mapped[MatchRun] = relationship(back_populates="links")
+
+
+class ClericalDecision(Timestamped, Base):
+    """A reviewer's decision on a pair. It overrides the model on every later run."""
+
+    __tablename__ = "clerical_decision"
+    __table_args__ = (UniqueConstraint("left_record_id", "right_record_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    left_record_id: Mapped[str] = mapped_column(String(40))
+    right_record_id: Mapped[str] = mapped_column(String(40))
+    decision: Mapped[ClericalDecisionValue] = mapped_column(
+        enum_column(ClericalDecisionValue, "clerical_decision_value")
+    )
+    decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("app_user.id"))
+    note: Mapped[str | None] = mapped_column(Text)
+
+
+class Person(Base):
+    """An unduplicated person found by a run: one or more records, in one or both sources."""
+
+    __tablename__ = "person"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    run_id: Mapped[int] = mapped_column(ForeignKey("match_run.id", ondelete="CASCADE"), index=True)
+    person_key: Mapped[str] = mapped_column(String(60))
+
+    records: Mapped[list[PersonRecord]] = relationship(
+        back_populates="person", cascade="all, delete-orphan"
+    )
+
+
+class PersonRecord(Base):
+    __tablename__ = "person_record"
+    __table_args__ = (Index("ix_person_record_source_record", "source", "record_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("person.id", ondelete="CASCADE"), index=True)
+    source: Mapped[RecordSource] = mapped_column(enum_column(RecordSource, "record_source"))
+    record_id: Mapped[str] = mapped_column(String(40))
+
+    person: Mapped[Person] = relationship(back_populates="records")
+
+
+class MutualFamily(Timestamped, Base):
+    """A family served by both programs: a CalWORKs case with at least one child linked to a
+    CWS/CMS child. Stable across match runs (joint work hangs on it); a run that no longer
+    finds the link marks it, never deletes it."""
+
+    __tablename__ = "mutual_family"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    county_cd: Mapped[int] = mapped_column(index=True)
+    calworks_case_id: Mapped[int | None] = mapped_column(
+        ForeignKey("calworks_case.id", ondelete="SET NULL"), unique=True
+    )
+    cws_case_number: Mapped[str | None] = mapped_column(String(40))
+    display_name: Mapped[str] = mapped_column(String(200))
+    status: Mapped[FamilyStatus] = mapped_column(
+        enum_column(FamilyStatus, "family_status"), default=FamilyStatus.IDENTIFIED
+    )
+    identification_source: Mapped[IdentificationSource] = mapped_column(
+        enum_column(IdentificationSource, "identification_source"),
+        default=IdentificationSource.DATA_MATCH,
+    )
+    identified_on: Mapped[date]
+    identified_by_run_id: Mapped[int | None] = mapped_column(
+        ForeignKey("match_run.id", ondelete="SET NULL")
+    )
+    last_seen_run_id: Mapped[int | None] = mapped_column(
+        ForeignKey("match_run.id", ondelete="SET NULL")
+    )
+    closed_on: Mapped[date | None]
+    close_reason: Mapped[str | None] = mapped_column(String(200))
+
+    members: Mapped[list[FamilyMember]] = relationship(
+        back_populates="family", cascade="all, delete-orphan"
+    )
+
+
+class FamilyMember(Base):
+    """A child of a mutual family: the CalWORKs record and the CWS record linked to it."""
+
+    __tablename__ = "family_member"
+    __table_args__ = (UniqueConstraint("family_id", "calworks_record_id", "cws_record_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    family_id: Mapped[int] = mapped_column(
+        ForeignKey("mutual_family.id", ondelete="CASCADE"), index=True
+    )
+    calworks_record_id: Mapped[str | None] = mapped_column(String(40), index=True)
+    cws_record_id: Mapped[str | None] = mapped_column(String(40), index=True)
+    match_probability: Mapped[float | None]
+
+    family: Mapped[MutualFamily] = relationship(back_populates="members")

@@ -1,0 +1,104 @@
+"""Shared fixtures. Database tests run on SQLite and on PostgreSQL: ask for ``db_url`` (or
+``session``) and the test runs once on each, each time against a schema built by the real
+Alembic migrations.
+
+PostgreSQL is expected at ``LINKAGES_TEST_POSTGRES_URL`` (default: 127.0.0.1:5432, trust
+auth, database ``test``). When it is unreachable the PostgreSQL tests FAIL, never skip: counties
+run PostgreSQL, so a green run without it would be a lie.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.orm import Session
+
+from linkages.db import get_engine, session_factory
+from linkages.db.migrate import upgrade
+from linkages.models import Base
+
+POSTGRES_ADMIN_URL = os.environ.get(
+    "LINKAGES_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+)
+
+
+@pytest.fixture(scope="session")
+def _sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("sqlite") / "template.db"
+    upgrade(f"sqlite:///{path}")
+    get_engine(f"sqlite:///{path}").dispose()
+    return path
+
+
+@pytest.fixture(scope="session")
+def _postgres_database(worker_id: str) -> Iterator[str]:
+    """A database of our own for this test session (one per xdist worker), migrated to head."""
+    admin = make_url(POSTGRES_ADMIN_URL)
+    name = f"linkages_test_{worker_id}_{os.getpid()}"
+    try:
+        admin_engine = create_engine(admin, isolation_level="AUTOCOMMIT")
+        with admin_engine.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+    except Exception as exc:  # noqa: BLE001 - any failure to reach it is the same message
+        pytest.fail(
+            f"PostgreSQL is expected at {admin.render_as_string(hide_password=True)} and is "
+            f"unreachable ({exc.__class__.__name__}: {exc}). Start it "
+            "(pg_ctlcluster <version> main start) or set LINKAGES_TEST_POSTGRES_URL.",
+            pytrace=False,
+        )
+    url = admin.set(database=name).render_as_string(hide_password=False)
+    upgrade(url)
+    yield url
+    get_engine(url).dispose()
+    with admin_engine.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin_engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def worker_id(request: pytest.FixtureRequest) -> str:
+    """xdist's worker id, or "main" without xdist."""
+    return getattr(request.config, "workerinput", {}).get("workerid", "main")
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def db_url(request: pytest.FixtureRequest, tmp_path: Path,
+           _sqlite_template: Path) -> Iterator[str]:
+    """An empty, migrated database: a fresh SQLite file, or the session's PostgreSQL database
+    emptied before the test. Also set as LINKAGES_DATABASE_URL for code that reads it."""
+    if request.param == "sqlite":
+        path = tmp_path / "linkages.db"
+        shutil.copy(_sqlite_template, path)
+        url = f"sqlite:///{path}"
+    else:
+        url = request.getfixturevalue("_postgres_database")
+        tables = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)
+        with get_engine(url).begin() as conn:
+            # TRUNCATE fires no row triggers, so the append-only audit table can be reset.
+            conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+    previous = os.environ.get("LINKAGES_DATABASE_URL")
+    os.environ["LINKAGES_DATABASE_URL"] = url
+    yield url
+    if previous is None:
+        os.environ.pop("LINKAGES_DATABASE_URL", None)
+    else:
+        os.environ["LINKAGES_DATABASE_URL"] = previous
+    if url.startswith("sqlite"):
+        get_engine(url).dispose()
+
+
+@pytest.fixture
+def session(db_url: str) -> Iterator[Session]:
+    s = session_factory(db_url)()
+    try:
+        yield s
+    finally:
+        s.rollback()
+        s.close()
