@@ -108,7 +108,10 @@ class MutualFamily(Timestamped, Base):
     __tablename__ = "mutual_family"
 
     id: Mapped[int] = mapped_column(primary_key=True)
+    # The CalWORKs case's county, and the CWS child's county when the family has moved: a
+    # worker of either county sees the family.
     county_cd: Mapped[int] = mapped_column(index=True)
+    cws_county_cd: Mapped[int | None] = mapped_column(index=True)
     calworks_case_id: Mapped[int | None] = mapped_column(
         ForeignKey("calworks_case.id", ondelete="SET NULL"), unique=True
     )

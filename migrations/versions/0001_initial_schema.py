@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-23 16:38:25.348204
+Create Date: 2026-11-23 16:39:18.020973
 """
 
 from collections.abc import Sequence
@@ -496,6 +496,7 @@ def upgrade() -> None:
         "mutual_family",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("county_cd", sa.Integer(), nullable=False),
+        sa.Column("cws_county_cd", sa.Integer(), nullable=True),
         sa.Column("calworks_case_id", sa.Integer(), nullable=True),
         sa.Column("cws_case_number", sa.String(length=40), nullable=True),
         sa.Column("display_name", sa.String(length=200), nullable=False),
@@ -556,6 +557,9 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("mutual_family", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_mutual_family_county_cd"), ["county_cd"], unique=False)
+        batch_op.create_index(
+            batch_op.f("ix_mutual_family_cws_county_cd"), ["cws_county_cd"], unique=False
+        )
 
     op.create_table(
         "person",
@@ -1158,6 +1162,7 @@ def downgrade() -> None:
 
     op.drop_table("person")
     with op.batch_alter_table("mutual_family", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_mutual_family_cws_county_cd"))
         batch_op.drop_index(batch_op.f("ix_mutual_family_county_cd"))
 
     op.drop_table("mutual_family")
