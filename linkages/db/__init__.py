@@ -19,9 +19,13 @@ class AppendOnlyError(RuntimeError):
     pass
 
 
-@cache
 def get_engine(url: str | None = None) -> Engine:
-    url = url or database_url()
+    """The engine for ``url`` (default: the configured database), one per URL per process."""
+    return _engine(url or database_url())
+
+
+@cache
+def _engine(url: str) -> Engine:
     kwargs: dict[str, Any] = {"future": True}
     if url.startswith("sqlite"):
         kwargs["connect_args"] = {"check_same_thread": False}
@@ -38,8 +42,12 @@ def get_engine(url: str | None = None) -> Engine:
     return engine
 
 
-@cache
 def session_factory(url: str | None = None) -> sessionmaker[Session]:
+    return _session_factory(url or database_url())
+
+
+@cache
+def _session_factory(url: str) -> sessionmaker[Session]:
     return sessionmaker(bind=get_engine(url), expire_on_commit=False)
 
 

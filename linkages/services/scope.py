@@ -1,0 +1,115 @@
+"""Who is acting, what her role lets her do, and which mutual families she may see.
+
+Every service takes an :class:`Actor` and every query of families goes through
+:func:`family_in_scope`: ONE county-scope rule, modelled on Primero's record-scope service.
+Deny by default: a role or county the rule does not know sees nothing.
+"""
+
+from __future__ import annotations
+
+import enum
+import getpass
+from dataclasses import dataclass
+
+from sqlalchemy import ColumnElement, false, or_, true
+
+from linkages.codes import county_name
+from linkages.models import MutualFamily, User
+from linkages.models.enums import Program, Role
+
+
+class NotFound(LookupError):
+    """The record does not exist, or the actor may not know that it exists: both look alike,
+    so an out-of-scope family never leaks its existence."""
+
+
+class PermissionDenied(PermissionError):
+    """The actor's role does not allow the action at all (whatever the record)."""
+
+
+class Permission(enum.StrEnum):
+    LIST_FAMILIES = "list_families"
+    VIEW_FAMILY = "view_family"
+    MANAGE_USERS = "manage_users"
+
+
+# What each role may do. The record scope (county) is applied on top of this, never instead.
+ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
+    Role.CWS_WORKER: frozenset({Permission.LIST_FAMILIES, Permission.VIEW_FAMILY}),
+    Role.CALWORKS_WORKER: frozenset({Permission.LIST_FAMILIES, Permission.VIEW_FAMILY}),
+    Role.PROGRAM_MANAGER: frozenset({Permission.LIST_FAMILIES, Permission.VIEW_FAMILY}),
+    Role.EVALUATOR: frozenset({Permission.LIST_FAMILIES, Permission.VIEW_FAMILY}),
+    Role.ADMINISTRATOR: frozenset(
+        {Permission.LIST_FAMILIES, Permission.VIEW_FAMILY, Permission.MANAGE_USERS}
+    ),
+}
+
+# Roles that may hold a blank county and then see every county. Anyone else with a blank
+# county sees nothing (a worker without a county is a data-entry error, not a superuser).
+STATEWIDE_ROLES: frozenset[Role] = frozenset({Role.EVALUATOR, Role.ADMINISTRATOR})
+
+
+@dataclass(frozen=True, slots=True)
+class Actor:
+    """The user on whose behalf a service acts. ``user_id`` is None for the command line."""
+
+    user_id: int | None
+    username: str
+    role: Role
+    program: Program | None
+    county_cd: int | None
+
+    @classmethod
+    def from_user(cls, user: User) -> Actor:
+        return cls(
+            user_id=user.id,
+            username=user.username,
+            role=Role(user.role),
+            program=Program(user.program) if user.program else None,
+            county_cd=user.county_cd,
+        )
+
+    @classmethod
+    def command_line(cls) -> Actor:
+        """The operator at the shell. Whoever can run ``linkages`` against the database
+        already holds its credentials; the audit trail still says who acted."""
+        try:
+            who = getpass.getuser()
+        except (KeyError, OSError):  # no login name in some containers
+            who = "unknown"
+        return cls(None, f"cli:{who}"[:80], Role.ADMINISTRATOR, None, None)
+
+    @property
+    def statewide(self) -> bool:
+        return self.county_cd is None and self.role in STATEWIDE_ROLES
+
+    def can(self, permission: Permission) -> bool:
+        return permission in ROLE_PERMISSIONS.get(self.role, frozenset())
+
+
+def require(actor: Actor, permission: Permission) -> None:
+    if not actor.can(permission):
+        raise PermissionDenied(f"role {actor.role} may not {permission.value.replace('_', ' ')}")
+
+
+def family_in_scope(actor: Actor) -> ColumnElement[bool]:
+    """The WHERE clause of every query of mutual families (and, by joining to the family, of
+    everything that belongs to one): a county user sees families whose CalWORKs county or CWS
+    county is hers; a statewide user sees all; anyone else, none."""
+    if actor.statewide:
+        return true()
+    if actor.county_cd is not None and actor.role in ROLE_PERMISSIONS:
+        return or_(
+            MutualFamily.county_cd == actor.county_cd,
+            MutualFamily.cws_county_cd == actor.county_cd,
+        )
+    return false()
+
+
+def scope_description(actor: Actor) -> str:
+    """The scope in words, for the people who work within it."""
+    if actor.statewide:
+        return "all counties"
+    if actor.county_cd is not None and actor.role in ROLE_PERMISSIONS:
+        return f"{county_name(actor.county_cd)} County"
+    return "no county assigned"
