@@ -8,6 +8,7 @@ from contextlib import contextmanager
 from functools import cache
 from typing import Any
 
+from alembic.runtime.migration import MigrationContext
 from sqlalchemy import Engine, create_engine, event, inspect
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -66,8 +67,12 @@ def session_scope(url: str | None = None) -> Iterator[Session]:
 
 
 def schema_ready(engine: Engine) -> bool:
-    """True when the database has been upgraded (it has the Alembic version table)."""
-    return inspect(engine).has_table("alembic_version")
+    """True when migrations have been applied (the database is at some revision; a database
+    downgraded to base keeps an empty version table and is not ready)."""
+    if not inspect(engine).has_table("alembic_version"):
+        return False
+    with engine.connect() as conn:
+        return MigrationContext.configure(conn).get_current_revision() is not None
 
 
 @event.listens_for(Session, "before_flush")

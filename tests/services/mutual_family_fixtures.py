@@ -1,0 +1,146 @@
+"""Hand-made mutual families in two counties, and the users who work them, for the services
+and web app tests (imported by both conftest files).
+
+    GARCIA LOPEZ  CalWORKs Fresno (10), CWS Fresno     2 children, active, Fresno CWS worker
+    NGUYEN        CalWORKs Los Angeles (19), CWS LA    1 child, identified
+    OKAFOR        CalWORKs Los Angeles (19), CWS Fresno (moved): both counties see it
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from functools import cache
+
+import pytest
+from argon2 import PasswordHasher
+from sqlalchemy.orm import Session
+
+from linkages.models import (
+    CalworksCase,
+    CalworksPerson,
+    CwsChildClient,
+    FamilyMember,
+    MutualFamily,
+    User,
+    WorkerAssignment,
+)
+from linkages.models.enums import (
+    AidStatus,
+    AssignmentRole,
+    CalworksRole,
+    FamilyStatus,
+    Program,
+    Role,
+    WtwStatus,
+)
+from linkages.services import users
+
+PASSWORD = "correct-horse-battery-staple"
+FRESNO, LOS_ANGELES = 10, 19
+
+
+# argon2 is slow on purpose (64 MiB, 3 passes): tests that are not about the hash itself use
+# minimal parameters, as Django's test settings do. Tests of hashing ask for
+# `real_password_hashing`; the hashes stay valid either way (argon2 hashes carry their
+# parameters), so a fast hash is simply upgraded at the next sign-in.
+FAST_HASHER = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
+
+
+@pytest.fixture(autouse=True)
+def fast_password_hashing(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(users, "_hasher", FAST_HASHER)
+
+
+@pytest.fixture
+def real_password_hashing(fast_password_hashing: None, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(users, "_hasher", PasswordHasher())
+
+
+@cache
+def password_hash() -> str:
+    return FAST_HASHER.hash(PASSWORD)
+
+
+@dataclass(frozen=True)
+class Seeded:
+    users: dict[str, int]
+    garcia: int
+    nguyen: int
+    okafor: int
+
+
+USERS = {
+    "fresno-cws": ("Ana Fresno", Role.CWS_WORKER, Program.CWS, FRESNO),
+    "fresno-calworks": ("Ben Fresno", Role.CALWORKS_WORKER, Program.CALWORKS, FRESNO),
+    "fresno-manager": ("Cy Fresno", Role.PROGRAM_MANAGER, None, FRESNO),
+    "la-cws": ("Dee Angeles", Role.CWS_WORKER, Program.CWS, LOS_ANGELES),
+    "evaluator": ("Eve State", Role.EVALUATOR, None, None),
+    "admin": ("Al Admin", Role.ADMINISTRATOR, None, None),
+}
+
+
+def _family(session: Session, *, name: str, case_number: str, county: int,
+            cws_county: int | None, cws_case: str | None, status: FamilyStatus,
+            identified: date, children: list[tuple[str, str, str, date, float]]) -> MutualFamily:
+    case = CalworksCase(case_number=case_number, county_cd=county,
+                        aid_status=AidStatus.ACTIVE, wtw_status=WtwStatus.PARTICIPATING)
+    session.add(case)
+    session.flush()
+    family = MutualFamily(county_cd=county, cws_county_cd=cws_county, calworks_case_id=case.id,
+                          cws_case_number=cws_case, display_name=name, status=status,
+                          identified_on=identified)
+    session.add(family)
+    session.flush()
+    for i, (first, last, cws_first, dob, p) in enumerate(children):
+        cw_id, cws_id = f"{case_number}-C{i}", f"{cws_case or name}-K{i}"
+        session.add(CalworksPerson(record_id=cw_id, case_id=case.id, role=CalworksRole.CHILD,
+                                   first_name=first, last_name=last, dob=dob, county_cd=county))
+        session.add(CwsChildClient(record_id=cws_id, first_name=cws_first, last_name=last,
+                                   dob=dob, county_cd=cws_county or county,
+                                   case_number=cws_case))
+        session.add(FamilyMember(family_id=family.id, calworks_record_id=cw_id,
+                                 cws_record_id=cws_id, match_probability=p))
+    session.flush()
+    return family
+
+
+def seed(session: Session) -> Seeded:
+    users = {}
+    for username, (name, role, program, county) in USERS.items():
+        user = User(username=username, display_name=name, password_hash=password_hash(),
+                    role=role, program=program, county_cd=county, active=True, failed_logins=0)
+        session.add(user)
+        session.flush()
+        users[username] = user.id
+    garcia = _family(
+        session, name="GARCIA LOPEZ family", case_number="FR-1001", county=FRESNO,
+        cws_county=FRESNO, cws_case="0101-2345-6789-0123456", status=FamilyStatus.ACTIVE,
+        identified=date(2026, 3, 2),
+        children=[("MARIA", "GARCIA LOPEZ", "MARIA", date(2017, 5, 4), 0.998),
+                  ("JOSE", "GARCIA LOPEZ", "JOSEPH", date(2019, 11, 30), 0.941)],
+    )
+    nguyen = _family(
+        session, name="NGUYEN family", case_number="LA-2002", county=LOS_ANGELES,
+        cws_county=LOS_ANGELES, cws_case="1900-1111-2222-3333333",
+        status=FamilyStatus.IDENTIFIED, identified=date(2026, 4, 15),
+        children=[("AN", "NGUYEN", "AN", date(2020, 1, 9), 0.987)],
+    )
+    okafor = _family(
+        session, name="OKAFOR family", case_number="LA-3003", county=LOS_ANGELES,
+        cws_county=FRESNO, cws_case="0102-4444-5555-6666666", status=FamilyStatus.IDENTIFIED,
+        identified=date(2026, 5, 20),
+        children=[("CHIDI", "OKAFOR", "CHIDI", date(2016, 8, 14), 0.912)],
+    )
+    session.add(WorkerAssignment(family_id=garcia.id, user_id=users["fresno-cws"],
+                                 program=Program.CWS, role=AssignmentRole.PRIMARY,
+                                 start_date=date(2026, 3, 5)))
+    session.add(WorkerAssignment(family_id=garcia.id, user_id=users["fresno-calworks"],
+                                 program=Program.CALWORKS, role=AssignmentRole.PRIMARY,
+                                 start_date=date(2026, 3, 6)))
+    # An ended assignment is history, not a current worker.
+    session.add(WorkerAssignment(family_id=garcia.id, user_id=users["fresno-manager"],
+                                 program=Program.CWS, role=AssignmentRole.SECONDARY,
+                                 start_date=date(2025, 1, 1), end_date=date(2025, 6, 30)))
+    session.flush()
+    return Seeded(users, garcia.id, nguyen.id, okafor.id)
