@@ -20,7 +20,7 @@ venv: $(STAMP)
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	$(BIN)/python -m pip install --quiet -e '.[dev,bench]'
 	@touch $(STAMP)
 
 # Build a small synthetic California population, load it, link it, and serve the app.
@@ -38,7 +38,8 @@ demo-data: $(STAMP)
 		--out $(DEMO_DIR)/links.csv --stats $(DEMO_DIR)/match_stats.json
 	$(BIN)/linkages evaluate --links $(DEMO_DIR)/links.csv --truth $(DEMO_DIR)/extract/truth.csv
 	$(BIN)/linkages outcomes P4 --foster-care $(DEMO_DIR)/extract/foster_care.csv \
-		--period-start 2019-01-01 --periods 4 --by calworks_match --links $(DEMO_DIR)/links.csv
+		--period-start 2019-01-01 --periods 4 --by calworks_match --links $(DEMO_DIR)/links.csv \
+		--rejects-dir $(DEMO_DIR)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -46,7 +46,7 @@ def _postgres_database(worker_id: str) -> Iterator[str]:
         with admin_engine.connect() as conn:
             conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
             conn.execute(text(f'CREATE DATABASE "{name}"'))
-    except Exception as exc:  # noqa: BLE001 - any failure to reach it is the same message
+    except Exception as exc:  # any failure to reach it gets the same message
         pytest.fail(
             f"PostgreSQL is expected at {admin.render_as_string(hide_password=True)} and is "
             f"unreachable ({exc.__class__.__name__}: {exc}). Start it "
