@@ -1,0 +1,30 @@
+"""Probabilistic record linkage (Fellegi-Sunter) for person records, as a pure library.
+
+Pipeline: standardise → block → compare → estimate → score → classify → resolve → report.
+No database, web or ``linkages`` import: it works on pandas DataFrames with the person-record
+columns of contracts.md §1 (record_id, first_name, middle_name, last_name, dob, sex, ssn,
+county_cd, zip, address, parent_first_name, parent_last_name, case_id).
+
+    settings = MatchSettings.from_yaml("config/matching.yaml")
+    result = link(left, right, settings, clerical=None, progress=True)
+    result.links, result.stats, result.left_persons, result.parameters
+"""
+
+from matching.pipeline import (
+    CONTRIBUTION_COLUMNS,
+    LINK_COLUMNS,
+    MatchResult,
+    explain,
+    link,
+)
+from matching.settings import BlockingPass, MatchSettings
+
+__all__ = [
+    "CONTRIBUTION_COLUMNS",
+    "LINK_COLUMNS",
+    "BlockingPass",
+    "MatchResult",
+    "MatchSettings",
+    "explain",
+    "link",
+]

@@ -1,0 +1,253 @@
+"""`linkages match`, `linkages evaluate` and `linkages explain` (contracts.md §2).
+
+LINKS.csv holds the five contract columns, then ``basis`` (``model``: the pair's own weight
+decided it; ``cluster``: linked through the resolved person, e.g. the second CalWORKs record
+of a child; ``clerical``: confirmed by a worker; ``sibling_guard``: a review pair the
+twin/sibling guard held back from `match`) and one ``w_<field>`` column per compared field:
+its contribution to match_weight (they sum to it). The fitted model (m, u, priors,
+thresholds, blocking passes) is written beside it as ``<LINKS>.model.json``; `explain` can
+reuse it with ``--model``.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+import numpy as np
+import pandas as pd
+
+from linkages.config import config_dir
+from linkages.extracts import (
+    PERSON_FILE,
+    ExtractError,
+    ExtractResult,
+    read_extract,
+    rejects_path,
+    write_rejects,
+)
+
+
+def _settings(config: str | None):  # type: ignore[no-untyped-def]
+    from matching import MatchSettings
+
+    path = Path(config) if config else config_dir() / "matching.yaml"
+    try:
+        return MatchSettings.from_yaml(path)
+    except ValueError as exc:
+        raise ExtractError(str(exc)) from exc
+
+
+def _read(path: str, out: Path) -> ExtractResult:
+    result = read_extract(path, PERSON_FILE)
+    if result.rejections:
+        write_rejects(result.rejections, rejects_path(out, path))
+    click.echo(result.summary() + (f" (rejects: {rejects_path(out, path)})"
+                                   if result.rejections else ""), err=True)
+    return result
+
+
+DB_NOTE = "note: not recorded in the database: run `linkages db upgrade`"
+
+
+def _clerical() -> tuple[pd.DataFrame | None, bool]:
+    """Reviewed pairs from the database, and whether the database is there to record the run.
+
+    No database schema yet is a note, not a failure: the run goes on without clerical input."""
+    try:
+        from linkages.services import match_runs
+    except ImportError:  # the database layer is not installed in this build
+        return None, False
+    try:
+        return match_runs.clerical_decisions(), True
+    except match_runs.DatabaseNotReady:
+        click.echo(DB_NOTE, err=True)
+        return None, False
+
+
+def _record(result: Any, left: str, right: str, config: str | None) -> None:
+    from linkages.services import match_runs
+
+    try:
+        run_id = match_runs.record_match_run(result, left_file=left, right_file=right,
+                                             config=config)
+        click.echo(f"recorded as match run {run_id}", err=True)
+    except match_runs.DatabaseNotReady:
+        click.echo(DB_NOTE, err=True)
+
+
+def _write_links(links: pd.DataFrame, path: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    links.to_csv(path, index=False, float_format="%.6g")
+
+
+@click.command()
+@click.option("--left", "left_path", required=True, type=click.Path(dir_okay=False),
+              help="CalWORKs children (person records, contracts.md §1).")
+@click.option("--right", "right_path", required=True, type=click.Path(dir_okay=False),
+              help="CWS/CMS children (person records, contracts.md §1).")
+@click.option("--out", "out_path", required=True, type=click.Path(dir_okay=False),
+              help="LINKS.csv to write.")
+@click.option("--stats", "stats_path", type=click.Path(dir_okay=False),
+              help="Match statistics JSON to write.")
+@click.option("--config", "config_path", type=click.Path(dir_okay=False, exists=True),
+              help="Matching settings YAML (default: config/matching.yaml).")
+@click.option("--progress/--no-progress", default=True, show_default=True,
+              help="Progress bar on stderr.")
+def match(left_path: str, right_path: str, out_path: str, stats_path: str | None,
+          config_path: str | None, progress: bool) -> None:
+    """Link CalWORKs children (LEFT) to CWS/CMS children (RIGHT) and deduplicate each side."""
+    from matching import link
+
+    out = Path(out_path)
+    settings = _settings(config_path)
+    left = _read(left_path, out)
+    right = _read(right_path, out)
+    clerical, database_ready = _clerical()
+    result = link(left.data, right.data, settings, clerical=clerical,
+                  progress=progress and sys.stderr.isatty())
+    _write_links(result.links, out)
+    model_path = out.with_suffix(".model.json")
+    model_path.write_text(json.dumps(_jsonable({**result.parameters,
+                                                "timings": result.timings,
+                                                "blocking": result.blocking}), indent=2))
+    stats = {**result.stats}
+    for side, res in (("left", left), ("right", right)):
+        stats[f"{side}_read"] = res.read
+        stats[f"{side}_accepted"] = res.accepted
+        stats[f"{side}_rejected"] = res.rejected
+    stats["blocking"] = result.blocking
+    stats["timings"] = result.timings
+    if stats_path:
+        Path(stats_path).parent.mkdir(parents=True, exist_ok=True)
+        Path(stats_path).write_text(json.dumps(_jsonable(stats), indent=2))
+    n_match = int((result.links["decision"] == "match").sum())
+    n_review = int((result.links["decision"] == "review").sum())
+    click.echo(
+        f"{out}: {n_match:,} match and {n_review:,} review pairs; "
+        f"left {stats['left_persons']:,} persons ({stats['left_match_rate']:.1%} matched), "
+        f"right {stats['right_persons']:,} persons ({stats['right_match_rate']:.1%} matched); "
+        f"expected false matches {stats['expected_false_matches']:,.1f}, "
+        f"expected missed {stats['expected_missed_matches']:,.1f}", err=True)
+    if database_ready:
+        _record(result, left_path, right_path, config_path)
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, np.integer):
+        return int(value)
+    if isinstance(value, np.floating):
+        return float(value)
+    return value
+
+
+@click.command()
+@click.option("--links", "links_path", required=True, type=click.Path(dir_okay=False,
+                                                                         exists=True))
+@click.option("--truth", "truth_path", required=True, type=click.Path(dir_okay=False,
+                                                                         exists=True))
+@click.option("--left", "left_path", type=click.Path(dir_okay=False, exists=True),
+              help="With --right: also measure the blocking recall.")
+@click.option("--right", "right_path", type=click.Path(dir_okay=False, exists=True))
+@click.option("--stats", "stats_path", type=click.Path(dir_okay=False, exists=True),
+              help="Stats JSON of the run, to compare its match rates with the truth.")
+@click.option("--truth-stats", "truth_stats_path", type=click.Path(dir_okay=False, exists=True),
+              help="truth_stats.json (default: beside the truth file, if there).")
+@click.option("--config", "config_path", type=click.Path(dir_okay=False, exists=True))
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+def evaluate(links_path: str, truth_path: str, left_path: str | None, right_path: str | None,
+             stats_path: str | None, truth_stats_path: str | None, config_path: str | None,
+             as_json: bool) -> None:
+    """Precision, recall and F1 of the `match` links of LINKS against a truth file."""
+    from matching.evaluation import blocking_recall, evaluate_links, match_rate_errors
+
+    links = pd.read_csv(links_path, dtype=str, keep_default_na=False)
+    truth = pd.read_csv(truth_path, dtype=str, keep_default_na=False)
+    for frame, name, cols in ((links, links_path, ("left_id", "right_id")),
+                              (truth, truth_path, ("source", "record_id", "person_id"))):
+        missing = [c for c in cols if c not in {x.lower() for x in frame.columns}]
+        if missing:
+            raise ExtractError(f"{name}: required column {', '.join(missing)} missing")
+    links.columns = [c.lower() for c in links.columns]
+    truth.columns = [c.lower() for c in truth.columns]
+    out: dict[str, Any] = dict(evaluate_links(links, truth))
+    if stats_path:
+        ts_path = Path(truth_stats_path) if truth_stats_path else \
+            Path(truth_path).with_name("truth_stats.json")
+        if ts_path.exists():
+            out["match_rate_errors_pp"] = match_rate_errors(
+                json.loads(Path(stats_path).read_text()), json.loads(ts_path.read_text()))
+    if left_path and right_path:
+        from matching.blocking import block, cross_pairs
+        from matching.standardise import load_nicknames, standardise
+
+        settings = _settings(config_path)
+        left = read_extract(left_path, PERSON_FILE).data
+        right = read_extract(right_path, PERSON_FILE).data
+        rec = standardise(left, right, load_nicknames(settings.nicknames_path))
+        cand = block(rec, settings.passes, settings.max_block)
+        out["candidate_pairs"] = len(cand)
+        out["blocking_recall"] = blocking_recall(cross_pairs(rec, cand), truth)
+    if as_json:
+        click.echo(json.dumps(_jsonable(out), indent=2))
+        return
+    for key, value in out.items():
+        if isinstance(value, float):
+            click.echo(f"{key:>24}: {value:.6f}")
+        else:
+            click.echo(f"{key:>24}: {value}")
+
+
+@click.command()
+@click.argument("left_id")
+@click.argument("right_id")
+@click.option("--left", "left_path", required=True, type=click.Path(dir_okay=False))
+@click.option("--right", "right_path", required=True, type=click.Path(dir_okay=False))
+@click.option("--config", "config_path", type=click.Path(dir_okay=False, exists=True))
+@click.option("--model", "model_path", type=click.Path(dir_okay=False, exists=True),
+              help="A <LINKS>.model.json written by `linkages match` (else the model is "
+                   "fitted on the two files again, as `match` fits it).")
+@click.option("--json", "as_json", is_flag=True)
+def explain(left_id: str, right_id: str, left_path: str, right_path: str,
+            config_path: str | None, model_path: str | None, as_json: bool) -> None:
+    """Field-by-field contributions to the match weight of one (LEFT_ID, RIGHT_ID) pair."""
+    from matching import explain as explain_pair
+    from matching.compare import FIELD_NAMES
+    from matching.estimate import Model
+
+    settings = _settings(config_path)
+    left = read_extract(left_path, PERSON_FILE).data
+    right = read_extract(right_path, PERSON_FILE).data
+    model = None
+    if model_path:
+        model = Model.from_dict(json.loads(Path(model_path).read_text())["model"], FIELD_NAMES)
+    try:
+        result = explain_pair(left, right, left_id, right_id, settings, model)
+    except KeyError as exc:
+        raise ExtractError(str(exc.args[0])) from exc
+    if as_json:
+        click.echo(json.dumps(_jsonable(result), indent=2))
+        return
+    click.echo(f"{'field':<18} {'level':<44} {'weight':>8} {'tf adj':>8} {'total':>8}")
+    running = 0.0
+    for row in result["fields"]:
+        running += row["contribution"]
+        click.echo(f"{row['field']:<18} {row['level']:<44} {row['weight']:>8.3f} "
+                   f"{row['tf_adjustment']:>8.3f} {row['contribution']:>8.3f}")
+    click.echo(f"{'match weight':<71} {result['match_weight']:>8.3f}")
+    click.echo(f"{'prior (log2 odds)':<71} {result['prior_weight']:>8.3f}")
+    note = ""
+    if result["sibling_guard"]:
+        note = " (same-family guard: first names differ, same parent)"
+    elif result["held_back"]:
+        note = (f" (the child's own identifiers give only {result['person_weight']:.1f} bits:"
+                " family evidence alone)")
+    click.echo(f"match probability {result['match_probability']:.6f}; decision "
+               f"{result['decision']}{note}")

@@ -1,0 +1,279 @@
+"""Blocking: the candidate record pairs, as the union of several passes.
+
+A pass pairs the records that share every key it names. Multi-valued keys (each surname token
+of GARCIA LOPEZ) give a record several key values, so GARCIA LOPEZ meets both GARCIA and LOPEZ.
+Pairs are generated with array arithmetic inside sorted key groups, never a Python loop over
+records; a key shared by more than ``max_block`` records is skipped and counted. Both sides are
+blocked together, so the same passes find within-source duplicates and cross-source links.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from matching.settings import BlockingPass
+from matching.standardise import MISSING, Records, phonetic
+
+CHUNK_PAIRS = 4_000_000
+
+
+@dataclass
+class Candidates:
+    """Candidate pairs ``(a, b)`` with ``a < b`` as record positions in :class:`Records`."""
+
+    a: np.ndarray  # int32
+    b: np.ndarray  # int32
+    by_pass: dict[str, dict[str, int]] = field(default_factory=dict)
+
+    def __len__(self) -> int:
+        return len(self.a)
+
+
+def _single(values: np.ndarray, missing: np.ndarray) -> np.ndarray:
+    out = values.astype(np.int64).reshape(-1, 1).copy()
+    out[missing.reshape(-1, 1)] = MISSING
+    return out
+
+
+def _per_token(codes: np.ndarray, mapping: np.ndarray) -> np.ndarray:
+    out = np.full(codes.shape, MISSING, dtype=np.int64)
+    ok = codes >= 0
+    out[ok] = mapping[codes[ok]]
+    return out
+
+
+KEY_FIELDS: dict[str, tuple[str, ...]] = {
+    "ssn": ("ssn",), "dob": ("dob",), "birth_year": ("dob",), "birth_monthday": ("dob",),
+    "birth_yearmonth": ("dob",),
+    "first_phonetic": ("first_name",), "first_name": ("first_name",),
+    "surname_phonetic": ("last_name",), "surname_token": ("last_name",),
+    "surname_initial": ("last_name",),
+    "parent_phonetic": ("parent_first_name", "parent_last_name"),
+    "parent_first_phonetic": ("parent_first_name",), "zip": ("zip",), "county": ("county",),
+    "ssn_first5": ("ssn",), "ssn_last4": ("ssn",),
+    # Any of a record's names: first or surname, whichever field it was written in.
+    "name_phonetic": ("first_name", "last_name"), "name_initial": (), "address": ("address",),
+}
+"""The compared fields a blocking key constrains: within a pass, agreement on them says
+nothing about a match, so EM ignores them for that pass's pairs."""
+
+
+def key_columns(rec: Records, name: str) -> np.ndarray:
+    """One blocking key as an (n, k) int64 array, -1 where missing."""
+    dob = rec.dob
+    if name == "ssn":
+        return _single(rec.ssn, rec.ssn < 0)
+    if name == "dob":
+        return _single(dob, dob == 0)
+    if name == "birth_year":
+        return _single(dob // 10000, dob == 0)
+    if name == "birth_monthday":
+        return _single(dob % 10000, dob == 0)
+    if name == "birth_yearmonth":
+        return _single(dob // 100, dob == 0)
+    if name in {"first_phonetic", "parent_first_phonetic"}:
+        codes = rec.first_token if name == "first_phonetic" else rec.parent_first
+        ok = codes >= 0
+        key = np.full(len(codes), MISSING, dtype=np.int64)
+        key[ok] = rec.given_phonetic[rec.nicknames.root[codes[ok]]]
+        return key.reshape(-1, 1)
+    if name == "first_name":
+        return _single(rec.first, rec.first < 0)
+    if name == "surname_token":
+        return rec.last_tokens.astype(np.int64)
+    if name == "surname_phonetic":
+        phon = pd.factorize(np.array([phonetic(t) for t in rec.tokens.values], dtype=object))[0]
+        return _per_token(rec.last_tokens, phon)
+    if name == "surname_initial":
+        initials = np.array([ord(t[0]) if t else MISSING for t in rec.tokens.values],
+                            dtype=np.int64)
+        return _per_token(rec.last_tokens, initials)
+    if name == "parent_phonetic":
+        first = key_columns(rec, "parent_first_phonetic")
+        return combine(first, rec.parent_tokens.astype(np.int64))
+    if name in {"name_phonetic", "name_initial"}:
+        # First name and surname tokens in one key space, so SHEPHERD SYBELLA meets
+        # SYBELLA SHEPHERD; a first name is keyed by its nickname root and as written.
+        given_txt = rec.given.values.astype(str)
+        token_txt = rec.tokens.values.astype(str)
+        if name == "name_phonetic":
+            texts = np.array([phonetic(t) for t in given_txt]
+                             + [phonetic(t) for t in token_txt], dtype=object)
+        else:
+            texts = np.array([t[:1] for t in given_txt] + [t[:1] for t in token_txt],
+                             dtype=object)
+        codes = pd.factorize(texts)[0].astype(np.int64)
+        given_code, token_code = codes[: len(given_txt)], codes[len(given_txt):]
+        first = rec.first_token
+        ok = first >= 0
+        root = np.full(len(first), MISSING, dtype=np.int64)
+        own = np.full(len(first), MISSING, dtype=np.int64)
+        root[ok] = given_code[rec.nicknames.root[first[ok]]]
+        own[ok] = given_code[first[ok]]
+        own[own == root] = MISSING
+        toks = _per_token(rec.last_tokens, token_code)
+        return np.concatenate([root.reshape(-1, 1), own.reshape(-1, 1), toks], axis=1)
+    if name == "ssn_first5":
+        return _single(rec.ssn // 10000, rec.ssn < 0)
+    if name == "ssn_last4":
+        return _single(rec.ssn % 10000, rec.ssn < 0)
+    if name == "zip":
+        return _single(rec.zip, rec.zip < 0)
+    if name == "address":
+        return _single(rec.address, rec.address < 0)
+    if name == "county":
+        return _single(rec.county, rec.county < 0)
+    raise ValueError(f"unknown blocking key {name!r}")
+
+
+def combine(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Every combination of a record's values of two keys, re-coded compactly."""
+    n = a.shape[0]
+    ka, kb = a.shape[1], b.shape[1]
+    aa = np.repeat(a, kb, axis=1)
+    bb = np.tile(b, (1, ka))
+    missing = (aa < 0) | (bb < 0)
+    joint = np.full((n, ka * kb), MISSING, dtype=np.int64)
+    if (~missing).any():
+        va, vb = aa[~missing], bb[~missing]
+        span_a, span_b = int(va.max()) + 1, int(vb.max()) + 1
+        if span_a * span_b >= 2**62:  # re-code compactly first (no tuples either way)
+            va = pd.factorize(va)[0]
+            vb, ub = pd.factorize(vb)
+            span_b = len(ub)
+        joint[~missing] = va.astype(np.int64) * span_b + vb
+    return joint
+
+
+def pass_keys(rec: Records, blocking_pass: BlockingPass) -> tuple[np.ndarray, np.ndarray]:
+    """Flattened (record, key) rows of one pass, without missing keys."""
+    cols = [key_columns(rec, k) for k in blocking_pass.keys]
+    joint = cols[0]
+    for c in cols[1:]:
+        joint = combine(joint, c)
+    if len(blocking_pass.keys) == 1 and joint.shape[1] == 1:
+        joint = joint.copy()
+    recs = np.repeat(np.arange(rec.n, dtype=np.int64), joint.shape[1])
+    keys = joint.reshape(-1)
+    ok = keys >= 0
+    # A record holding one key twice (first name JAMES, surname JAMES) only yields repeated
+    # pairs, which pass_pairs removes.
+    return recs[ok], keys[ok]
+
+
+def _group_bounds(sorted_keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """For each position in a sorted key array: start and end of its group."""
+    m = len(sorted_keys)
+    change = np.flatnonzero(np.diff(sorted_keys)) + 1
+    starts = np.concatenate([[0], change])
+    ends = np.concatenate([change, [m]])
+    sizes = ends - starts
+    return np.repeat(starts, sizes), np.repeat(ends, sizes)
+
+
+def _expand(left_pos: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Pairs (left_pos[i], j) for j in [lo[i], hi[i]), vectorised."""
+    counts = (hi - lo).clip(min=0)
+    total = int(counts.sum())
+    if total == 0:
+        return np.empty(0, np.int64), np.empty(0, np.int64)
+    first = np.repeat(left_pos, counts)
+    offsets = np.arange(total, dtype=np.int64) - np.repeat(np.cumsum(counts) - counts, counts)
+    second = np.repeat(lo, counts) + offsets
+    return first, second
+
+
+def _pair_codes(ra: np.ndarray, rb: np.ndarray, n: int) -> np.ndarray:
+    lo, hi = np.minimum(ra, rb), np.maximum(ra, rb)
+    keep = lo != hi
+    return lo[keep] * n + hi[keep]
+
+
+def pass_pairs(rec: Records, blocking_pass: BlockingPass, max_block: int
+               ) -> tuple[np.ndarray, dict[str, int]]:
+    """The pairs of one pass as int64 codes ``a * n + b`` (a < b), and its counts."""
+    recs, keys = pass_keys(rec, blocking_pass)
+    order = np.argsort(keys, kind="stable")
+    recs, keys = recs[order], keys[order]
+    start, end = _group_bounds(keys)
+    size = end - start
+    too_big = size > max_block
+    info = {"skipped_blocks": len(np.unique(keys[too_big])),
+            "skipped_records": int(too_big.sum())}
+    pos = np.arange(len(keys), dtype=np.int64)
+    if blocking_pass.only_if_missing:
+        # Only pairs with at least one record missing that key: each such record against
+        # its whole block (the others are reached by the passes that use the key).
+        probe_missing = key_columns(rec, blocking_pass.only_if_missing)[:, 0] < 0
+        probe = probe_missing[recs] & ~too_big
+        lo, hi, left = start[probe], end[probe], pos[probe]
+    else:
+        ok = ~too_big
+        lo, hi, left = pos[ok] + 1, end[ok], pos[ok]
+    codes: list[np.ndarray] = []
+    # Chunk the positions so no more than CHUNK_PAIRS pairs are materialised at once.
+    counts = (hi - lo).clip(min=0)
+    cum = np.cumsum(counts)
+    bounds = np.searchsorted(cum, np.arange(CHUNK_PAIRS, int(cum[-1]) + CHUNK_PAIRS,
+                                            CHUNK_PAIRS)) if len(cum) else np.array([], int)
+    begin = 0
+    for stop in [*bounds.tolist(), len(left)]:
+        stop = min(stop + 1, len(left))
+        if stop <= begin:
+            continue
+        fa, fb = _expand(left[begin:stop], lo[begin:stop], hi[begin:stop])
+        codes.append(_pair_codes(recs[fa], recs[fb], rec.n))
+        begin = stop
+    pairs = np.concatenate(codes) if codes else np.empty(0, np.int64)
+    pairs = pd.unique(pairs)
+    info["pairs"] = len(pairs)
+    return pairs, info
+
+
+def block(rec: Records, passes: tuple[BlockingPass, ...], max_block: int) -> Candidates:
+    """Union of the passes' pairs; ``by_pass`` gives each pass's pairs and the new ones it
+    added to the passes before it. The union is kept as one sorted array of pair codes,
+    merged pass by pass (no hash table over tens of millions of pairs)."""
+    infos: dict[str, dict[str, int]] = {}
+    union = np.empty(0, np.int64)
+    for p in passes:
+        codes, info = pass_pairs(rec, p, max_block)
+        codes.sort()
+        if len(union):
+            pos = np.searchsorted(union, codes).clip(max=len(union) - 1)
+            codes = codes[union[pos] != codes]
+        info["new_pairs"] = len(codes)
+        infos[p.name] = info
+        if len(codes):
+            union = np.concatenate([union, codes])
+            union.sort(kind="stable")  # two sorted runs: a merge
+    n = max(rec.n, 1)
+    return Candidates((union // n).astype(np.int32), (union % n).astype(np.int32), infos)
+
+
+def in_pass(rec: Records, blocking_pass: BlockingPass, a: np.ndarray, b: np.ndarray
+            ) -> np.ndarray:
+    """Whether each pair would be produced by the pass (shares one of its key values)."""
+    cols = [key_columns(rec, k) for k in blocking_pass.keys]
+    joint = cols[0]
+    for c in cols[1:]:
+        joint = combine(joint, c)
+    ja, jb = joint[a], joint[b]
+    hit = np.zeros(len(a), dtype=bool)
+    for k in range(joint.shape[1]):
+        for m in range(joint.shape[1]):
+            hit |= (ja[:, k] == jb[:, m]) & (ja[:, k] >= 0)
+    if blocking_pass.only_if_missing:
+        miss = key_columns(rec, blocking_pass.only_if_missing)[:, 0] < 0
+        hit &= miss[a] | miss[b]
+    return hit
+
+
+def cross_pairs(rec: Records, cand: Candidates) -> pd.DataFrame:
+    """The candidate pairs that join a left record to a right one, by record_id."""
+    cross = (rec.source[cand.a] == 0) & (rec.source[cand.b] == 1)
+    return pd.DataFrame({"left_id": rec.record_id[cand.a[cross]],
+                         "right_id": rec.record_id[cand.b[cross]]})

@@ -1,0 +1,293 @@
+"""Compare: a comparison level per field for each candidate pair.
+
+Levels are small integers, higher = closer agreement, ``-1`` = a value missing on either side
+(neutral). String similarity is computed once per distinct pair of values (rapidfuzz
+``cpdist`` over the unique code pairs) and mapped back to the record pairs.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from rapidfuzz import process
+from rapidfuzz.distance import JaroWinkler
+from rapidfuzz.fuzz import token_sort_ratio
+
+from matching.standardise import MAX_TOKENS, MISSING, Records, Vocabulary
+
+
+@dataclass(frozen=True)
+class FieldSpec:
+    name: str
+    levels: tuple[str, ...]  # level names, index = level
+
+
+FIELDS: tuple[FieldSpec, ...] = (
+    FieldSpec("first_name", ("different", "similar (JW>=0.85)", "very similar (JW>=0.92)",
+                             "nickname, sound-alike or first/middle swap", "exact")),
+    FieldSpec("last_name", ("different", "similar (JW>=0.88)", "very similar or sound-alike",
+                            "a surname in common", "exact")),
+    FieldSpec("dob", ("different", "same year", "same year, one side an estimated 1 January",
+                      "one digit, a few days or one year off", "day and month transposed",
+                      "exact")),
+    FieldSpec("ssn", ("different", "one digit or adjacent swap", "exact")),
+    FieldSpec("sex", ("different", "same")),
+    FieldSpec("county", ("different", "same")),
+    FieldSpec("zip", ("different", "same")),
+    FieldSpec("address", ("different", "similar", "exact")),
+    FieldSpec("parent_first_name", ("different", "similar (JW>=0.90)",
+                                    "nickname or sound-alike", "exact")),
+    FieldSpec("parent_last_name", ("different", "similar (JW>=0.90)", "a surname in common",
+                                   "exact")),
+)
+FIELD_NAMES = tuple(f.name for f in FIELDS)
+FIELD_INDEX = {f.name: i for i, f in enumerate(FIELDS)}
+
+FIRST_ALIAS = 3
+FIRST_WEAK = 1
+
+
+def _unique_pairs(ca: np.ndarray, cb: np.ndarray, size: int
+                  ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    keys = ca.astype(np.int64) * size + cb.astype(np.int64)
+    inverse, uniques = pd.factorize(keys)
+    return (uniques // size).astype(np.int64), (uniques % size).astype(np.int64), inverse
+
+
+def similarity(vocab: Vocabulary, ca: np.ndarray, cb: np.ndarray) -> np.ndarray:
+    """Jaro-Winkler similarity of code pairs (both >= 0), computed once per distinct pair."""
+    if len(ca) == 0:
+        return np.empty(0, np.float32)
+    ua, ub, inverse = _unique_pairs(ca, cb, len(vocab))
+    scores = process.cpdist(vocab.values[ua], vocab.values[ub],
+                            scorer=JaroWinkler.normalized_similarity, workers=-1,
+                            dtype=np.float32)
+    return np.asarray(scores, dtype=np.float32)[inverse]
+
+
+def _address_similarity(vocab: Vocabulary, ca: np.ndarray, cb: np.ndarray) -> np.ndarray:
+    if len(ca) == 0:
+        return np.empty(0, np.float32)
+    ua, ub, inverse = _unique_pairs(ca, cb, len(vocab))
+    scores = process.cpdist(vocab.values[ua], vocab.values[ub], scorer=token_sort_ratio,
+                            workers=-1, dtype=np.float32)
+    return (np.asarray(scores, dtype=np.float32) / 100.0)[inverse]
+
+
+def _both(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    return (a >= 0) & (b >= 0)
+
+
+def _given_level(rec: Records, ga: np.ndarray, gb: np.ndarray, ta: np.ndarray, tb: np.ndarray,
+                 ma: np.ndarray | None, mb: np.ndarray | None, top: int) -> np.ndarray:
+    """Levels for a given name; ``top`` is the exact level (alias = top-1, etc.)."""
+    level = np.full(len(ga), MISSING, dtype=np.int8)
+    ok = _both(ga, gb)
+    level[ok] = 0
+    idx = np.flatnonzero(ok)
+    a, b = ga[idx], gb[idx]
+    exact = a == b
+    phon = rec.given_phonetic
+    alias = rec.nicknames.equivalent(a, b, len(rec.given)) | (phon[a] == phon[b])
+    ta_, tb_ = ta[idx], tb[idx]
+    # JUAN vs JUAN CARLOS: the first word of one is the whole name of the other.
+    alias |= ((ta_ == b) | (tb_ == a)) & _both(ta_, tb_)
+    alias |= rec.nicknames.equivalent(ta_, tb_, len(rec.given)) & ((ta_ == a) | (tb_ == b))
+    if ma is not None and mb is not None:
+        mid_a, mid_b = ma[idx], mb[idx]
+        alias |= ((ta_ == mid_b) & (mid_b >= 0)) | ((mid_a == tb_) & (mid_a >= 0))
+    rest = ~exact & ~alias
+    jw = np.zeros(len(idx), np.float32)
+    if rest.any():
+        jw[rest] = similarity(rec.given, a[rest], b[rest])
+    lv = np.zeros(len(idx), np.int8)
+    if top == 4:
+        lv[jw >= 0.85] = 1
+        lv[jw >= 0.92] = 2
+    else:
+        lv[jw >= 0.90] = 1
+    lv[alias] = top - 1
+    lv[exact] = top
+    level[idx] = lv
+    return level
+
+
+def _surname_level(rec: Records, fa: np.ndarray, fb: np.ndarray, ta: np.ndarray,
+                   tb: np.ndarray, child: bool) -> np.ndarray:
+    level = np.full(len(fa), MISSING, dtype=np.int8)
+    ok = _both(fa, fb)
+    level[ok] = 0
+    idx = np.flatnonzero(ok)
+    ta, tb = ta[idx], tb[idx]
+    exact = fa[idx] == fb[idx]
+    shared = exact.copy()
+    for k in range(MAX_TOKENS):
+        for m in range(MAX_TOKENS):
+            x, y = ta[:, k], tb[:, m]
+            shared |= (x == y) & (x >= 0)
+    # Similarity only where no token is shared (most pairs share one or are exact).
+    fuzzy_rows = np.flatnonzero(~shared)
+    best = np.zeros(len(idx), np.float32)
+    if len(fuzzy_rows):
+        fta, ftb = ta[fuzzy_rows], tb[fuzzy_rows]
+        fbest = np.zeros(len(fuzzy_rows), np.float32)
+        for k in range(MAX_TOKENS):
+            for m in range(MAX_TOKENS):
+                x, y = fta[:, k], ftb[:, m]
+                both = _both(x, y)
+                if both.any():
+                    sim = np.zeros(len(fuzzy_rows), np.float32)
+                    sim[both] = similarity(rec.tokens, x[both], y[both])
+                    fbest = np.maximum(fbest, sim)
+        best[fuzzy_rows] = fbest
+    lv = np.zeros(len(idx), np.int8)
+    if child:
+        lv[best >= 0.88] = 1
+        lv[best >= 0.94] = 2
+        lv[shared] = 3
+        lv[exact] = 4
+    else:
+        lv[best >= 0.90] = 1
+        lv[shared] = 2
+        lv[exact] = 3
+    level[idx] = lv
+    return level
+
+
+def _dob_level(da: np.ndarray, db: np.ndarray) -> np.ndarray:
+    level = np.full(len(da), MISSING, dtype=np.int8)
+    ok = (da > 0) & (db > 0)
+    a, b = da[ok].astype(np.int64), db[ok].astype(np.int64)
+    ya, yb = a // 10000, b // 10000
+    ma, mb = (a // 100) % 100, (b // 100) % 100
+    dda, ddb = a % 100, b % 100
+    digits_differ = np.zeros(len(a), np.int8)
+    x, y = a.copy(), b.copy()
+    for _ in range(8):
+        digits_differ += (x % 10 != y % 10)
+        x //= 10
+        y //= 10
+    lv = np.zeros(len(a), np.int8)
+    lv[ya == yb] = 1
+    # An unknown birth date is often entered as 1 January of the known year.
+    jan1 = ((a % 10000) == 101) | ((b % 10000) == 101)
+    lv[(ya == yb) & jan1] = 2
+    # Days apart, approximately (31-day months): a date keyed a day or two off.
+    days = np.abs((ya * 372 + ma * 31 + dda) - (yb * 372 + mb * 31 + ddb))
+    lv[(digits_differ == 1) | ((np.abs(ya - yb) == 1) & (ma == mb) & (dda == ddb))
+       | (days <= 3)] = 3
+    lv[(ya == yb) & (ma == ddb) & (dda == mb) & (ma != dda)] = 4
+    lv[a == b] = 5
+    level[ok] = lv
+    return level
+
+
+def _ssn_level(sa: np.ndarray, sb: np.ndarray) -> np.ndarray:
+    level = np.full(len(sa), MISSING, dtype=np.int8)
+    ok = (sa >= 0) & (sb >= 0)
+    a, b = sa[ok], sb[ok]
+    da = np.stack([(a // 10**k) % 10 for k in range(9)], axis=1)
+    db = np.stack([(b // 10**k) % 10 for k in range(9)], axis=1)
+    diff = da != db
+    ndiff = diff.sum(axis=1)
+    swap = np.zeros(len(a), bool)
+    for k in range(8):  # adjacent digits transposed
+        swap |= ((ndiff == 2) & diff[:, k] & diff[:, k + 1]
+                 & (da[:, k] == db[:, k + 1]) & (da[:, k + 1] == db[:, k]))
+    lv = np.zeros(len(a), np.int8)
+    lv[(ndiff == 1) | swap] = 1
+    lv[ndiff == 0] = 2
+    level[ok] = lv
+    return level
+
+
+def _equal_level(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    level = np.full(len(a), MISSING, dtype=np.int8)
+    ok = _both(a, b)
+    level[ok] = (a[ok] == b[ok]).astype(np.int8)
+    return level
+
+
+def _swapped_names(rec: Records, a: np.ndarray, b: np.ndarray, out: np.ndarray) -> None:
+    """First and last names entered in each other's fields (SHEPHERD SYBELLA): both names
+    agree, only their places differ."""
+    fa, fb = rec.first_token[a], rec.first_token[b]
+    ok = np.flatnonzero(_both(fa, fb) & (out[:, 0] < FIRST_ALIAS) & (out[:, 1] < 3))
+    if len(ok) == 0:
+        return
+    ta = rec.given_as_token[fa[ok]]
+    tb = rec.given_as_token[fb[ok]]
+    toks_a, toks_b = rec.last_tokens[a[ok]], rec.last_tokens[b[ok]]
+    a_in_b = ((toks_b == ta[:, None]) & (ta[:, None] >= 0)).any(axis=1)
+    b_in_a = ((toks_a == tb[:, None]) & (tb[:, None] >= 0)).any(axis=1)
+    hit = ok[a_in_b & b_in_a]
+    out[hit, 0] = FIRST_ALIAS
+    out[hit, 1] = 3
+
+
+def compare(rec: Records, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Comparison levels, an int8 array (pairs × fields) in the order of :data:`FIELDS`."""
+    out = np.empty((len(a), len(FIELDS)), dtype=np.int8)
+    out[:, 0] = _given_level(rec, rec.first[a], rec.first[b], rec.first_token[a],
+                             rec.first_token[b], rec.middle[a], rec.middle[b], top=4)
+    out[:, 1] = _surname_level(rec, rec.last[a], rec.last[b], rec.last_tokens[a],
+                               rec.last_tokens[b], child=True)
+    _swapped_names(rec, a, b, out)
+    out[:, 2] = _dob_level(rec.dob[a], rec.dob[b])
+    out[:, 3] = _ssn_level(rec.ssn[a], rec.ssn[b])
+    out[:, 4] = _equal_level(rec.sex[a], rec.sex[b])
+    out[:, 5] = _equal_level(rec.county[a], rec.county[b])
+    out[:, 6] = _equal_level(rec.zip[a], rec.zip[b])
+    addr = np.full(len(a), MISSING, np.int8)
+    xa, xb = rec.address[a], rec.address[b]
+    ok = np.flatnonzero(_both(xa, xb))
+    same = xa[ok] == xb[ok]
+    lv = np.where(same, 2, 0).astype(np.int8)
+    if (~same).any():
+        sim = _address_similarity(rec.addresses, xa[ok][~same], xb[ok][~same])
+        lv[~same] = np.where(sim >= 0.85, 1, 0)
+    addr[ok] = lv
+    out[:, 7] = addr
+    out[:, 8] = _given_level(rec, rec.parent_first[a], rec.parent_first[b],
+                             rec.parent_first[a], rec.parent_first[b], None, None, top=3)
+    out[:, 9] = _surname_level(rec, rec.parent_last[a], rec.parent_last[b],
+                               rec.parent_tokens[a], rec.parent_tokens[b], child=False)
+    return out
+
+
+def term_frequencies(rec: Records, a: np.ndarray, b: np.ndarray, levels: np.ndarray,
+                     field: str, floor: float) -> np.ndarray:
+    """The frequency of the agreeing value for term-frequency adjustment (NaN: none).
+
+    Exact: the value's own frequency. Nickname, overlap or fuzzy agreement: the larger of the
+    two values' frequencies (a fuzzy GARCIA/GARCIAS is as common as GARCIA); shared surname
+    tokens: the rarest shared one (GARCIA ZAMUDIO = ZAMUDIO counts as ZAMUDIO)."""
+    i = FIELD_INDEX[field]
+    out = np.full(len(a), np.nan, dtype=np.float32)
+    rows = np.flatnonzero(levels[:, i] > 0)
+    if len(rows) == 0:
+        return out
+    a, b = a[rows], b[rows]
+    if field in {"first_name", "parent_first_name"}:
+        codes_a = rec.first[a] if field == "first_name" else rec.parent_first[a]
+        codes_b = rec.first[b] if field == "first_name" else rec.parent_first[b]
+        freq = rec.given_freq if field == "first_name" else rec.parent_given_freq
+        value = np.maximum(freq[np.clip(codes_a, 0, None)], freq[np.clip(codes_b, 0, None)])
+    else:
+        toks_a = rec.last_tokens[a] if field == "last_name" else rec.parent_tokens[a]
+        toks_b = rec.last_tokens[b] if field == "last_name" else rec.parent_tokens[b]
+        freq = rec.token_freq if field == "last_name" else rec.parent_token_freq
+        fa = np.where(toks_a >= 0, freq[np.clip(toks_a, 0, None)], np.inf)
+        fb = np.where(toks_b >= 0, freq[np.clip(toks_b, 0, None)], np.inf)
+        shared = np.full(len(a), np.inf)
+        for k in range(MAX_TOKENS):
+            for m in range(MAX_TOKENS):
+                same = (toks_a[:, k] == toks_b[:, m]) & (toks_a[:, k] >= 0)
+                shared = np.where(same, np.minimum(shared, fa[:, k]), shared)
+        fuzzy = np.maximum(np.where(np.isinf(fa[:, 0]), 0, fa[:, 0]),
+                           np.where(np.isinf(fb[:, 0]), 0, fb[:, 0]))
+        value = np.where(np.isfinite(shared), shared, fuzzy)
+    out[rows] = np.maximum(value, floor)
+    return out

@@ -1,0 +1,305 @@
+"""Estimate: Fellegi-Sunter m and u probabilities without labels.
+
+u (how often two different people agree at each level) is counted on random record pairs;
+m (how often the same person does) and the prior λ are fitted by expectation-maximisation on
+the candidate pairs. EM runs over the distinct comparison patterns with their counts, not over
+pairs, so it costs milliseconds whatever the number of pairs. A missing value contributes to
+neither class (it is neutral). λ is estimated separately for each kind of pair (cross-source,
+within left, within right): duplicates are much rarer than links, but a person's records agree
+the same way whichever files they come from, so m is shared.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+PAIR_KINDS = ("cross", "left", "right")
+FLOOR = 1e-7
+M_FLOOR = 1e-3
+CONFIDENT = np.log(20.0)
+"""Odds above which a pair counts as a match when m is estimated (20:1)."""
+
+
+@dataclass
+class Model:
+    m: list[np.ndarray]
+    """m per field for cross-source pairs (the links); ``m_kinds`` has all three kinds."""
+    u: list[np.ndarray]
+    prior: dict[str, float]
+    iterations: int = 0
+    converged: bool = False
+    passes_used: list[str] | None = None
+    u_random: list[np.ndarray] | None = None
+    """u on random record pairs (term-frequency adjustments are relative to it)."""
+    m_kinds: list[list[np.ndarray]] | None = None
+    """m per kind of pair (cross, left, right). Family fields differ by kind: a CalWORKs
+    child's two records (two cases) usually name different case heads at one address, while
+    a child's CalWORKs and CWS records usually name the same mother at different addresses."""
+
+    def m_for(self, kind: int) -> list[np.ndarray]:
+        return self.m_kinds[kind] if self.m_kinds else self.m
+
+    def weight_table(self) -> np.ndarray:
+        """log2(m/u) as an array (kind, field, level), NaN-free, padded with 0."""
+        width = max(len(x) for x in self.u)
+        table = np.zeros((len(PAIR_KINDS), len(self.u), width))
+        for k in range(len(PAIR_KINDS)):
+            for f, (m, u) in enumerate(zip(self.m_for(k), self.u, strict=True)):
+                table[k, f, : len(m)] = np.log2(m / u)
+        return table
+
+    def posterior(self, levels: np.ndarray, kinds: np.ndarray) -> np.ndarray:
+        """Match probability of each comparison vector (missing levels neutral)."""
+        prior = np.array([self.prior[k] for k in PAIR_KINDS])
+        log_odds = (np.log(prior) - np.log1p(-prior))[kinds]
+        table = self.weight_table() * np.log(2.0)
+        for f in range(levels.shape[1]):
+            col = levels[:, f]
+            present = col >= 0
+            log_odds[present] += table[kinds[present], f, col[present]]
+        return 1.0 / (1.0 + np.exp(-np.clip(log_odds, -700, 700)))
+
+    def weights(self, kind: int = 0) -> list[np.ndarray]:
+        return [np.log2(m / u) for m, u in zip(self.m_for(kind), self.u, strict=True)]
+
+    def to_dict(self, field_names: tuple[str, ...], level_names: tuple[tuple[str, ...], ...]
+                ) -> dict[str, object]:
+        fields = {}
+        u_rand = self.u_random or self.u
+        for f, (name, levels) in enumerate(zip(field_names, level_names, strict=True)):
+            u = self.u[f]
+            rows = []
+            for i in range(len(levels)):
+                row = {"level": i, "label": levels[i], "m": float(self.m[f][i]),
+                       "u": float(u[i]), "u_random": float(u_rand[f][i]),
+                       "weight": float(np.log2(self.m[f][i] / u[i]))}
+                for k, kind in enumerate(PAIR_KINDS[1:], start=1):
+                    row[f"m_{kind}"] = float(self.m_for(k)[f][i])
+                rows.append(row)
+            fields[name] = rows
+        return {"fields": fields, "prior": self.prior, "em_iterations": self.iterations,
+                "em_converged": self.converged, "m_from_passes": self.passes_used}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, object], field_names: tuple[str, ...]) -> Model:
+        fields = data["fields"]
+        assert isinstance(fields, dict)
+        m = [np.array([lv["m"] for lv in fields[f]]) for f in field_names]
+        u = [np.array([lv["u"] for lv in fields[f]]) for f in field_names]
+        u_random = [np.array([lv.get("u_random", lv["u"]) for lv in fields[f]])
+                    for f in field_names]
+        m_kinds = [m] + [[np.array([lv.get(f"m_{kind}", lv["m"]) for lv in fields[f]])
+                          for f in field_names] for kind in PAIR_KINDS[1:]]
+        prior = data["prior"]
+        assert isinstance(prior, dict)
+        return cls(m, u, {k: float(v) for k, v in prior.items()}, u_random=u_random,
+                   m_kinds=m_kinds)
+
+
+def level_shares(levels: np.ndarray, n_levels: tuple[int, ...]) -> list[np.ndarray]:
+    """Share of each level among non-missing values, smoothed so no level is zero."""
+    out = []
+    for f, size in enumerate(n_levels):
+        col = levels[:, f]
+        col = col[col >= 0]
+        counts = np.bincount(col, minlength=size)[:size].astype(np.float64)
+        out.append(np.maximum((counts + 0.5) / (counts.sum() + 0.5 * size), FLOOR))
+    return out
+
+
+def _initial_m(size: int) -> np.ndarray:
+    # Matches mostly agree exactly: the top level gets most of the mass.
+    raw = np.linspace(0.05, 1.0, size) ** 3
+    raw[-1] = raw.sum() * 4
+    return raw / raw.sum()
+
+
+def patterns(levels: np.ndarray, kinds: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Distinct (kind, comparison vector) rows and their counts.
+
+    Each row is packed into one int64 (4 bits per field, levels shifted by one so that
+    missing is 0), so tens of millions of pairs reduce with one ``np.unique``."""
+    n_fields = levels.shape[1]
+    code = kinds.astype(np.int64)
+    for f in range(n_fields):
+        code = (code << 4) | (levels[:, f].astype(np.int64) + 1)
+    uniques, counts = np.unique(code, return_counts=True)
+    out = np.empty((len(uniques), n_fields), dtype=np.int8)
+    rest = uniques.copy()
+    for f in range(n_fields - 1, -1, -1):
+        out[:, f] = (rest & 0xF) - 1
+        rest >>= 4
+    return out, rest.astype(np.int8), counts.astype(np.float64)
+
+
+def expectation_maximisation(levels: np.ndarray, kinds: np.ndarray, counts: np.ndarray,
+                             u: list[np.ndarray], n_levels: tuple[int, ...],
+                             max_iterations: int = 200, tolerance: float = 1e-6,
+                             m_start: list[np.ndarray] | None = None, fix_m: bool = False,
+                             fit_u: bool = False) -> Model:
+    """Fit m and the per-kind prior with u held fixed (levels: patterns × fields);
+    with ``fix_m`` only the priors are fitted."""
+    m = [x.copy() for x in m_start] if m_start else [_initial_m(s) for s in n_levels]
+    n_kinds = len(PAIR_KINDS)
+    prior = np.full(n_kinds, 0.05)
+    log_u = np.zeros(len(levels))
+    onehots = []
+    for f, size in enumerate(n_levels):
+        col = levels[:, f]
+        present = col >= 0
+        onehot = np.zeros((len(levels), size))
+        onehot[np.flatnonzero(present), col[present]] = 1.0
+        onehots.append(onehot)
+        log_u += onehot @ np.log(u[f])
+    kind_totals = np.bincount(kinds, weights=counts, minlength=n_kinds)
+    iteration = 0
+    converged = False
+    for iteration in range(1, max_iterations + 1):  # noqa: B007
+        log_m = np.zeros(len(levels))
+        for f in range(len(n_levels)):
+            log_m += onehots[f] @ np.log(m[f])
+        lam = prior[kinds]
+        log_odds = np.log(lam) - np.log1p(-lam) + log_m - log_u
+        g = 1.0 / (1.0 + np.exp(-np.clip(log_odds, -700, 700)))
+        wg = g * counts
+        new_m = []
+        for f in range(len(n_levels)):
+            num = wg @ onehots[f]
+            total = num.sum()
+            new_m.append(np.maximum(num / total, FLOOR) if total > 0 else m[f])
+        new_prior = np.bincount(kinds, weights=wg, minlength=n_kinds)
+        new_prior = np.where(kind_totals > 0, new_prior / np.maximum(kind_totals, 1e-300),
+                             prior)
+        new_prior = np.clip(new_prior, 1e-9, 1 - 1e-9)
+        change = max(max(float(np.abs(a - b).max()) for a, b in zip(new_m, m, strict=True)),
+                     float(np.abs(new_prior - prior).max()))
+        if fix_m:
+            new_m = m
+        if fit_u:
+            wn = (1.0 - g) * counts
+            new_u = []
+            for f in range(len(n_levels)):
+                num = wn @ onehots[f]
+                total = num.sum()
+                new_u.append(np.maximum(num / total, FLOOR) if total > 0 else u[f])
+            u = [x / x.sum() for x in new_u]
+            log_u = np.zeros(len(levels))
+            for f in range(len(n_levels)):
+                log_u += onehots[f] @ np.log(u[f])
+        m, prior = [x / x.sum() for x in new_m], new_prior
+        if change < tolerance:
+            converged = True
+            break
+    return Model(m=m, u=u, prior={k: float(prior[i]) for i, k in enumerate(PAIR_KINDS)},
+                 iterations=iteration, converged=converged)
+
+
+def anchored_em(levels: np.ndarray, kinds: np.ndarray, counts: np.ndarray,
+                u: list[np.ndarray], n_levels: tuple[int, ...], person: list[int],
+                pair_totals: np.ndarray, max_iterations: int = 200, tolerance: float = 1e-6,
+                extra_evidence: dict[int, list[int]] | None = None) -> Model:
+    """EM in which no field votes for its own m and only the child's own identifiers vote.
+
+    ``levels``: distinct comparison patterns of the candidate pairs (patterns × fields) with
+    their pair ``kinds`` and ``counts``; ``u`` from random record pairs; ``pair_totals``: the
+    number of possible record pairs of each kind (left × right, and n(n-1)/2 within a file).
+
+    The prior is the chance that two *random* records match (matches found ÷ all possible
+    pairs), the frame in which random-pair u is right: agreeing on a birth date is strong
+    evidence whether or not the pair was blocked on it. Pairs outside the candidates are taken
+    as non-matches (the blocking recall, measured with truth data, says how nearly).
+
+    The m of a person field (``person``) is its level distribution among the candidate pairs
+    whose *other* person fields give odds of at least 20:1 (a field does not confirm its own
+    estimate; ``extra_evidence`` adds fields to one field's evidence: the surname tells apart
+    two namesakes born the same day when the SSN's m is estimated). The m of a family field
+    (surname, parents, address, zip, county) is taken among the pairs whose person fields give
+    those odds. Plain EM over all fields finds families rather than children: siblings agree on
+    every family field, and a mixture model happily calls that cluster the matches. Hard
+    (20:1) rather than soft membership: with soft weights the long tail of weakly similar
+    non-matches, thousands of pairs at a few percent each, swamps the disagreement levels.
+    The priors (per kind of pair) are the expected matches from the person fields.
+    """
+    n_fields = len(n_levels)
+    m = [_initial_m(s) for s in n_levels]
+    kind_candidates = np.bincount(kinds, weights=counts, minlength=len(PAIR_KINDS))
+    totals = np.maximum(np.asarray(pair_totals, dtype=np.float64), 1.0)
+    prior = np.clip(0.1 * kind_candidates / totals, 1e-12, 0.5)
+    onehots = []
+    for f, size in enumerate(n_levels):
+        col = levels[:, f]
+        present = col >= 0
+        onehot = np.zeros((len(levels), size))
+        onehot[np.flatnonzero(present), col[present]] = 1.0
+        onehots.append(onehot)
+    # Person fields whose fellow person fields are mostly missing (files without SSN or sex):
+    # too thin to judge a pair alone, so every other field judges them.
+    present = levels >= 0
+    thin = set()
+    for f in person:
+        others = present[:, [g for g in person if g != f]].sum(axis=1)
+        if float(((others >= 2) * counts).sum()) < 0.5 * float(counts.sum()):
+            thin.add(f)
+    n_kinds = len(PAIR_KINDS)
+    # m per kind: person fields shared by all kinds, family fields each kind its own.
+    mk = [[x.copy() for x in m] for _ in range(n_kinds)]
+    kind_rows = [kinds == k for k in range(n_kinds)]
+    iteration, converged = 0, False
+    for iteration in range(1, max_iterations + 1):  # noqa: B007
+        log_ratio = []
+        for f in range(n_fields):
+            per_kind = np.stack([np.log(mk[k][f]) - np.log(u[f]) for k in range(n_kinds)])
+            log_ratio.append((onehots[f] * per_kind[kinds]).sum(axis=1))
+        person_sum = np.sum([log_ratio[f] for f in person], axis=0)
+        all_sum = np.sum(log_ratio, axis=0)
+        base = np.log(prior[kinds]) - np.log1p(-prior[kinds])
+        new_mk = [[None] * n_fields for _ in range(n_kinds)]
+        for f in range(n_fields):
+            # A person field is judged by the other person fields (by every other field when
+            # those are thin); a family field by the person fields only (else siblings, who
+            # share the family, would vouch for each other).
+            if f in person:
+                evidence = (all_sum if f in thin else person_sum) - log_ratio[f]
+            else:
+                evidence = person_sum
+            for extra in (extra_evidence or {}).get(f, []):
+                evidence = evidence + log_ratio[extra]
+            # Classification step: a pair counts towards m when its evidence says match. Soft
+            # weights let the long tail of weakly similar non-matches (thousands of pairs at
+            # a few percent each) swamp the disagreement levels.
+            g = (base + evidence > CONFIDENT).astype(np.float64) * counts
+            pooled = _shares(g @ onehots[f], n_levels[f])
+            for k in range(n_kinds):
+                if f in person or pooled is None:
+                    new_mk[k][f] = pooled if pooled is not None else mk[k][f]
+                    continue
+                own = g * kind_rows[k]
+                # A kind with too few confident pairs borrows the pooled estimate.
+                shares = _shares(own @ onehots[f], n_levels[f]) if own.sum() >= 30 else None
+                new_mk[k][f] = shares if shares is not None else pooled
+        g_all = 1.0 / (1.0 + np.exp(-np.clip(base + person_sum, -700, 700)))
+        found = np.bincount(kinds, weights=g_all * counts, minlength=n_kinds)
+        new_prior = np.clip(found / totals, 1e-12, 0.5)
+        change = max(max(float(np.abs(a - b).max())
+                         for k in range(n_kinds) for a, b in zip(new_mk[k], mk[k], strict=True)),
+                     float(np.abs(np.log(new_prior) - np.log(prior)).max()) * 1e-3)
+        mk, prior = new_mk, new_prior
+        if change < tolerance:
+            converged = True
+            break
+    return Model(m=mk[0], u=u, prior={k: float(prior[i]) for i, k in enumerate(PAIR_KINDS)},
+                 iterations=iteration, converged=converged, m_kinds=mk)
+
+
+def _shares(num: np.ndarray, size: int) -> np.ndarray | None:
+    """Level shares from weighted counts; None when nothing was counted."""
+    total = num.sum()
+    if total <= 0:
+        return None
+    shares = (num + 0.01) / (total + 0.01 * size)
+    # No level is impossible for a true match: a floor keeps one disagreement from
+    # outweighing everything else (about 10 bits at most against a common level).
+    shares = np.maximum(shares, M_FLOOR)
+    return shares / shares.sum()

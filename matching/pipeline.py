@@ -1,0 +1,347 @@
+"""The whole linkage: standardise → block → compare → estimate → score → classify → resolve →
+report, and the explanation of one pair's weight."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from tqdm import tqdm
+
+from matching.blocking import Candidates, block
+from matching.compare import FIELD_INDEX, FIELD_NAMES, FIELDS, compare
+from matching.estimate import Model, anchored_em, level_shares, patterns
+from matching.report import error_estimates, match_stats
+from matching.resolve import internal_pairs, one_to_one, resolve
+from matching.score import (
+    DECISIONS,
+    MATCH,
+    REVIEW,
+    Scores,
+    classify,
+    match_threshold,
+    pair_kinds,
+    score,
+    sibling_guard,
+)
+from matching.settings import MatchSettings
+from matching.standardise import Records, load_nicknames, standardise
+
+CHUNK = 2_000_000
+MIN_PASS_PAIRS = 50
+PERSON_FIELDS_EM = ("first_name", "dob", "ssn", "sex")
+"""The fields whose agreement identifies a child rather than a family: EM listens to these."""
+N_LEVELS = tuple(len(f.levels) for f in FIELDS)
+LINK_COLUMNS = ["left_id", "right_id", "match_probability", "match_weight", "decision"]
+CONTRIBUTION_COLUMNS = [f"w_{name}" for name in FIELD_NAMES]
+
+
+@dataclass
+class MatchResult:
+    links: pd.DataFrame
+    left_persons: pd.Series
+    right_persons: pd.Series
+    persons: pd.DataFrame
+    stats: dict[str, Any]
+    parameters: dict[str, Any]
+    timings: dict[str, float] = field(default_factory=dict)
+    blocking: dict[str, dict[str, int]] = field(default_factory=dict)
+    model: Model | None = None
+
+
+class _Stages:
+    def __init__(self, progress: bool, total: int) -> None:
+        self.timings: dict[str, float] = {}
+        self.bar = tqdm(total=total, desc="linking", unit="stage", disable=not progress,
+                        leave=False)
+        self.progress = progress
+
+    @contextmanager
+    def stage(self, name: str) -> Iterator[None]:
+        self.bar.set_postfix_str(name)
+        start = time.perf_counter()
+        yield
+        self.timings[name] = round(time.perf_counter() - start, 3)
+        self.bar.update(1)
+
+    def close(self) -> None:
+        self.bar.close()
+
+
+def compare_all(rec: Records, a: np.ndarray, b: np.ndarray, progress: bool = False) -> np.ndarray:
+    """Comparison levels of every pair, computed in chunks to bound memory."""
+    levels = np.empty((len(a), len(FIELDS)), dtype=np.int8)
+    starts = range(0, len(a), CHUNK)
+    for s in tqdm(starts, desc="comparing", unit="chunk", disable=not progress or len(a) < CHUNK,
+                  leave=False):
+        levels[s:s + CHUNK] = compare(rec, a[s:s + CHUNK], b[s:s + CHUNK])
+    return levels
+
+
+def random_pairs(rec: Records, count: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """Random record pairs for u: cross-source when both files have records."""
+    rng = np.random.default_rng(seed)
+    n_left, n = rec.n_left, rec.n
+    if n < 2:
+        return np.empty(0, np.int64), np.empty(0, np.int64)
+    if 0 < n_left < n:
+        a = rng.integers(0, n_left, count)
+        b = rng.integers(n_left, n, count)
+    else:
+        a = rng.integers(0, n, count)
+        b = rng.integers(0, n, count)
+        keep = a != b
+        a, b = a[keep], b[keep]
+    return a, b
+
+
+def fit(rec: Records, cand: Candidates, levels: np.ndarray, settings: MatchSettings) -> Model:
+    """u from random record pairs; m and the priors by person-anchored, leave-one-field-out
+    EM over the candidate pairs (:func:`matching.estimate.anchored_em`)."""
+    # A few hundred thousand random pairs measure u well on small files; more on large ones.
+    count = min(settings.random_pairs, max(200_000, 20 * rec.n))
+    ra, rb = random_pairs(rec, count, settings.seed)
+    u = level_shares(compare(rec, ra, rb), N_LEVELS)
+    if len(cand) == 0:
+        return Model(m=[np.full(s, 1.0 / s) for s in N_LEVELS], u=u,
+                     prior={"cross": 1e-12, "left": 1e-12, "right": 1e-12})
+    kinds = pair_kinds(rec, cand.a, cand.b)
+    pat, pk, counts = patterns(levels, kinds)
+    n_left, n_right = rec.n_left, rec.n - rec.n_left
+    totals = np.array([n_left * n_right, n_left * (n_left - 1) / 2,
+                       n_right * (n_right - 1) / 2], dtype=np.float64)
+    model = anchored_em(pat, pk, counts, u, N_LEVELS,
+                        [FIELD_INDEX[f] for f in PERSON_FIELDS_EM], totals,
+                        settings.max_iterations, settings.tolerance,
+                        extra_evidence={FIELD_INDEX["ssn"]: [FIELD_INDEX["last_name"]]})
+    return model
+
+
+def _positions(rec: Records, frame: pd.DataFrame | None) -> tuple[np.ndarray, np.ndarray,
+                                                                   np.ndarray]:
+    """Clerical decisions as record positions (pairs naming unknown records are dropped)."""
+    if frame is None or len(frame) == 0:
+        empty = np.empty(0, np.int64)
+        return empty, empty, np.empty(0, bool)
+    left_index = pd.Index(rec.record_id[: rec.n_left])
+    right_index = pd.Index(rec.record_id[rec.n_left:])
+    la = left_index.get_indexer(frame["left_id"].astype(str))
+    rb = right_index.get_indexer(frame["right_id"].astype(str))
+    ok = (la >= 0) & (rb >= 0)
+    decision = frame["decision"].astype(str).str.lower().to_numpy()
+    return la[ok].astype(np.int64), (rb[ok] + rec.n_left).astype(np.int64), \
+        decision[ok] == "match"
+
+
+def _codes(a: np.ndarray, b: np.ndarray, n: int) -> np.ndarray:
+    return np.minimum(a, b).astype(np.int64) * n + np.maximum(a, b).astype(np.int64)
+
+
+def _score_pairs(rec: Records, a: np.ndarray, b: np.ndarray, model: Model,
+                 settings: MatchSettings) -> tuple[np.ndarray, Scores]:
+    lv = compare(rec, a, b)
+    return lv, score(rec, a, b, lv, model, settings.tf_fields, settings.tf_minimum)
+
+
+def link(left: pd.DataFrame, right: pd.DataFrame, settings: MatchSettings | None = None,
+         clerical: pd.DataFrame | None = None, progress: bool = False) -> MatchResult:
+    """Link ``left`` (CalWORKs) to ``right`` (CWS) and deduplicate each side.
+
+    Frames carry the person-record columns of contracts.md §1. ``clerical`` holds reviewed
+    pairs (left_id, right_id, decision ∈ {match, non_match}) that override the model.
+    """
+    settings = settings or MatchSettings()
+    stages = _Stages(progress, total=7)
+    with stages.stage("standardise"):
+        rec = standardise(left, right, load_nicknames(settings.nicknames_path))
+    with stages.stage("block"):
+        cand = block(rec, settings.passes, settings.max_block)
+    with stages.stage("compare"):
+        levels = compare_all(rec, cand.a, cand.b, progress)
+    with stages.stage("estimate"):
+        model = fit(rec, cand, levels, settings)
+    with stages.stage("score"):
+        probability = np.empty(len(cand), dtype=np.float32)
+        for s in range(0, len(cand), CHUNK):
+            sl = slice(s, s + CHUNK)
+            probability[sl] = score(rec, cand.a[sl], cand.b[sl], levels[sl], model,
+                                    settings.tf_fields, settings.tf_minimum).probability
+        kinds = pair_kinds(rec, cand.a, cand.b)
+        cross = kinds == 0
+        match_at = match_threshold(probability[cross], settings.match_probability,
+                                   settings.match_precision)
+        keep = np.flatnonzero(probability >= settings.review_probability)
+        ka, kb, klv = cand.a[keep].astype(np.int64), cand.b[keep].astype(np.int64), levels[keep]
+        ks = score(rec, ka, kb, klv, model, settings.tf_fields, settings.tf_minimum)
+        decision = classify(ks, match_at, settings.review_probability, settings.sibling_guard,
+                            settings.min_person_weight)
+        below_probability = probability[cross & (probability < settings.review_probability)]
+        del levels
+    with stages.stage("resolve"):
+        ca, cb, confirm = _positions(rec, clerical)
+        n = rec.n
+        rejected = set(_codes(ca[~confirm], cb[~confirm], n).tolist())
+        confirmed = set(_codes(ca[confirm], cb[confirm], n).tolist())
+        kept_codes = _codes(ka, kb, n)
+        is_rejected = np.isin(kept_codes, np.fromiter(rejected, np.int64, len(rejected)))
+        edge = (decision == MATCH) & ~is_rejected
+        ea, eb, ew = ka[edge], kb[edge], ks.weight[edge]
+        # Confirmed pairs join the graph whatever their weight.
+        if confirm.any():
+            ea = np.concatenate([ea, ca[confirm]])
+            eb = np.concatenate([eb, cb[confirm]])
+            ew = np.concatenate([ew, np.full(int(confirm.sum()), np.inf)])
+        if settings.one_to_one:
+            cross_edge = rec.source[ea] != rec.source[eb]
+            sel = one_to_one(ea, eb, ew, cross_edge)
+            ea, eb, ew = ea[sel], eb[sel], ew[sel]
+        rejected_arr = np.fromiter(rejected, np.int64, len(rejected))
+        confirmed_arr = np.fromiter(confirmed, np.int64, len(confirmed))
+
+        def conflicts(pa: np.ndarray, pb: np.ndarray) -> np.ndarray:
+            lv, sc = _score_pairs(rec, pa, pb, model, settings)
+            codes = _codes(pa, pb, n)
+            # Clear disagreement: unlikely whatever the prior, and a Bayes factor against.
+            clash = (sc.probability < settings.coherence_probability) | (sc.weight < 0)
+            if settings.sibling_guard:
+                clash |= sibling_guard(lv)
+            clash |= np.isin(codes, rejected_arr)
+            return clash & ~np.isin(codes, confirmed_arr)
+
+        resolution = resolve(n, ea, eb, ew, conflicts, settings.max_cluster_size)
+        labels = resolution.labels
+    with stages.stage("report"):
+        links = _links(rec, labels, ka, kb, ks, decision, model, settings, rejected_arr,
+                       confirmed_arr, is_rejected)
+        persons = pd.DataFrame({
+            "person_key": labels,
+            "source": np.where(rec.source == 0, "left", "right"),
+            "record_id": rec.record_id,
+        })
+        left_persons = pd.Series(labels[: rec.n_left], index=rec.record_id[: rec.n_left],
+                                 name="person_key")
+        right_persons = pd.Series(labels[rec.n_left:], index=rec.record_id[rec.n_left:],
+                                  name="person_key")
+        stats = match_stats(rec, labels)
+        stats.update(error_estimates(links, below_probability, probability[cross]))
+        stats["match_threshold"] = match_at
+        stats["review_threshold"] = settings.review_probability
+        stats["candidate_pairs"] = len(cand)
+        stats["clusters_split_for_coherence"] = resolution.split_components
+        stats["clerical_confirmed"] = int(confirm.sum())
+        stats["clerical_rejected"] = int((~confirm).sum())
+    stages.close()
+    parameters = {
+        "model": model.to_dict(FIELD_NAMES, tuple(f.levels for f in FIELDS)),
+        "thresholds": {"match_probability": match_at,
+                       "review_probability": settings.review_probability,
+                       "sibling_guard": settings.sibling_guard},
+        "blocking_passes": [{"name": p.name, "keys": list(p.keys),
+                             "only_if_missing": p.only_if_missing} for p in settings.passes],
+        "settings": settings.to_dict(),
+    }
+    return MatchResult(links=links, left_persons=left_persons, right_persons=right_persons,
+                       persons=persons, stats=stats, parameters=parameters,
+                       timings=stages.timings, blocking=cand.by_pass, model=model)
+
+
+def _links(rec: Records, labels: np.ndarray, ka: np.ndarray, kb: np.ndarray, ks: Scores,
+           decision: np.ndarray, model: Model, settings: MatchSettings,
+           rejected: np.ndarray, confirmed: np.ndarray, is_rejected: np.ndarray
+           ) -> pd.DataFrame:
+    """LINKS rows: every cross-source pair of a resolved person (`match`), then the review
+    pairs left between different persons."""
+    n = rec.n
+    # Records of persons present on both sides.
+    lab_left = np.unique(labels[: rec.n_left])
+    lab_right = np.unique(labels[rec.n_left:])
+    both = np.intersect1d(lab_left, lab_right)
+    members = np.flatnonzero(np.isin(labels, both))
+    pa, pb = internal_pairs(labels, members)
+    cross = rec.source[pa] != rec.source[pb]
+    pa, pb = pa[cross], pb[cross]
+    left_pos, right_pos = np.minimum(pa, pb), np.maximum(pa, pb)
+    _, ms = _score_pairs(rec, left_pos, right_pos, model, settings)
+    codes = _codes(left_pos, right_pos, n)
+    direct = np.isin(codes, _codes(ka[decision == MATCH], kb[decision == MATCH], n))
+    basis = np.where(np.isin(codes, confirmed), "clerical", np.where(direct, "model", "cluster"))
+    match_frame = _frame(rec, left_pos, right_pos, ms, np.full(len(pa), "match"), basis)
+
+    review = ((decision >= REVIEW) & (rec.source[ka] != rec.source[kb])
+              & (labels[ka] != labels[kb]) & ~is_rejected)
+    rs = Scores(ks.contributions[review], ks.weight[review], ks.probability[review],
+                ks.sibling[review], ks.person[review])
+    held = rs.probability >= settings.match_probability
+    basis = np.where(held & rs.sibling, "sibling_guard",
+                     np.where(held & (rs.person < settings.min_person_weight),
+                              "person_evidence", "model"))
+    review_frame = _frame(rec, ka[review], kb[review], rs,
+                          np.full(int(review.sum()), DECISIONS[REVIEW]), basis)
+    out = pd.concat([match_frame, review_frame], ignore_index=True)
+    return out.sort_values(["decision", "match_probability", "left_id", "right_id"],
+                           ascending=[True, False, True, True], kind="stable",
+                           ignore_index=True)
+
+
+def _frame(rec: Records, a: np.ndarray, b: np.ndarray, s: Scores, decision: np.ndarray,
+           basis: np.ndarray) -> pd.DataFrame:
+    frame = pd.DataFrame({
+        "left_id": rec.record_id[a],
+        "right_id": rec.record_id[b],
+        "match_probability": np.round(s.probability, 6),
+        "match_weight": np.round(s.weight, 4),
+        "decision": decision,
+        "basis": basis,
+    })
+    for i, col in enumerate(CONTRIBUTION_COLUMNS):
+        frame[col] = np.round(s.contributions[:, i].astype(np.float64), 4)
+    return frame
+
+
+def explain(left: pd.DataFrame, right: pd.DataFrame, left_id: str, right_id: str,
+            settings: MatchSettings | None = None, model: Model | None = None
+            ) -> dict[str, Any]:
+    """The field-by-field contributions to one pair's match weight (its waterfall).
+
+    Without ``model`` the model is fitted on the two files exactly as ``link`` fits it."""
+    settings = settings or MatchSettings()
+    rec = standardise(left, right, load_nicknames(settings.nicknames_path))
+    la = np.flatnonzero(rec.record_id[: rec.n_left] == str(left_id))
+    rb = np.flatnonzero(rec.record_id[rec.n_left:] == str(right_id))
+    if len(la) == 0 or len(rb) == 0:
+        missing = left_id if len(la) == 0 else right_id
+        side = "left" if len(la) == 0 else "right"
+        raise KeyError(f"record_id {missing} is not in the {side} file")
+    if model is None:
+        cand = block(rec, settings.passes, settings.max_block)
+        model = fit(rec, cand, compare_all(rec, cand.a, cand.b), settings)
+    a = la[:1].astype(np.int64)
+    b = (rb[:1] + rec.n_left).astype(np.int64)
+    lv, sc = _score_pairs(rec, a, b, model, settings)
+    rows = []
+    weights = model.weights()
+    for i, spec in enumerate(FIELDS):
+        level = int(lv[0, i])
+        base = float(weights[i][level]) if level >= 0 else 0.0
+        total = float(sc.contributions[0, i])
+        rows.append({"field": spec.name,
+                     "level": spec.levels[level] if level >= 0 else "missing (neutral)",
+                     "m": float(model.m[i][level]) if level >= 0 else None,
+                     "u": float(model.u[i][level]) if level >= 0 else None,
+                     "weight": base, "tf_adjustment": total - base, "contribution": total})
+    prior = model.prior["cross"]
+    match_at = settings.match_probability
+    guarded = bool(sc.guarded(settings.min_person_weight)[0])
+    p = float(sc.probability[0])
+    verdict = DECISIONS[int(classify(sc, match_at, settings.review_probability,
+                                     settings.sibling_guard, settings.min_person_weight)[0])]
+    return {"left_id": str(left_id), "right_id": str(right_id), "fields": rows,
+            "prior_weight": float(np.log2(prior / (1 - prior))),
+            "match_weight": float(sc.weight[0]), "match_probability": p,
+            "sibling_guard": bool(sc.sibling[0]), "held_back": guarded,
+            "person_weight": float(sc.person[0]), "decision": verdict}

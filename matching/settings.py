@@ -1,0 +1,129 @@
+"""Matcher settings: blocking passes, estimation and decision thresholds, read from YAML."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+BLOCKING_KEYS = frozenset({
+    "ssn", "dob", "birth_year", "birth_monthday", "birth_yearmonth", "first_phonetic", "first_name",
+    "surname_phonetic", "surname_token", "surname_initial", "parent_phonetic",
+    "parent_first_phonetic", "zip", "county", "ssn_first5", "ssn_last4",
+    "name_phonetic", "name_initial", "address",
+})
+
+
+@dataclass(frozen=True)
+class BlockingPass:
+    name: str
+    keys: tuple[str, ...]
+    only_if_missing: str | None = None
+
+
+@dataclass(frozen=True)
+class MatchSettings:
+    nicknames_path: Path | None = None
+    passes: tuple[BlockingPass, ...] = ()
+    max_block: int = 2000
+    random_pairs: int = 500_000
+    max_iterations: int = 200
+    tolerance: float = 1e-6
+    seed: int = 42
+    tf_minimum: float = 2e-6
+    tf_fields: tuple[str, ...] = ("first_name", "last_name", "parent_first_name",
+                                  "parent_last_name")
+    match_probability: float = 0.3
+    review_probability: float = 0.05
+    match_precision: float | None = None
+    sibling_guard: bool = True
+    min_person_weight: float = 2.0
+    one_to_one: bool = False
+    coherence_probability: float = 0.01
+    max_cluster_size: int = 12
+    source: str = field(default="defaults", compare=False)
+
+    @classmethod
+    def from_yaml(cls, path: str | Path) -> MatchSettings:
+        path = Path(path)
+        try:
+            raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        except (OSError, yaml.YAMLError) as exc:
+            raise ValueError(f"{path}: cannot read the matching settings ({exc})") from exc
+        return cls.from_dict(raw, base=path.parent, source=str(path))
+
+    @classmethod
+    def from_dict(cls, raw: dict[str, Any], base: Path | None = None,
+                  source: str = "dict") -> MatchSettings:
+        base = base or Path.cwd()
+        blocking = raw.get("blocking", {}) or {}
+        passes = []
+        for p in blocking.get("passes", []) or []:
+            keys = tuple(p["keys"])
+            unknown = [k for k in keys if k not in BLOCKING_KEYS]
+            if unknown:
+                raise ValueError(f"{source}: blocking pass {p.get('name')!r} uses unknown "
+                                 f"key(s) {', '.join(unknown)}; known: "
+                                 f"{', '.join(sorted(BLOCKING_KEYS))}")
+            passes.append(BlockingPass(str(p.get("name", "+".join(keys))), keys,
+                                       p.get("only_if_missing")))
+        est = raw.get("estimate", {}) or {}
+        thr = raw.get("thresholds", {}) or {}
+        res = raw.get("resolve", {}) or {}
+        nick = raw.get("nicknames")
+        settings = cls(
+            nicknames_path=(base / nick) if nick else None,
+            passes=tuple(passes) or DEFAULT_PASSES,
+            max_block=int(blocking.get("max_block", 2000)),
+            random_pairs=int(est.get("random_pairs", 500_000)),
+            max_iterations=int(est.get("max_iterations", 200)),
+            tolerance=float(est.get("tolerance", 1e-6)),
+            seed=int(est.get("seed", 42)),
+            tf_minimum=float(est.get("tf_minimum", 2e-6)),
+            tf_fields=tuple(est.get("tf_fields", cls.tf_fields)),
+            match_probability=float(thr.get("match_probability", 0.3)),
+            review_probability=float(thr.get("review_probability", 0.05)),
+            match_precision=(None if thr.get("match_precision") is None
+                             else float(thr["match_precision"])),
+            sibling_guard=bool(thr.get("sibling_guard", True)),
+            min_person_weight=float(thr.get("min_person_weight", 2.0)),
+            one_to_one=bool(res.get("one_to_one", False)),
+            coherence_probability=float(res.get("coherence_probability", 0.01)),
+            max_cluster_size=int(res.get("max_cluster_size", 12)),
+            source=source,
+        )
+        if not 0 < settings.review_probability <= settings.match_probability < 1:
+            raise ValueError(f"{source}: thresholds must satisfy 0 < review_probability <= "
+                             "match_probability < 1")
+        return settings
+
+    def to_dict(self) -> dict[str, Any]:
+        out = asdict(self)
+        out["nicknames_path"] = str(self.nicknames_path) if self.nicknames_path else None
+        out["passes"] = [{"name": p.name, "keys": list(p.keys),
+                          "only_if_missing": p.only_if_missing} for p in self.passes]
+        out["tf_fields"] = list(self.tf_fields)
+        return out
+
+
+DEFAULT_PASSES: tuple[BlockingPass, ...] = (
+    BlockingPass("ssn", ("ssn",)),
+    BlockingPass("dob_name", ("dob", "name_phonetic")),
+    BlockingPass("yearmonth_first_surname", ("birth_yearmonth", "first_phonetic",
+                                             "surname_token")),
+    BlockingPass("monthday_first_surname", ("birth_monthday", "first_phonetic",
+                                            "surname_phonetic")),
+    BlockingPass("parent_dob", ("parent_first_phonetic", "dob", "surname_initial")),
+    BlockingPass("year_first_parent", ("birth_year", "first_phonetic", "parent_first_phonetic",
+                                       "surname_initial")),
+    BlockingPass("ssn_last4_year_name", ("ssn_last4", "birth_year", "name_initial")),
+    BlockingPass("ssn_first5_year_name", ("ssn_first5", "birth_year", "name_initial")),
+    BlockingPass("address_name", ("address", "name_initial")),
+    BlockingPass("zip_names", ("zip", "first_phonetic", "surname_phonetic")),
+    BlockingPass("name_no_dob", ("first_phonetic", "surname_token", "parent_first_phonetic"),
+                 only_if_missing="dob"),
+    BlockingPass("surname_parent_no_dob", ("surname_token", "parent_phonetic"),
+                 only_if_missing="dob"),
+)
