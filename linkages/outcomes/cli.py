@@ -1,0 +1,101 @@
+"""``linkages outcomes``: contracts.md §4."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from linkages.outcomes.core import MeasureInputError
+from linkages.outcomes.measures import ALL_DIMENSIONS, MEASURES
+
+
+@click.command("outcomes")
+@click.argument("measure", metavar="MEASURE")
+@click.option("--foster-care", "foster_care", required=True,
+              type=click.Path(dir_okay=False, path_type=Path),
+              help="Foster care file (contracts.md §3), CSV or Parquet.")
+@click.option("--period-start", required=True, type=click.DateTime(formats=["%Y-%m-%d"]),
+              help="First day of the first 12-month period: YYYY-01-01, -04-01, -07-01 or -10-01.")
+@click.option("--periods", default=1, show_default=True, type=click.IntRange(min=1),
+              help="Number of rolling periods, one quarter apart.")
+@click.option("--by", "by", multiple=True, type=click.Choice(ALL_DIMENSIONS),
+              help="Stratify by a dimension (repeatable).")
+@click.option("--links", type=click.Path(dir_okay=False, path_type=Path),
+              help="LINKS.csv of `linkages match`: a CWS child is matched when a `match` row "
+                   "names it as right_id. Needed by --by calworks_match and --compare-matched.")
+@click.option("--compare-matched", is_flag=True,
+              help="Add matched-versus-other rates, difference, ratio and 95% CIs to every cell.")
+@click.option("--allegations", type=click.Path(dir_okay=False, path_type=Path),
+              help="cws_allegations.csv (needed by S1 and S2).")
+@click.option("--children", type=click.Path(dir_okay=False, path_type=Path),
+              help="cws_children.csv: birth dates and demographics for S2.")
+@click.option("--agency", "agencies", multiple=True,
+              help="Agency type of the cohort (repeatable): 'Child Welfare' (the default, as "
+                   "California's CWS Outcomes), 'Probation', 'Other', or 'all'. With --by "
+                   "agency the default is all.")
+@click.option("--unmasked", is_flag=True,
+              help="Show values of 1-10 (authorised users only).")
+@click.option("--format", "fmt", type=click.Choice(["json", "csv"]),
+              help="Machine output; without it a table for the terminal.")
+@click.option("--rejects-dir", type=click.Path(file_okay=False, path_type=Path), default=".",
+              show_default=True, help="Where <input stem>.rejects.csv files are written.")
+def outcomes(measure: str, foster_care: Path, period_start, periods: int, by: tuple[str, ...],
+             links: Path | None, compare_matched: bool, allegations: Path | None,
+             children: Path | None, agencies: tuple[str, ...], unmasked: bool, fmt: str | None,
+             rejects_dir: Path) -> None:
+    """Compute a C-CFSR outcome measure: P1, P2, P3, P4, P5, S1, S2, 4B1, 4B2.
+
+    Reads the files, sets bad rows aside into <stem>.rejects.csv (in --rejects-dir, the current
+    directory by default), prints `read = accepted + rejected` for each file on stderr, and the
+    result on stdout.
+    """
+    from linkages.outcomes import core, engine, files
+
+    code = measure.strip().upper()
+    if code not in MEASURES:
+        raise click.BadParameter(f"one of {', '.join(MEASURES)}", param_hint="MEASURE")
+    if MEASURES[code].needs_allegations and allegations is None:
+        raise click.UsageError(f"{code} needs the allegation file: give --allegations FILE")
+    if ("calworks_match" in by or compare_matched) and links is None:
+        raise click.UsageError("--by calworks_match and --compare-matched need --links LINKS.csv")
+    try:
+        core.rolling_periods(period_start, periods)
+    except MeasureInputError as exc:
+        raise click.BadParameter(str(exc), param_hint="--period-start") from exc
+
+    def load(path: Path, spec):
+        result = files.read_input(path, spec, rejects_dir)
+        rejects = Path(rejects_dir) / f"{path.stem}.rejects.csv"
+        note = f" (set aside in {rejects})" if result.rejected else ""
+        click.echo(result.summary() + note, err=True)
+        return result.data
+
+    fc = load(foster_care, files.FOSTER_CARE_FILE)
+    link_rows = load(links, files.LINKS_FILE) if links else None
+    allegation_rows = load(allegations, files.ALLEGATION_FILE) if allegations else None
+    child_rows = load(children, files.CWS_CHILDREN_FILE) if children else None
+    chosen = None
+    if agencies:
+        chosen = (core.included_agencies() if any(a.lower() == "all" for a in agencies)
+                  else list(agencies))
+    try:
+        prepared = core.prepare(fc)
+        if prepared.excluded_episodes:
+            click.echo(f"{prepared.excluded_episodes:,} episodes of agency types excluded from "
+                       "all analyses (out of state, private adoption, mental health, KinGAP, "
+                       "missing) left out", err=True)
+        result = engine.compute(code, prepared, period_start, periods, by=by, links=link_rows,
+                                masked=not unmasked, allegations=allegation_rows,
+                                children=child_rows, agencies=chosen,
+                                compare_matched=compare_matched)
+    except MeasureInputError as exc:
+        raise click.UsageError(str(exc)) from exc
+    for note in result.notes:
+        click.echo(note, err=True)
+    if fmt == "json":
+        click.echo(result.to_json())
+    elif fmt == "csv":
+        click.echo(result.to_csv(), nl=False)
+    else:
+        click.echo(result.to_table())

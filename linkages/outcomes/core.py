@@ -1,0 +1,327 @@
+"""The building blocks every measure shares (outcome-measures.md §0), written once.
+
+* **Episodes** are built from placement rows: ``episode_id`` groups them, the episode's dates,
+  exit reason, child and birth date come from the episode columns; the placement in effect on
+  any date is looked up with :func:`placement_on` (county, agency, placement type).
+* **Agency.** An episode's agency is the responsible agency of its placement on the episode
+  start date (seed 001: "assigned based on the responsible agency at the placement episode start
+  date"). Episodes of the agency types seed 001 excludes "from all analyses" (Out of State,
+  Private Adoption, Mental Health, KinGAP, Missing) are dropped here, once, before anything
+  else: they are neither cohort members, nor re-entries, nor earlier entries. The *cohort*
+  of a measure is further restricted to the selected agency types; by default Child Welfare
+  only, as California's CWS Outcomes System measures are ("based on Child Welfare data ONLY").
+  A re-entry counts whatever the (included) agency of the later episode.
+* **Unit** is the child: entry cohorts keep each child's first entry in the period.
+* **8-day rule**: a *completed* episode shorter than 8 days (end − start < 8) is short; an open
+  one never is.
+* **Age** is whole years on the date a measure names (a child turns 18 on her 18th birthday;
+  a 29 February birthday turns over on 1 March).
+* **"Within 12 months"** is within 365 days: ``0 <= later − earlier <= 365`` (CCWIP's own
+  re-entry methodology). One constant, :data:`WITHIN_12_MONTHS`, used by every measure.
+* **Periods** are 12 months from the first day of January, April, July or October (seed 001's
+  four intervals), rolling one quarter apart.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date
+
+import numpy as np
+import pandas as pd
+
+from linkages import codes
+
+WITHIN_12_MONTHS = pd.Timedelta(days=365)
+"""The one reading of "within 12 months" (of entry, of discharge, of an initial report)."""
+SHORT_STAY_DAYS = 8
+"""Episodes of fewer than this many days are "in care less than 8 days"."""
+ADULT_AGE = 18
+
+CHILD_WELFARE = "Child Welfare"
+TRIAL_HOME_VISIT = "Trial Home Visit"
+RUNAWAY = "Runaway"
+PERMANENCY = ("reunified", "guardianship", "adoption")
+REUNIFIED_OR_GUARDIANSHIP = ("reunified", "guardianship")
+
+MATCHED = "Matched"
+NOT_MATCHED = "Not matched"
+SEX_LABELS = {"F": "Female", "M": "Male", "I": "Intersex"}
+
+
+class MeasureInputError(ValueError):
+    """The inputs cannot answer the question asked (wrong period start, missing file...)."""
+
+
+# --- periods --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Period:
+    start: pd.Timestamp
+    end: pd.Timestamp  # inclusive: the last day of the 12 months
+
+    @property
+    def label(self) -> str:
+        return f"{self.start:%Y-%m-%d} to {self.end:%Y-%m-%d}"
+
+
+def rolling_periods(start: date | str | pd.Timestamp, count: int = 1) -> list[Period]:
+    """``count`` 12-month periods starting at ``start``, one quarter apart."""
+    first = pd.Timestamp(start).normalize()
+    if first.day != 1 or first.month not in (1, 4, 7, 10):
+        raise MeasureInputError(
+            f"period start {first:%Y-%m-%d} is not the first day of January, April, July or "
+            "October (the measures use rolling years Jan-Dec, Apr-Mar, Jul-Jun and Oct-Sep)")
+    if count < 1:
+        raise MeasureInputError("--periods must be at least 1")
+    out = []
+    for i in range(count):
+        s = first + pd.DateOffset(months=3 * i)
+        out.append(Period(s, s + pd.DateOffset(months=12) - pd.Timedelta(days=1)))
+    return out
+
+
+# --- ages -----------------------------------------------------------------------------------
+
+
+def age_on(birth: pd.Series, on: pd.Series) -> pd.Series:
+    """Whole years of age (``codes.age_series``), aligned to ``on``'s index."""
+    return codes.age_series(pd.Series(birth.to_numpy(), index=on.index), on)
+
+
+def eighteenth_birthday(birth: pd.Series) -> pd.Series:
+    """The day a child turns 18; a 29 February child turns 18 on 1 March of a common year."""
+    b = pd.to_datetime(birth)
+    day = b + pd.DateOffset(years=ADULT_AGE)  # pandas clips 29 Feb to 28 Feb
+    clipped = (b.dt.month == 2) & (b.dt.day == 29) & (day.dt.day == 28)
+    return day.where(~clipped, day + pd.Timedelta(days=1))
+
+
+def whole_months(earlier: pd.Series, later: pd.Timestamp) -> pd.Series:
+    """Whole calendar months from ``earlier`` to ``later`` (as age in years, but in months)."""
+    months = (later.year - earlier.dt.year) * 12 + (later.month - earlier.dt.month)
+    return months - (later.day < earlier.dt.day).astype(int)
+
+
+# --- the prepared foster care data ------------------------------------------------------------
+
+
+@dataclass
+class FosterCare:
+    """Placements and episodes, agency exclusion applied, ready for every measure.
+
+    Episodes are indexed by an integer code ``ep`` (``episode_id`` keeps the file's id);
+    placements are sorted by (``ep``, start, end with open last, file line) so that the
+    placement in effect on a date is one binary search away.
+    """
+
+    placements: pd.DataFrame  # one row per placement of an included episode
+    episodes: pd.DataFrame  # one row per included episode, indexed by ep
+    children: pd.DataFrame  # one row per child: sex, ethnicity, birth_dt, indexed by child_id
+    excluded_episodes: int
+    as_of: pd.Timestamp  # the latest date in the file: open spells run to it
+
+    def placement_on(self, eps: pd.Series | pd.Index | np.ndarray,
+                     on: pd.Series) -> pd.DataFrame:
+        return placement_on(self.placements, eps, on)
+
+
+def _code_text(values: pd.Series) -> pd.Series:
+    return values.astype("string").str.strip().str.replace(r"\.0$", "", regex=True)
+
+
+_DAY_SPAN = 1 << 20  # > any day number below (days since 1970 + offset)
+_DAY_OFFSET = 1 << 19
+
+
+def _day_numbers(values: pd.Series | np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(day numbers, missing mask) of datetimes."""
+    days = np.asarray(pd.to_datetime(pd.Series(np.asarray(values))).to_numpy("datetime64[D]"))
+    missing = np.isnat(days)
+    return np.where(missing, 0, days.astype("int64")) + _DAY_OFFSET, missing
+
+
+def placement_on(placements: pd.DataFrame, eps: pd.Series | pd.Index | np.ndarray,
+                 on: pd.Series) -> pd.DataFrame:
+    """The placement of each episode in effect on a date: the last one started on or before it
+    (the last in file order among those begun the same day, an open one after a closed one).
+
+    Returns ``county_cd``, ``agency_cd``, ``placement_type`` and ``placement_start`` aligned to
+    ``on``'s index; missing where the episode had no placement yet on that date.
+    """
+    ep = np.asarray(eps, dtype="int64")
+    days, missing = _day_numbers(on)
+    keys = placements["_key"].to_numpy()
+    idx = np.searchsorted(keys, ep * _DAY_SPAN + days, side="right") - 1
+    safe = np.clip(idx, 0, max(len(keys) - 1, 0))
+    found = (idx >= 0) & ~missing & (len(keys) > 0)
+    if len(keys):
+        found &= placements["ep"].to_numpy()[safe] == ep
+    out = {}
+    for col in ("county_cd", "agency_cd", "placement_type"):
+        values = placements[col].to_numpy(dtype=object)[safe] if len(keys) else np.array([])
+        out[col] = np.where(found, values, None) if len(keys) else np.full(len(ep), None)
+    starts = (placements["placement_start"].to_numpy()[safe] if len(keys)
+              else np.full(len(ep), np.datetime64("NaT", "ns")))
+    out["placement_start"] = np.where(found, starts, np.datetime64("NaT", "ns"))
+    return pd.DataFrame(out, index=on.index)
+
+
+def by_distinct(frame: pd.DataFrame, rule) -> np.ndarray:
+    """Apply a vectorised code rule to the distinct rows of ``frame`` only, then spread the
+    answers back: code columns repeat the same few values over a million placements."""
+    frame = frame.astype(object).where(frame.notna(), "")
+    ids = frame.groupby(list(frame.columns), sort=False).ngroup().to_numpy()
+    distinct = frame.drop_duplicates()
+    return np.asarray(rule(distinct))[ids]
+
+
+def prepare(foster_care: pd.DataFrame) -> FosterCare:
+    """Episodes and placements from the accepted rows of the foster care file."""
+    fc = foster_care
+    ep_code, _ = pd.factorize(fc["episode_id"].astype(str).str.strip())
+    child = fc["child_id"].astype(str).str.strip().to_numpy()
+    placements = pd.DataFrame({
+        "ep": ep_code.astype("int64"),
+        "line": np.arange(len(fc)),
+        "placement_start": pd.to_datetime(fc["placement_start"]).to_numpy(),
+        "placement_end": pd.to_datetime(fc["placement_end"]).to_numpy(),
+        "county_cd": pd.to_numeric(fc["county_cd"]).to_numpy(),
+        "agency_cd": by_distinct(fc[["agency_cd"]],
+                                 lambda d: _code_text(d["agency_cd"]).fillna("")),
+        "placement_type": by_distinct(
+            fc[["facility_type_cd", "caregiver_relationship_cd", "placement_change_reason_cd"]],
+            lambda d: codes.placement_type_series(d["facility_type_cd"],
+                                                  d["caregiver_relationship_cd"],
+                                                  d["placement_change_reason_cd"])),
+    })
+    placements = placements.sort_values(["ep", "placement_start", "placement_end", "line"],
+                                        na_position="last", kind="stable").reset_index(drop=True)
+    placements["_key"] = placements["ep"].to_numpy() * _DAY_SPAN + _day_numbers(
+        placements["placement_start"])[0]
+
+    # Rows of an episode agree on its columns (the reader sets disagreeing episodes aside).
+    first_row = np.unique(ep_code, return_index=True)[1]
+    rows = fc.iloc[first_row]
+    episodes = pd.DataFrame({
+        "episode_id": rows["episode_id"].astype(str).str.strip().to_numpy(),
+        "child_id": child[first_row],
+        "birth_dt": pd.to_datetime(rows["birth_dt"]).to_numpy(),
+        "episode_start": pd.to_datetime(rows["episode_start"]).to_numpy(),
+        "episode_end": pd.to_datetime(rows["episode_end"]).to_numpy(),
+    }, index=pd.Index(ep_code[first_row].astype("int64"), name="ep"))
+    reasons = pd.Series(fc["termination_reason_cd"].to_numpy(), index=ep_code).dropna()
+    reasons = reasons[~reasons.index.duplicated()]
+    episodes["termination_reason_cd"] = reasons.reindex(episodes.index).to_numpy()
+    episodes["exit_type"] = by_distinct(episodes[["termination_reason_cd"]],
+                                        lambda d: codes.exit_type_series(
+                                            d["termination_reason_cd"]))
+
+    at_start = placement_on(placements, episodes.index, episodes["episode_start"])
+    first = placements.drop_duplicates("ep").set_index("ep")["agency_cd"]
+    agency = at_start["agency_cd"].where(at_start["agency_cd"].notna(),
+                                         episodes.index.to_series().map(first))
+    episodes["agency_cd"] = agency.to_numpy()
+    episodes["agency"] = by_distinct(episodes[["agency_cd"]],
+                                     lambda d: codes.agency_type_series(d["agency_cd"]))
+    excluded = by_distinct(episodes[["agency_cd"]],
+                           lambda d: codes.agency_excluded_series(d["agency_cd"])).astype(bool)
+    excluded_count = int(excluded.sum())
+    episodes = episodes.loc[~excluded].copy()
+    placements = placements[placements["ep"].isin(episodes.index)].reset_index(drop=True)
+
+    episodes = episodes.sort_values(["child_id", "episode_start"], kind="stable")
+    order = episodes.groupby("child_id", sort=False).cumcount()
+    episodes["entry_type"] = np.where(order == 0, "First entry", "Other entry")
+    # Episodes of a child never overlap (the reader sets overlapping ones aside), so the next
+    # episode by start is the re-entry after this one's discharge.
+    episodes["next_start"] = episodes.groupby("child_id", sort=False)["episode_start"].shift(-1)
+    episodes["birthday_18"] = eighteenth_birthday(episodes["birth_dt"])
+
+    # Demographics: the latest non-blank value of the child's rows.
+    demo = pd.DataFrame({"child_id": child, "sex": fc["sex"].to_numpy(),
+                         "ethnicity_cd": fc["ethnicity_cd"].to_numpy(),
+                         "hispanic": fc["hispanic"].to_numpy(),
+                         "birth_dt": pd.to_datetime(fc["birth_dt"]).to_numpy(),
+                         "_start": pd.to_datetime(fc["placement_start"]).to_numpy()})
+    demo = demo.sort_values("_start", kind="stable").groupby("child_id", sort=False).agg(
+        sex=("sex", "last"), ethnicity_cd=("ethnicity_cd", "last"),
+        hispanic=("hispanic", "last"), birth_dt=("birth_dt", "first"))
+    children = pd.DataFrame({
+        "sex": sex_labels(demo["sex"]).to_numpy(),
+        "ethnicity": by_distinct(demo[["ethnicity_cd", "hispanic"]],
+                                 lambda d: codes.ethnic_group_series(d["ethnicity_cd"],
+                                                                     d["hispanic"])),
+        "birth_dt": demo["birth_dt"].to_numpy(),
+    }, index=demo.index)
+
+    dates = [placements["placement_start"], placements["placement_end"],
+             episodes["episode_start"], episodes["episode_end"]]
+    as_of = max((d.max() for d in dates if d.notna().any()), default=pd.NaT)
+    return FosterCare(placements=placements, episodes=episodes, children=children,
+                      excluded_episodes=excluded_count, as_of=as_of)
+
+
+def sex_labels(values: pd.Series) -> pd.Series:
+    text = values.astype("string").fillna("").str.strip().str.upper()
+    return text.map(SEX_LABELS).fillna(codes.MISSING).astype(object)
+
+
+# --- shared cohort rules ----------------------------------------------------------------------
+
+
+def included_agencies() -> list[str]:
+    t = codes.tables().agency_types
+    return list(dict.fromkeys(t.loc[t["excluded"] != "Y", "agency_type"]))
+
+
+def of_agencies(episodes: pd.DataFrame, agencies: Iterable[str]) -> pd.DataFrame:
+    return episodes[episodes["agency"].isin(list(agencies))]
+
+
+def length_of_stay(episodes: pd.DataFrame) -> pd.Series:
+    """Days from entry to exit (end − start); missing while the episode is open."""
+    return (episodes["episode_end"] - episodes["episode_start"]).dt.days
+
+
+def short_stay(episodes: pd.DataFrame) -> pd.Series:
+    """Completed episodes of fewer than 8 days; an open episode is never short."""
+    return length_of_stay(episodes).lt(SHORT_STAY_DAYS).fillna(False).astype(bool)
+
+
+def entered_as_adult(episodes: pd.DataFrame) -> pd.Series:
+    return age_on(episodes["birth_dt"], episodes["episode_start"]).ge(ADULT_AGE).fillna(False)
+
+
+def exited_as_adult(episodes: pd.DataFrame) -> pd.Series:
+    age = age_on(episodes["birth_dt"], episodes["episode_end"])
+    return age.ge(ADULT_AGE).fillna(False).astype(bool)
+
+
+def within_12_months(earlier: pd.Series, later: pd.Series) -> pd.Series:
+    """``later`` is on or after ``earlier`` and at most 365 days after it; missing → False."""
+    gap = later - earlier
+    return ((gap >= pd.Timedelta(0)) & (gap <= WITHIN_12_MONTHS)).fillna(False).astype(bool)
+
+
+def entries(episodes: pd.DataFrame, period: Period) -> pd.DataFrame:
+    """Episodes that start in the period."""
+    start = episodes["episode_start"]
+    return episodes[(start >= period.start) & (start <= period.end)]
+
+
+def first_entries(episodes: pd.DataFrame, period: Period) -> pd.DataFrame:
+    """Each child's first entry in the period (the entry cohort; one episode per child).
+
+    The first entry is chosen before any exclusion: a child whose first entry in the period
+    lasted under 8 days is out of the cohort even if a later entry in the period was longer.
+    """
+    return entries(episodes, period).drop_duplicates("child_id", keep="first")
+
+
+def in_care_on(episodes: pd.DataFrame, day: pd.Timestamp) -> pd.DataFrame:
+    """Episodes begun before ``day`` and not ended before it (an exit on ``day`` is in care)."""
+    end = episodes["episode_end"]
+    return episodes[(episodes["episode_start"] < day) & (end.isna() | (end >= day))]

@@ -1,0 +1,199 @@
+"""The input files of the outcome measures, as :class:`linkages.extracts.FileSpec`\\ s.
+
+The foster care file is contracts.md §3 (one row per placement); the allegation file is
+docs/data-files.md ``cws_allegations.csv``; the links file is contracts.md §2; the CWS children
+file (optional, for S2's birth dates and demographics) is ``cws_children.csv``.
+
+Beyond the per-cell checks the foster care file has rules across rows, because every measure
+rests on episodes being well formed: all rows of an episode agree on the child and the episode
+dates, a child has one birth date, episodes of a child do not overlap, placements lie inside
+their episode. A row that breaks one is set aside with the reason (for an inconsistent episode,
+every row of it: any choice between its rows would be a guess).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from linkages import codes
+from linkages.extracts import (
+    COUNTY,
+    Column,
+    ExtractResult,
+    FileSpec,
+    read_extract,
+    write_rejects,
+)
+
+
+def _in_future(values: pd.Series) -> pd.Series:
+    return values > pd.Timestamp.today().normalize()
+
+
+def _spread(codes_: np.ndarray, row_flags: np.ndarray, groups: int) -> np.ndarray:
+    """Each row flagged when any row of its group is (codes_ < 0: no group)."""
+    valid = codes_ >= 0
+    any_in_group = np.bincount(codes_[valid], weights=row_flags[valid], minlength=groups) > 0
+    out = np.zeros(len(codes_), dtype=bool)
+    out[valid] = any_in_group[codes_[valid]]
+    return out
+
+
+def _differs_from_first(codes_: np.ndarray, values: pd.Series, groups: int) -> np.ndarray:
+    """Rows of groups whose rows do not all hold the same value (blank counts as a value)."""
+    first = np.full(groups, -1, dtype="int64")
+    valid = np.flatnonzero(codes_ >= 0)
+    first[codes_[valid][::-1]] = valid[::-1]  # the first row of each group
+    own = values.to_numpy()
+    ref = own[first[np.clip(codes_, 0, None)]]
+    own_na, ref_na = pd.isna(own), pd.isna(ref)
+    with np.errstate(invalid="ignore"):
+        same = (own_na & ref_na) | (~own_na & ~ref_na & (own == ref))
+    return _spread(codes_, ~same & (codes_ >= 0), groups)
+
+
+def _episode_rules(data: pd.DataFrame) -> list[tuple[pd.Series, str, str]]:
+    idx = data.index
+    out: list[tuple[pd.Series, str, str]] = []
+    ep_start, ep_end = data["episode_start"], data["episode_end"]
+    pl_start, pl_end = data["placement_start"], data["placement_end"]
+    out.append((ep_end < ep_start, "episode_end", "episode ends before it starts"))
+    out.append((pl_end < pl_start, "placement_end", "placement ends before it starts"))
+    out.append((data["birth_dt"] > ep_start, "birth_dt", "child born after the episode starts"))
+    out.append((pl_start < ep_start, "placement_start", "placement starts before its episode"))
+    out.append((pl_start > ep_end, "placement_start", "placement starts after its episode ended"))
+
+    episode = pd.factorize(data["episode_id"])[0]
+    n_episodes = int(episode.max()) + 1 if len(episode) else 0
+    for column in ("child_id", "episode_start", "episode_end"):
+        differs = _differs_from_first(episode, data[column], n_episodes)
+        out.append((pd.Series(differs, index=idx), column,
+                    f"rows of this episode disagree on {column}"))
+    child = pd.factorize(data["child_id"])[0]
+    n_children = int(child.max()) + 1 if len(child) else 0
+    out.append((pd.Series(_differs_from_first(child, data["birth_dt"], n_children), index=idx),
+                "birth_dt", "rows of this child disagree on birth_dt"))
+    reasons = data["termination_reason_cd"]
+    given = np.where(reasons.notna().to_numpy(), episode, -1)
+    term = _differs_from_first(given, reasons, n_episodes) & reasons.notna().to_numpy()
+    out.append((pd.Series(term, index=idx), "termination_reason_cd",
+                "rows of this episode disagree on termination_reason_cd"))
+
+    # Overlapping episodes of one child would make "re-entry" meaningless: set the later aside.
+    first_rows = np.unique(episode[episode >= 0], return_index=True)[1] if n_episodes else []
+    eps = pd.DataFrame({"child": child[first_rows], "ep": episode[first_rows],
+                        "start": ep_start.to_numpy()[first_rows],
+                        "end": ep_end.to_numpy()[first_rows]})
+    eps = eps[(eps["child"] >= 0) & eps["start"].notna()].sort_values(["child", "start", "ep"])
+    reach = eps["end"].fillna(pd.Timestamp.max).groupby(eps["child"].to_numpy()).cummax()
+    prior_reach = reach.groupby(eps["child"].to_numpy()).shift(1)
+    overlap_eps = np.zeros(n_episodes + 1, dtype=bool)
+    overlap_eps[eps.loc[(eps["start"] < prior_reach).to_numpy(), "ep"].to_numpy()] = True
+    out.append((pd.Series(overlap_eps[episode], index=idx), "episode_start",
+                "episode overlaps an earlier episode of the same child"))
+
+    # Exact duplicates: candidates by row hash, confirmed on the candidates' values.
+    contract = [c.name for c in FOSTER_CARE_FILE.columns]
+    hashed = pd.util.hash_pandas_object(data[contract], index=False)
+    candidates = hashed.duplicated(keep=False).to_numpy()
+    duplicate = np.zeros(len(data), dtype=bool)
+    if candidates.any():
+        duplicate[candidates] = data.loc[candidates, contract].duplicated(keep="first").to_numpy()
+    out.append((pd.Series(duplicate, index=idx), "episode_id", "duplicate of an earlier row"))
+    # Only rules that found something: the reader reads the raw column of every one returned.
+    return [(mask, column, reason) for mask, column, reason in out if mask.fillna(False).any()]
+
+
+FOSTER_CARE_FILE = FileSpec(
+    label="foster care",
+    columns=(
+        Column("child_id", required=True, nonblank=True),
+        Column("birth_dt", required=True, nonblank=True, kind="date",
+               check=(_in_future, "date of birth is in the future")),
+        Column("sex", allowed=frozenset({"F", "M", "I", "U"})),
+        Column("ethnicity_cd"),
+        Column("hispanic", allowed=frozenset({"Y", "N"})),
+        Column("episode_id", required=True, nonblank=True),
+        Column("episode_start", required=True, nonblank=True, kind="date"),
+        Column("episode_end", kind="date"),
+        Column("termination_reason_cd"),
+        Column("agency_cd", required=True, nonblank=True),
+        Column("county_cd", required=True, nonblank=True, kind="int", check=COUNTY.check),
+        Column("placement_start", required=True, nonblank=True, kind="date"),
+        Column("placement_end", kind="date"),
+        Column("facility_type_cd"),
+        Column("caregiver_relationship_cd"),
+        Column("placement_change_reason_cd"),
+    ),
+    row_rules=(_episode_rules,),
+)
+"""contracts.md §3: one row per placement."""
+
+
+def _allegation_type_unknown(values: pd.Series) -> pd.Series:
+    known = set(codes.tables().allegation_types["allegation_type"])
+    return ~values.astype(str).isin(known)
+
+
+ALLEGATION_FILE = FileSpec(
+    label="allegations",
+    key=("allegation_id",),
+    columns=(
+        Column("allegation_id", required=True, nonblank=True),
+        Column("referral_id", required=True, nonblank=True),
+        Column("child_id", required=True, nonblank=True),
+        Column("referral_received_dt", required=True, nonblank=True, kind="date"),
+        Column("county_cd", required=True, nonblank=True, kind="int", check=COUNTY.check),
+        Column("allegation_type", required=True, nonblank=True,
+               check=(_allegation_type_unknown, "not an allegation type of the code table")),
+        Column("disposition",
+               allowed=frozenset({"substantiated", "inconclusive", "unfounded"})),
+        Column("disposition_dt", kind="date"),
+        Column("incident_dt", kind="date"),
+        Column("perpetrator_role",
+               allowed=frozenset({"parent", "substitute_care_provider", "relative", "other"})),
+        Column("reporter_type"),
+    ),
+)
+"""docs/data-files.md ``cws_allegations.csv``: one row per allegation per child."""
+
+LINKS_FILE = FileSpec(
+    label="links",
+    columns=(
+        Column("left_id", required=True, nonblank=True),
+        Column("right_id", required=True, nonblank=True),
+        Column("match_probability", kind="float"),
+        Column("match_weight", kind="float"),
+        Column("decision", required=True, nonblank=True, allowed=frozenset({"match", "review"})),
+    ),
+)
+"""contracts.md §2 LINKS.csv."""
+
+CWS_CHILDREN_FILE = FileSpec(
+    label="CWS children",
+    key=("record_id",),
+    columns=(
+        Column("record_id", required=True, nonblank=True),
+        Column("dob", kind="date", check=(_in_future, "date of birth is in the future")),
+        Column("sex", allowed=frozenset({"F", "M", "I", "U"})),
+        Column("ethnicity_cd"),
+        Column("hispanic", allowed=frozenset({"Y", "N"})),
+    ),
+)
+"""docs/data-files.md ``cws_children.csv`` (only the columns the measures use)."""
+
+
+def read_input(path: str | Path, spec: FileSpec, rejects_dir: str | Path) -> ExtractResult:
+    """Read one input file and write its rejects as ``<stem>.rejects.csv`` in ``rejects_dir``."""
+    result = read_extract(path, spec)
+    write_rejects(result.rejections, Path(rejects_dir) / f"{Path(path).stem}.rejects.csv")
+    return result
+
+
+def matched_children(links: pd.DataFrame) -> np.ndarray:
+    """CWS child ids named as right_id by a ``match`` row (review rows are not matches)."""
+    decided = links["decision"].astype(str).str.strip().str.lower() == "match"
+    return links.loc[decided, "right_id"].astype(str).str.strip().unique()

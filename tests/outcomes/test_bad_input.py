@@ -1,0 +1,74 @@
+"""A foster care file with bad rows: each set aside with its line, column and reason, the
+counts reconcile, and the measure is computed on what was accepted."""
+
+from __future__ import annotations
+
+import csv
+import json
+
+from click.testing import CliRunner
+from fc_history import FC_COLUMNS, episode, write_csv
+
+from linkages.cli import main
+
+
+def test_bad_rows_go_to_the_rejects_file_and_counts_reconcile(tmp_path):
+    good = [*episode("A", "2021-02-01", "2021-05-01"), *episode("A", "2021-07-01", number=2),
+            *episode("B", "2021-02-01", "2021-05-01")]
+    bad_date = episode("C", "2021-02-30", "2021-05-01")                 # line 5
+    bad_county = episode("D", "2021-02-01", "2021-05-01", county="77")   # line 6
+    disagree = [*episode("E", "2021-02-01", "2021-05-01"),               # lines 7-8: episode
+                *episode("E", "2021-02-02", "2021-05-01")]               # dates disagree
+    duplicate = episode("B", "2021-02-01", "2021-05-01")                 # line 9
+    before = episode("F", "2021-02-01", "2021-05-01", placement_start="2021-01-20")  # line 10
+    overlap = [*episode("G", "2021-02-01", "2021-05-01"),                # line 11 kept,
+               *episode("G", "2021-04-01", "2021-06-01", number=2)]      # line 12 overlaps
+    rows = [*good, *bad_date, *bad_county, *disagree, *duplicate, *before, *overlap]
+    fc = write_csv(tmp_path / "fc.csv", rows)
+    out_dir = tmp_path / "out"
+    result = CliRunner().invoke(main, ["outcomes", "P4", "--foster-care", str(fc),
+                                       "--period-start", "2021-01-01", "--unmasked",
+                                       "--format", "json", "--rejects-dir", str(out_dir)])
+    assert result.exit_code == 0, result.output
+    assert "fc.csv: read 11 = accepted 4 + rejected 7" in result.stderr
+    with (out_dir / "fc.rejects.csv").open() as fh:
+        rejects = list(csv.DictReader(fh))
+    found = {(int(r["line"]), r["column"]) for r in rejects}
+    assert {(5, "episode_start"), (6, "county_cd"), (7, "episode_start"), (8, "episode_start"),
+            (9, "episode_id"), (10, "placement_start"), (12, "episode_start")} <= found
+    reasons = {int(r["line"]): r["reason"] for r in rejects}
+    assert reasons[5] == "not a date in YYYY-MM-DD form"
+    assert reasons[9] == "duplicate of an earlier row"
+    assert reasons[12] == "episode overlaps an earlier episode of the same child"
+    assert all(r["file"] == "fc.csv" for r in rejects)
+    # A (re-entered) and B and G (not) remain.
+    total = json.loads(result.stdout)["periods"][0]["total"]
+    assert (total["numerator"], total["denominator"]) == (1, 3)
+
+
+def test_missing_required_column_stops_with_exit_2(tmp_path):
+    rows = episode("A", "2021-02-01", "2021-05-01")
+    fc = write_csv(tmp_path / "fc.csv", rows, [c for c in FC_COLUMNS if c != "episode_start"])
+    result = CliRunner().invoke(main, ["outcomes", "P4", "--foster-care", str(fc),
+                                       "--period-start", "2021-01-01",
+                                       "--rejects-dir", str(tmp_path)])
+    assert result.exit_code == 2
+    assert "episode_start" in result.output and "fc.csv" in result.output
+
+
+def test_period_start_must_begin_a_quarter(tmp_path):
+    fc = write_csv(tmp_path / "fc.csv", episode("A", "2021-02-01", "2021-05-01"))
+    result = CliRunner().invoke(main, ["outcomes", "P4", "--foster-care", str(fc),
+                                       "--period-start", "2021-02-01",
+                                       "--rejects-dir", str(tmp_path)])
+    assert result.exit_code == 2
+    assert "January, April, July or October" in result.output
+
+
+def test_calworks_match_needs_links(tmp_path):
+    fc = write_csv(tmp_path / "fc.csv", episode("A", "2021-02-01", "2021-05-01"))
+    result = CliRunner().invoke(main, ["outcomes", "P4", "--foster-care", str(fc),
+                                       "--period-start", "2021-01-01", "--by", "calworks_match",
+                                       "--rejects-dir", str(tmp_path)])
+    assert result.exit_code == 2
+    assert "--links" in result.output
