@@ -8,7 +8,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
 DEMO_DIR   := var/demo
-DEMO_SCALE ?= 0.01
+DEMO_SCALE ?= 0.05
 DEMO_SEED  ?= 20261123
 HOST       ?= 127.0.0.1
 PORT       ?= 5000

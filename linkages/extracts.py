@@ -104,11 +104,11 @@ def _read_raw(path: Path) -> tuple[pd.DataFrame, bool]:
         raise ExtractError(f"{path}: file not found")
     try:
         if path.suffix.lower() in {".parquet", ".pq"}:
-            frame = pd.read_parquet(path)
-            frame = frame.astype("string").fillna("")
+            typed = pd.read_parquet(path)
+            frame = typed.astype("string").fillna("")
             for col in frame.columns:
                 # Parquet dates come back as "2021-01-01 00:00:00" strings; keep the date.
-                if pd.api.types.is_datetime64_any_dtype(pd.read_parquet(path, columns=[col])[col]):
+                if pd.api.types.is_datetime64_any_dtype(typed[col]):
                     frame[col] = frame[col].str.slice(0, 10)
             return frame.astype(object), True
         frame = pd.read_csv(
@@ -155,10 +155,18 @@ def read_extract(path: str | Path, spec: FileSpec) -> ExtractResult:
         if col.name not in raw.columns:
             raw[col.name] = ""
     data = raw.copy()
+    stripped: dict[str, pd.Series] = {}
+
+    def text_of(column: str) -> pd.Series:
+        """The trimmed column, computed once whatever the number of rules that read it."""
+        if column not in stripped:
+            stripped[column] = _strip(raw[column])
+        return stripped[column]
+
     bad: list[tuple[np.ndarray, str, str, pd.Series]] = []
 
     for col in spec.columns:
-        text = _strip(raw[col.name])
+        text = text_of(col.name)
         blank = text == ""
         if col.nonblank:
             bad.append((blank.to_numpy(), col.name, "required value is blank", text))
@@ -200,12 +208,12 @@ def read_extract(path: str | Path, spec: FileSpec) -> ExtractResult:
                     mask.fillna(False).to_numpy(bool),
                     column,
                     reason,
-                    _strip(raw[column]) if column in raw else raw.iloc[:, 0],
+                    text_of(column) if column in raw else raw.iloc[:, 0],
                 )
             )
 
     if spec.key:
-        keys = [_strip(raw[k]) for k in spec.key]
+        keys = [text_of(k) for k in spec.key]
         key_frame = pd.concat(keys, axis=1)
         dup = key_frame.duplicated(keep="first") & (key_frame != "").all(axis=1)
         if dup.any():
