@@ -25,6 +25,7 @@ from linkages.config import var_dir
 from linkages.extracts import read_extract
 from linkages.outcomes import MEASURES, compute, prepare
 from linkages.outcomes.files import ALLEGATION_FILE, CWS_CHILDREN_FILE, FOSTER_CARE_FILE
+from linkages.outcomes.measures import prepare_reports
 
 
 def peak_rss_mb() -> float:
@@ -65,11 +66,14 @@ def main() -> None:
     t = lap("read CWS children", t)
     prepared = prepare(fc.data)
     t = lap(f"episodes ({len(prepared.episodes):,} included)", t)
+    # S1 and S2 read the same substantiated reports: worked out once, as the episodes are.
+    reports = prepare_reports(allegations.data)
+    t = lap(f"substantiated reports ({len(reports.table):,})", t)
 
     p4_total = None
     for code in MEASURES:
         result = compute(code, prepared, args.period_start, args.periods, by=["county"],
-                         allegations=allegations.data, children=children)
+                         allegations=reports, children=children)
         result.to_json()
         if code == "P4":
             p4_total = compute(code, prepared, args.period_start, args.periods,

@@ -25,7 +25,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 
 import numpy as np
@@ -122,10 +122,42 @@ class FosterCare:
     children: pd.DataFrame  # one row per child: sex, ethnicity, birth_dt, indexed by child_id
     excluded_episodes: int
     as_of: pd.Timestamp  # the latest date in the file: open spells run to it
+    # Frames derived from the above and shared by every measure and period of a run (the
+    # cohort of each agency selection): worked out on first use, never modified after.
+    cache: dict[object, pd.DataFrame] = field(default_factory=dict, repr=False, compare=False)
+
+    def cohort(self, agencies: Iterable[str]) -> pd.DataFrame:
+        """The episodes of the selected agency types (:func:`of_agencies`), filtered once per
+        selection rather than once per measure and period."""
+        key = ("cohort", tuple(agencies))
+        if key not in self.cache:
+            self.cache[key] = of_agencies(self.episodes, key[1])
+        return self.cache[key]
 
     def placement_on(self, eps: pd.Series | pd.Index | np.ndarray,
                      on: pd.Series) -> pd.DataFrame:
         return placement_on(self.placements, eps, on)
+
+
+def trimmed_text(values: pd.Series) -> np.ndarray:
+    """``values.astype(str).str.strip()`` as an object array.
+
+    Ids repeat on every placement row of an episode, so when the column holds only strings the
+    trimming is done on its distinct values and spread back (same answer, a fraction of the
+    work); anything else (numbers, mixed types, missing values) takes the plain route, since
+    values that hash alike (1, 1.0, True) would not print alike.
+    """
+    if values.dtype == object and pd.api.types.infer_dtype(values, skipna=False) == "string":
+        codes_, uniques = pd.factorize(values)
+        text = pd.Series(np.asarray(uniques, dtype=object)).str.strip().to_numpy(dtype=object)
+        return text[codes_]
+    return values.astype(str).str.strip().to_numpy(dtype=object)
+
+
+def _sort_days(values: pd.Series | np.ndarray) -> np.ndarray:
+    """Datetimes as int64 sort keys with missing last (``sort_values(na_position="last")``)."""
+    raw = np.asarray(pd.to_datetime(pd.Series(np.asarray(values))).to_numpy("datetime64[ns]"))
+    return np.where(np.isnat(raw), np.iinfo("int64").max, raw.view("int64"))
 
 
 def _code_text(values: pd.Series) -> pd.Series:
@@ -161,7 +193,8 @@ def placement_on(placements: pd.DataFrame, eps: pd.Series | pd.Index | np.ndarra
         found &= placements["ep"].to_numpy()[safe] == ep
     out = {}
     for col in ("county_cd", "agency_cd", "placement_type"):
-        values = placements[col].to_numpy(dtype=object)[safe] if len(keys) else np.array([])
+        # Rows taken before the conversion to objects: the asked-for rows, not every placement.
+        values = placements[col].take(safe).to_numpy(dtype=object) if len(keys) else np.array([])
         out[col] = np.where(found, values, None) if len(keys) else np.full(len(ep), None)
     starts = (placements["placement_start"].to_numpy()[safe] if len(keys)
               else np.full(len(ep), np.datetime64("NaT", "ns")))
@@ -173,16 +206,25 @@ def by_distinct(frame: pd.DataFrame, rule) -> np.ndarray:
     """Apply a vectorised code rule to the distinct rows of ``frame`` only, then spread the
     answers back: code columns repeat the same few values over a million placements."""
     frame = frame.astype(object).where(frame.notna(), "")
-    ids = frame.groupby(list(frame.columns), sort=False).ngroup().to_numpy()
-    distinct = frame.drop_duplicates()
+    # The row ids, numbered in order of first appearance (as groupby(sort=False).ngroup()
+    # and drop_duplicates() number them), from one factorize per column and one over the
+    # combined integer codes: cheaper than grouping by several object columns at once.
+    ids = np.zeros(len(frame), dtype="int64")
+    for column in frame.columns:
+        codes_, uniques = pd.factorize(frame[column])
+        ids = ids * max(len(uniques), 1) + codes_
+        ids = pd.factorize(ids)[0]  # renumber so that the product never overflows
+    firsts = np.unique(ids, return_index=True)[1] if len(ids) else np.zeros(0, dtype="int64")
+    distinct = frame.iloc[firsts]
     return np.asarray(rule(distinct))[ids]
 
 
 def prepare(foster_care: pd.DataFrame) -> FosterCare:
     """Episodes and placements from the accepted rows of the foster care file."""
     fc = foster_care
-    ep_code, _ = pd.factorize(fc["episode_id"].astype(str).str.strip())
-    child = fc["child_id"].astype(str).str.strip().to_numpy()
+    episode_id = trimmed_text(fc["episode_id"])
+    ep_code, _ = pd.factorize(episode_id)
+    child = trimmed_text(fc["child_id"])
     placements = pd.DataFrame({
         "ep": ep_code.astype("int64"),
         "line": np.arange(len(fc)),
@@ -197,8 +239,13 @@ def prepare(foster_care: pd.DataFrame) -> FosterCare:
                                                   d["caregiver_relationship_cd"],
                                                   d["placement_change_reason_cd"])),
     })
-    placements = placements.sort_values(["ep", "placement_start", "placement_end", "line"],
-                                        na_position="last", kind="stable").reset_index(drop=True)
+    # Sorted by (ep, start, end, line) with missing dates last; ``line`` is unique, so the order
+    # is total and one lexsort over int64 keys gives what sort_values would, for less.
+    order = np.lexsort((placements["line"].to_numpy(),
+                        _sort_days(placements["placement_end"]),
+                        _sort_days(placements["placement_start"]),
+                        placements["ep"].to_numpy()))
+    placements = placements.take(order).reset_index(drop=True)
     placements["_key"] = placements["ep"].to_numpy() * _DAY_SPAN + _day_numbers(
         placements["placement_start"])[0]
 
@@ -206,7 +253,7 @@ def prepare(foster_care: pd.DataFrame) -> FosterCare:
     first_row = np.unique(ep_code, return_index=True)[1]
     rows = fc.iloc[first_row]
     episodes = pd.DataFrame({
-        "episode_id": rows["episode_id"].astype(str).str.strip().to_numpy(),
+        "episode_id": episode_id[first_row],
         "child_id": child[first_row],
         "birth_dt": pd.to_datetime(rows["birth_dt"]).to_numpy(),
         "episode_start": pd.to_datetime(rows["episode_start"]).to_numpy(),
@@ -230,7 +277,10 @@ def prepare(foster_care: pd.DataFrame) -> FosterCare:
                            lambda d: codes.agency_excluded_series(d["agency_cd"])).astype(bool)
     excluded_count = int(excluded.sum())
     episodes = episodes.loc[~excluded].copy()
-    placements = placements[placements["ep"].isin(episodes.index)].reset_index(drop=True)
+    # Membership by a lookup table over the episode codes (0..n-1), not a hash of each row.
+    kept = np.zeros(len(first_row), dtype=bool)
+    kept[episodes.index.to_numpy()] = True
+    placements = placements[kept[placements["ep"].to_numpy()]].reset_index(drop=True)
 
     episodes = episodes.sort_values(["child_id", "episode_start"], kind="stable")
     order = episodes.groupby("child_id", sort=False).cumcount()
@@ -239,9 +289,17 @@ def prepare(foster_care: pd.DataFrame) -> FosterCare:
     # episode by start is the re-entry after this one's discharge.
     episodes["next_start"] = episodes.groupby("child_id", sort=False)["episode_start"].shift(-1)
     episodes["birthday_18"] = eighteenth_birthday(episodes["birth_dt"])
+    # Facts of an episode that no period changes, worked out once here rather than by every
+    # measure for every period (the rules themselves are the functions below).
+    episodes["short_stay"] = short_stay(episodes).to_numpy(dtype=bool)
+    episodes["entered_as_adult"] = entered_as_adult(episodes).to_numpy(dtype=bool)
+    episodes["exited_as_adult"] = exited_as_adult(episodes).to_numpy(dtype=bool)
 
     # Demographics: the latest non-blank value of the child's rows.
-    demo = pd.DataFrame({"child_id": child, "sex": fc["sex"].to_numpy(),
+    # Grouped by integer codes of the ids (same groups, same order of first appearance) since
+    # hashing a million id strings again is most of the cost of the grouping.
+    child_code, child_ids = pd.factorize(child)
+    demo = pd.DataFrame({"child_id": child_code, "sex": fc["sex"].to_numpy(),
                          "ethnicity_cd": fc["ethnicity_cd"].to_numpy(),
                          "hispanic": fc["hispanic"].to_numpy(),
                          "birth_dt": pd.to_datetime(fc["birth_dt"]).to_numpy(),
@@ -249,8 +307,10 @@ def prepare(foster_care: pd.DataFrame) -> FosterCare:
     demo = demo.sort_values("_start", kind="stable").groupby("child_id", sort=False).agg(
         sex=("sex", "last"), ethnicity_cd=("ethnicity_cd", "last"),
         hispanic=("hispanic", "last"), birth_dt=("birth_dt", "first"))
+    demo.index = pd.Index(np.asarray(child_ids, dtype=object)[demo.index.to_numpy()],
+                          name="child_id")
     children = pd.DataFrame({
-        "sex": sex_labels(demo["sex"]).to_numpy(),
+        "sex": by_distinct(demo[["sex"]], lambda d: sex_labels(d["sex"])),
         "ethnicity": by_distinct(demo[["ethnicity_cd", "hispanic"]],
                                  lambda d: codes.ethnic_group_series(d["ethnicity_cd"],
                                                                      d["hispanic"])),

@@ -23,6 +23,7 @@ from linkages.outcomes.measures import (
     PLACEMENT_4B,
     Inputs,
     Measure,
+    Reports,
     substantiated_reports,
 )
 
@@ -315,14 +316,16 @@ def _aggregate(units: pd.DataFrame, keys: list[str], distribution: bool) -> pd.D
 def compute(measure: str, foster_care: pd.DataFrame | FosterCare,
             period_start: date | str | pd.Timestamp, periods: int = 1,
             by: Sequence[str] = (), links: pd.DataFrame | None = None, masked: bool = True,
-            allegations: pd.DataFrame | None = None, children: pd.DataFrame | None = None,
+            allegations: pd.DataFrame | Reports | None = None,
+            children: pd.DataFrame | None = None,
             agencies: Sequence[str] | None = None,
             compare_matched: bool = False) -> OutcomeResult:
     """Compute ``measure`` for ``periods`` rolling years from ``period_start``.
 
     ``foster_care``: the accepted rows of the foster care file (or :func:`core.prepare` of
     them, to reuse across calls). ``by``: dimensions (contracts.md §4). ``links``: the links
-    file, for ``calworks_match`` and ``compare_matched``. ``allegations``: for S1 and S2.
+    file, for ``calworks_match`` and ``compare_matched``. ``allegations``: for S1 and S2 (or
+    :func:`~linkages.outcomes.measures.prepare_reports` of them, to reuse across calls).
     ``children``: CWS child records (``record_id``, ``dob``, ``sex``, ``ethnicity_cd``,
     ``hispanic``) giving S2 the birth dates and demographics of children never in foster care.
     ``agencies``: the agency types of the cohort; by default Child Welfare only, or every
@@ -358,27 +361,41 @@ def compute(measure: str, foster_care: pd.DataFrame | FosterCare,
     inputs = Inputs(foster_care=fc, agencies=tuple(agencies))
 
     demographics = fc.children[["sex", "ethnicity"]]
+    matched = set(matched_children(links)) if links is not None else None
+    dims = list(by)
+    needed = [*dims, *(["calworks_match"] if compare_matched else [])]
     notes: list[str] = []
     if m.needs_allegations and allegations is not None:
-        inputs.reports = substantiated_reports(allegations)
+        inputs.reports = (allegations.table if isinstance(allegations, Reports)
+                          else substantiated_reports(allegations))
         births = fc.children["birth_dt"]
         # Only S2 counts children who may never have been in foster care.
         if children is not None and code == "S2":
-            kids = children.assign(record_id=children["record_id"].astype(str).str.strip())
-            kids = kids.drop_duplicates("record_id").set_index("record_id")
-            blank = pd.Series("", index=kids.index)
-            coded = pd.DataFrame({"sex": kids.get("sex", blank),
-                                  "ethnicity_cd": kids.get("ethnicity_cd", blank),
-                                  "hispanic": kids.get("hispanic", blank)})
-            own = pd.DataFrame({
-                "sex": core.by_distinct(coded[["sex"]], lambda d: core.sex_labels(d["sex"])),
-                "ethnicity": core.by_distinct(
-                    coded[["ethnicity_cd", "hispanic"]],
-                    lambda d: codes.ethnic_group_series(d["ethnicity_cd"], d["hispanic"])),
-            }, index=kids.index)
-            demographics = pd.concat([own, demographics[~demographics.index.isin(own.index)]])
+            ids = pd.Series(core.trimmed_text(children["record_id"]), index=children.index)
+            first = ~ids.duplicated().to_numpy()
+            kids = children.loc[first]
+            kids_index = pd.Index(ids.to_numpy()[first], name="record_id")
+            # The person records' demographics only matter to a table by sex or ethnicity.
+            if {"sex", "ethnicity"} & set(needed):
+                blank = pd.Series("", index=kids.index)
+                coded = pd.DataFrame({"sex": kids.get("sex", blank),
+                                      "ethnicity_cd": kids.get("ethnicity_cd", blank),
+                                      "hispanic": kids.get("hispanic", blank)})
+                own = pd.DataFrame({
+                    "sex": core.by_distinct(coded[["sex"]],
+                                            lambda d: core.sex_labels(d["sex"])),
+                    "ethnicity": core.by_distinct(
+                        coded[["ethnicity_cd", "hispanic"]],
+                        lambda d: codes.ethnic_group_series(d["ethnicity_cd"], d["hispanic"])),
+                }, index=kids_index)
+                demographics = pd.concat([own,
+                                          demographics[~demographics.index.isin(own.index)]])
             if "dob" in kids:  # the person record's birth date, else the foster care file's
-                births = pd.to_datetime(kids["dob"]).dropna().combine_first(births)
+                own_births = pd.Series(pd.to_datetime(kids["dob"]).to_numpy(),
+                                       index=kids_index).dropna()
+                # As own_births.combine_first(births) but without sorting the union of a
+                # million id strings: the two indexes are unique and made disjoint here.
+                births = pd.concat([own_births, births[~births.index.isin(own_births.index)]])
         inputs.birth_dates = births
         if code == "S2":
             unknown_birth = ~inputs.reports["child_id"].isin(births.dropna().index)
@@ -389,9 +406,6 @@ def compute(measure: str, foster_care: pd.DataFrame | FosterCare,
                              + ("" if children is not None else "; --children supplies them")
                              + ")")
 
-    matched = set(matched_children(links)) if links is not None else None
-    dims = list(by)
-    needed = [*dims, *(["calworks_match"] if compare_matched else [])]
     distribution = m.kind == "distribution"
     keys = [*dims, "placement_type"] if distribution else dims
 

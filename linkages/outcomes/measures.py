@@ -64,7 +64,7 @@ def _units(episodes: pd.DataFrame, numerator: pd.Series | np.ndarray,
 
 
 def _cohort(inputs: Inputs) -> pd.DataFrame:
-    return core.of_agencies(inputs.foster_care.episodes, inputs.agencies)
+    return inputs.foster_care.cohort(inputs.agencies)
 
 
 # --- P4 ---------------------------------------------------------------------------------------
@@ -87,11 +87,11 @@ def p4_units(inputs: Inputs, period: Period) -> pd.DataFrame:
     ep = core.first_entries(_cohort(inputs), period)
     los = core.length_of_stay(ep)
     den = ep[
-        ~core.short_stay(ep)
-        & ~core.entered_as_adult(ep)
+        ~ep["short_stay"]
+        & ~ep["entered_as_adult"]
         & ep["exit_type"].isin(core.REUNIFIED_OR_GUARDIANSHIP).to_numpy()
         & los.le(core.WITHIN_12_MONTHS.days).fillna(False)
-        & ~core.exited_as_adult(ep)
+        & ~ep["exited_as_adult"]
     ]
     reentered = core.within_12_months(den["episode_end"], den["next_start"])
     return _units(den, reentered, 1, age_on=den["episode_start"], county_on=den["episode_end"],
@@ -128,11 +128,11 @@ def p1_units(inputs: Inputs, period: Period) -> pd.DataFrame:
     County, age, agency and placement type: at entry (first placement).
     """
     ep = core.first_entries(_cohort(inputs), period)
-    ep = ep[~core.short_stay(ep) & ~core.entered_as_adult(ep)]
+    ep = ep[~ep["short_stay"] & ~ep["entered_as_adult"]]
     adjusted = thv_adjusted_end(inputs, ep)
     success = (ep["exit_type"].isin(core.PERMANENCY).to_numpy()
                & core.within_12_months(ep["episode_start"], adjusted).to_numpy()
-               & ~core.exited_as_adult(ep).to_numpy())
+               & ~ep["exited_as_adult"].to_numpy())
     return _units(ep, success, 1, age_on=ep["episode_start"], county_on=ep["episode_start"],
                   placement_on=ep["episode_start"])
 
@@ -152,7 +152,7 @@ def _in_care_units(inputs: Inputs, period: Period, min_months: int,
             .lt(core.ADULT_AGE).fillna(False).to_numpy()]
     success = (ep["exit_type"].isin(core.PERMANENCY)
                & ep["episode_end"].le(period.end).fillna(False)
-               & ~core.exited_as_adult(ep))
+               & ~ep["exited_as_adult"])
     day_one = pd.Series(period.start, index=ep.index)
     return _units(ep, success, 1, age_on=day_one, county_on=day_one, placement_on=day_one)
 
@@ -208,7 +208,7 @@ def p5_units(inputs: Inputs, period: Period) -> pd.DataFrame:
     County, age, agency and placement type: at entry.
     """
     ep = core.entries(_cohort(inputs), period)
-    ep = ep[~core.short_stay(ep) & ~core.entered_as_adult(ep)]
+    ep = ep[~ep["short_stay"] & ~ep["entered_as_adult"]]
     days, _, end = _days_in_period(ep, period)
     window_end = end.where(end.notna() & (end <= period.end), period.end)
     pl = inputs.foster_care.placements
@@ -245,8 +245,7 @@ def s1_units(inputs: Inputs, period: Period) -> pd.DataFrame:
     ep = _cohort(inputs)
     ep = ep[(ep["episode_start"] <= period.end)
             & (ep["episode_end"].isna() | (ep["episode_end"] >= period.start))]
-    ep = ep[~core.short_stay(ep) & ~core.entered_as_adult(ep)
-            & (ep["birthday_18"] > period.start)]
+    ep = ep[~ep["short_stay"] & ~ep["entered_as_adult"] & (ep["birthday_18"] > period.start)]
     days, window_start, _ = _days_in_period(ep, period)
     hits = _victimizations_in_care(inputs)
     hits = hits[(hits["received"] >= period.start) & (hits["received"] <= period.end)]
@@ -324,6 +323,19 @@ def s2_units(inputs: Inputs, period: Period) -> pd.DataFrame:
     })
 
 
+@dataclass(frozen=True)
+class Reports:
+    """The substantiated reports of an allegation file (:func:`substantiated_reports`), worked
+    out once and handed to several :func:`~linkages.outcomes.engine.compute` calls in place of
+    the allegations: S1 and S2 read the same reports."""
+
+    table: pd.DataFrame
+
+
+def prepare_reports(allegations: pd.DataFrame) -> Reports:
+    return Reports(substantiated_reports(allegations))
+
+
 def substantiated_reports(allegations: pd.DataFrame) -> pd.DataFrame:
     """One row per child per referral with a substantiated allegation, sorted by child and date,
     with the S1 ``repeat`` flag (0-1 day after the child's previous report), the S2
@@ -368,7 +380,7 @@ PLACEMENT_4B = ("Pre-Adopt", "Relative/NREFM", "Foster", "FFA", "Court Specified
 
 def _entry_cohort(inputs: Inputs, period: Period) -> pd.DataFrame:
     ep = core.first_entries(_cohort(inputs), period)
-    return ep[~core.short_stay(ep) & ~core.entered_as_adult(ep)]
+    return ep[~ep["short_stay"] & ~ep["entered_as_adult"]]
 
 
 def _as_4b(types: pd.Series) -> pd.Series:
