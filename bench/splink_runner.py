@@ -6,17 +6,43 @@ Reads the two person files of contracts.md §1 with Linkages' own extract reader
 tools see the same accepted rows; rejects go next to the output) and writes LINKS.csv and the
 match statistics in the shapes of contracts.md §2.
 
-The model is the standard one a careful Splink user would build, without labels:
-``link_and_dedupe`` over the two sources; Jaro-Winkler name comparisons with term-frequency
-adjustments; Splink's date-of-birth comparison; SSN and zip with a typo level and
-term frequencies; exact sex and county; address by Jaro-Winkler; parent first and last name.
-``probability_two_random_records_match`` from deterministic rules, u by random sampling, m by
-expectation maximisation on several blocking rules, prediction on a union of blocking rules,
-then connected-component clustering at the match threshold. Every cross-source pair inside a
-cluster is a ``match`` row (the same semantics as ours: each CalWORKs record × CWS record of a
-resolved person); other cross-source pairs scored at or above the review threshold are
-``review`` rows. A comparison whose column is empty in both files (e.g. FEBRL has no sex) is
-left out, as a user looking at the data would.
+The model is the standard one a careful Splink user would build, without labels (the
+choices, and why; bench/README.md says the same):
+
+- ``link_and_dedupe`` over the two sources (each file holds a few duplicate records of one
+  child, and the persons of the stats need them), DuckDB backend.
+- Comparisons of the child's own identifiers, each its own comparison: first and last name
+  by ``NameComparison`` (exact with term-frequency adjustments, Jaro-Winkler 0.92/0.88/0.7);
+  ``DateOfBirthComparison``; SSN by Damerau-Levenshtein (exact, ≤1, ≤2); exact sex.
+- The family's fields are shared by siblings and correlated with each other, and
+  Fellegi-Sunter adds comparisons up as independent evidence; so they do not each get a
+  comparison: one ``home`` comparison (address exact with term frequencies / address
+  Jaro-Winkler ≥ 0.9 / same zip / same county / else) and one ``parent`` comparison (parent
+  first and last name exact / parent first name Jaro-Winkler ≥ 0.88 / else).
+- Prediction blocking on the child's identifiers only, never on a family field alone (an
+  address or parent-name block is mostly sibling pairs and grows with the square of the
+  family): SSN; DOB + first letter of the last name; first name + DOB; first + last name +
+  birth year; last name + first initial + birth month/day; first + last name + county; first
+  name + zip (the last two find the children whose DOB is missing in one file); DOB + zip;
+  first and last name swapped. About 70M pairs at scale 1.0.
+- Training: ``probability_two_random_records_match`` from deterministic rules (SSN + DOB;
+  first + last name + DOB) at recall 0.7; u by random sampling (``--u-max-pairs``, 5e6,
+  seeded); m by EM on first + last name (frees DOB, SSN, sex, home, parent), on DOB (frees
+  the names and the rest: the only block that estimates the names when there is no SSN
+  column) and on SSN (frees everything but SSN); each capped at ``--em-max-pairs``. No EM
+  block on a home: siblings fill it and EM drifts towards "same family".
+- ``match`` is decided pair by pair: every cross-source pair Splink scores at or above
+  ``--match-threshold`` (0.9, Splink's usual choice, not tuned on the truth) is a ``match``
+  row, the other cross-source pairs at or above ``--review-threshold`` (0.5) are ``review``
+  rows. ``cluster_pairwise_predictions_at_threshold`` at the match threshold gives the persons
+  of the stats only; its clusters are not expanded into pairs, so a chain of links cannot
+  turn a family into one child's links.
+- The trained model is saved next to LINKS.csv (``*.model.json``). DuckDB gets
+  ``--duckdb-memory-limit`` (4GB) and spills beyond it into ``.splink_spill`` next to the
+  output, at most ``--duckdb-temp-limit``.
+
+A comparison or rule whose column is empty in both files (e.g. FEBRL has no sex) is left out,
+as a user looking at the data would.
 """
 
 from __future__ import annotations
@@ -86,26 +112,49 @@ def prepare(data: pd.DataFrame) -> pd.DataFrame:
 def build_settings(present: set[str]) -> tuple[Any, list[Any], list[Any]]:
     """Splink settings, deterministic rules for lambda, and EM training rules, for the columns
     that hold data."""
+    import splink.comparison_level_library as cll
     import splink.comparison_library as cl
     from splink import SettingsCreator, block_on
 
-    candidates: dict[str, Any] = {
-        "first_name": cl.NameComparison("first_name"),
-        "last_name": cl.NameComparison("last_name"),
-        "dob": cl.DateOfBirthComparison("dob", input_is_string=True,
-                                        datetime_format="%Y-%m-%d"),
-        "ssn": cl.DamerauLevenshteinAtThresholds("ssn", [1, 2]).configure(
-            term_frequency_adjustments=True),
-        "sex": cl.ExactMatch("sex"),
-        "county_cd": cl.ExactMatch("county_cd"),
-        "zip": cl.DamerauLevenshteinAtThresholds("zip", [1]).configure(
-            term_frequency_adjustments=True),
-        "address": cl.JaroWinklerAtThresholds("address", [0.9, 0.8]).configure(
-            term_frequency_adjustments=True),
-        "parent_first_name": cl.NameComparison("parent_first_name"),
-        "parent_last_name": cl.NameComparison("parent_last_name"),
-    }
-    comparisons = [c for name, c in candidates.items() if name in present]
+    comparisons: list[Any] = []
+    # The child's own identifiers: each its own comparison, names with term frequencies.
+    if "first_name" in present:
+        comparisons.append(cl.NameComparison("first_name"))
+    if "last_name" in present:
+        comparisons.append(cl.NameComparison("last_name"))
+    if "dob" in present:
+        comparisons.append(cl.DateOfBirthComparison("dob", input_is_string=True,
+                                                    datetime_format="%Y-%m-%d"))
+    if "ssn" in present:
+        comparisons.append(cl.DamerauLevenshteinAtThresholds("ssn", [1, 2]))
+    if "sex" in present:
+        comparisons.append(cl.ExactMatch("sex"))
+    # The family's fields (home, parent) are shared by siblings and strongly correlated with
+    # each other: Fellegi-Sunter adds comparisons as independent evidence, so each group is
+    # ONE comparison with a few levels, the strongest agreement that holds.
+    home = [c for c in ("address", "zip", "county_cd") if c in present]
+    if home:
+        levels: list[Any] = [cll.And(*[cll.NullLevel(c) for c in home])]
+        if "address" in home:
+            levels.append(cll.ExactMatchLevel("address", term_frequency_adjustments=True))
+            levels.append(cll.JaroWinklerLevel("address", 0.9))
+        levels += [cll.ExactMatchLevel(c) for c in ("zip", "county_cd") if c in home]
+        comparisons.append(cl.CustomComparison(
+            [*levels, cll.ElseLevel()], output_column_name="home",
+            comparison_description="address exact / address JW>=0.9 / zip / county / else"))
+    parent = [c for c in ("parent_first_name", "parent_last_name") if c in present]
+    if parent:
+        levels = [cll.And(*[cll.NullLevel(c) for c in parent])]
+        if len(parent) == 2:
+            levels.append(cll.And(cll.ExactMatchLevel("parent_first_name"),
+                                  cll.ExactMatchLevel("parent_last_name")))
+        if "parent_first_name" in parent:
+            levels.append(cll.JaroWinklerLevel("parent_first_name", 0.88))
+        else:
+            levels.append(cll.ExactMatchLevel("parent_last_name"))
+        comparisons.append(cl.CustomComparison(
+            [*levels, cll.ElseLevel()], output_column_name="parent",
+            comparison_description="parent first+last exact / parent first JW>=0.88 / else"))
 
     def rules(*specs: tuple[str, ...]) -> list[Any]:
         # A rule on a column that is empty everywhere would block nothing: leave it out.
@@ -113,23 +162,30 @@ def build_settings(present: set[str]) -> tuple[Any, list[Any], list[Any]]:
             return {s.split("(")[-1].split(",")[0] for s in spec}
         return [block_on(*spec) for spec in specs if cols(spec) <= present]
 
+    # Blocking on the child's own identifiers only; none on family fields (address, zip +
+    # surname, parent names), whose blocks are mostly sibling pairs and grow with the
+    # square of the family size. Together these keep a true pair that has one typo anywhere.
+    # At scale 1.0 (2.5M records) they make about 70M pairs before de-duplication; the
+    # biggest is DOB + surname initial (32M). Looser ones (DOB + first initial, surname +
+    # birth month/day) would add 40-50M pairs each for few extra true pairs.
     prediction = rules(
         ("ssn",),
-        ("first_name", "last_name"),
+        ("dob", "substr(last_name, 1, 1)"),
         ("first_name", "dob"),
-        ("last_name", "dob"),
+        ("first_name", "last_name", "substr(dob, 1, 4)"),
+        ("last_name", "substr(first_name, 1, 1)", "substr(dob, 6, 5)"),
+        ("first_name", "last_name", "county_cd"),
+        ("first_name", "zip"),
         ("dob", "zip"),
-        ("zip", "last_name"),
-        ("zip", "first_name"),
-        ("parent_first_name", "parent_last_name", "substr(first_name, 1, 1)"),
-        ("address",),
     )
     if {"first_name", "last_name"} <= present:
         # First and last name entered the wrong way round.
         prediction.append("l.first_name = r.last_name and l.last_name = r.first_name")
     deterministic = rules(("ssn", "dob"), ("first_name", "last_name", "dob"))
-    # No EM block on a home (zip + address): there siblings outnumber the true pairs and EM
-    # drifts towards "same family" instead of "same child".
+    # EM on blocks that each leave some comparisons free to estimate: (first, last) frees
+    # DOB, SSN, sex, home, parent; DOB frees the names and the rest; SSN frees everything
+    # but SSN. Without an SSN column (FEBRL without SSN) DOB is the only block that
+    # estimates the names.
     training = rules(("first_name", "last_name"), ("dob",), ("ssn",))
     settings = SettingsCreator(
         link_type="link_and_dedupe",
@@ -167,6 +223,7 @@ def run(left_path: Path, right_path: Path, out: Path, stats_path: Path | None,
         write_rejects(result.rejections, rejects_path(out, result.path))
         note(result.summary())
     left_df, right_df = prepare(left.data), prepare(right.data)
+    del left, right  # the raw frames: a gigabyte at scale 1.0
     present = {c for c in MODEL_COLUMNS
                if left_df[c].notna().any() or right_df[c].notna().any()}
     note(f"model columns with data: {', '.join(c for c in MODEL_COLUMNS if c in present)}")
@@ -203,34 +260,25 @@ def run(left_path: Path, right_path: Path, out: Path, stats_path: Path | None,
                  f"{str(exc).splitlines()[0]}")
     note(f"estimated m by EM on {trained} of {len(training)} blocking rules")
 
+    linker.misc.save_model_to_json(str(out.with_suffix(".model.json")), overwrite=True)
     predictions = linker.inference.predict(threshold_match_probability=review_threshold)
+    note("predicted")
+    # Clusters only give the persons of the stats; LINKS.csv holds the pairwise predictions
+    # themselves, so a chain of links does not turn a family into one person's links.
     clusters = linker.clustering.cluster_pairwise_predictions_at_threshold(
         predictions, threshold_match_probability=match_threshold)
-    note("predicted and clustered")
-
-    scored = _oriented(predictions.as_pandas_dataframe())
-    # Pairs joined only through a chain of links are scored too, so every row has a weight.
-    transitive = linker.inference._score_missing_cluster_edges(clusters, predictions)
-    scored_transitive = _oriented(transitive.as_pandas_dataframe())
     cluster_frame = clusters.as_pandas_dataframe()[["cluster_id", "source_dataset", "record_id"]]
-    note("scored the pairs within clusters")
+    note("clustered")
 
-    in_cluster = (cluster_frame[cluster_frame["source_dataset"] == LEFT_SOURCE]
-                  .merge(cluster_frame[cluster_frame["source_dataset"] == RIGHT_SOURCE],
-                         on="cluster_id", suffixes=("_l", "_r"))
-                  .rename(columns={"record_id_l": "left_id", "record_id_r": "right_id"})
-                  [["left_id", "right_id"]])
-    all_scores = pd.concat([scored, scored_transitive]).drop_duplicates(["left_id", "right_id"])
-    matches = in_cluster.merge(all_scores, on=["left_id", "right_id"], how="left")
-    matches["decision"] = "match"
-    review = scored.merge(in_cluster, on=["left_id", "right_id"], how="left", indicator=True)
-    review = review[review["_merge"] == "left_only"].drop(columns="_merge")
-    review["decision"] = "review"
-    links = pd.concat([matches, review], ignore_index=True)[LINK_COLUMNS]
-    links = links.sort_values(["left_id", "right_id"], ignore_index=True)
+    links = _oriented(predictions.as_pandas_dataframe())
+    links["decision"] = "review"
+    links.loc[links["match_probability"] >= match_threshold, "decision"] = "match"
+    links = links[LINK_COLUMNS].sort_values(["left_id", "right_id"], ignore_index=True)
     out.parent.mkdir(parents=True, exist_ok=True)
     links.to_csv(out, index=False, float_format="%.6g")
-    note(f"wrote {len(matches):,} match and {len(review):,} review rows to {out}")
+    counts = links["decision"].value_counts()
+    note(f"wrote {counts.get('match', 0):,} match and {counts.get('review', 0):,} review rows "
+         f"to {out}")
 
     persons = pd.concat([
         pd.DataFrame({"source": LEFT_SOURCE, "record_id": left_df["record_id"],
@@ -258,13 +306,13 @@ def run(left_path: Path, right_path: Path, out: Path, stats_path: Path | None,
               help="Match probability at which records are clustered as one person.")
 @click.option("--review-threshold", default=0.5, show_default=True,
               help="Cross-source pairs scored at least this (outside a cluster) are review rows.")
-@click.option("--u-max-pairs", default=1e7, show_default=True,
+@click.option("--u-max-pairs", default=5e6, show_default=True,
               help="Random pairs sampled to estimate u.")
 @click.option("--em-max-pairs", default=1e7, show_default=True,
               help="Upper bound on the blocked pairs of each EM training rule.")
 @click.option("--seed", default=1, show_default=True, help="Seed of the u sampling.")
-@click.option("--duckdb-memory-limit", "memory_limit",
-              help="DuckDB memory_limit, e.g. 8GB (default: DuckDB's own, 80% of RAM).")
+@click.option("--duckdb-memory-limit", "memory_limit", default="4GB", show_default=True,
+              help="DuckDB memory_limit (beyond it DuckDB spills to disk next to --out).")
 @click.option("--duckdb-temp-limit", "temp_limit", default="20GB", show_default=True,
               help="Most DuckDB may spill to disk (next to --out) before it gives up.")
 def main(left_path: Path, right_path: Path, out: Path, stats_path: Path | None,

@@ -87,6 +87,11 @@ def test_links_and_stats_follow_the_match_contract(tiny_files: tuple[Path, Path]
     assert set(links["decision"]) <= {"match", "review"}
     assert links["match_probability"].between(0, 1).all()
     assert links["left_id"].str.startswith("T").all()
+    # Decided pair by pair: a match row is a pair Splink itself scored at the match threshold
+    # (no pairs added by expanding clusters), a review row one between the two thresholds.
+    is_match = links["decision"] == "match"
+    assert (links.loc[is_match, "match_probability"] >= 0.9).all()
+    assert links.loc[~is_match, "match_probability"].between(0.5, 0.9, inclusive="left").all()
     assert links["right_id"].str.startswith("R").all()
     matched = links[links["decision"] == "match"]
     found = set(zip(matched["left_id"], matched["right_id"], strict=True))
@@ -107,6 +112,28 @@ def test_links_and_stats_follow_the_match_contract(tiny_files: tuple[Path, Path]
     assert stats["left_match_rate"] == pytest.approx(
         stats["left_persons_matched"] / stats["left_persons"])
     assert (out.parent / "calworks_children.rejects.csv").exists()
+    assert (out.parent / "LINKS.model.json").exists()
+
+
+@pytest.mark.skipif(not splink_installed(),
+                    reason="Splink is in the bench extra: pip install -e '.[bench]'")
+def test_family_fields_neither_block_alone_nor_add_up() -> None:
+    """Siblings share surname, home and parents: no prediction block is keyed on those alone,
+    and the six family fields make two comparisons (home, parent), not six."""
+    sys.path.insert(0, str(RUNNER.parent))
+    from splink_runner import MODEL_COLUMNS, build_settings
+
+    settings, deterministic, training = build_settings(set(MODEL_COLUMNS))
+    own = {"first_name", "dob", "ssn"}
+    for rule in settings.blocking_rules_to_generate_predictions:
+        sql = rule if isinstance(rule, str) else rule.get_blocking_rule("duckdb").blocking_rule_sql
+        assert any(f"l.{c}" in sql or f'l."{c}"' in sql for c in own), sql
+    names = [c.get_comparison("duckdb").output_column_name for c in settings.comparisons]
+    assert names == ["first_name", "last_name", "dob", "ssn", "sex", "home", "parent"]
+    assert deterministic and len(training) >= 2
+
+    _, _, training_no_ssn = build_settings(set(MODEL_COLUMNS) - {"ssn", "sex", "county_cd"})
+    assert len(training_no_ssn) == len(training) - 1  # rules on an empty column are left out
 
 
 def test_a_missing_required_column_stops_with_the_file_and_column(tmp_path: Path) -> None:
