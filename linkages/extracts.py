@@ -318,3 +318,27 @@ PERSON_FILE = FileSpec(
     ),
 )
 """contracts.md §1: a CalWORKs child or a CWS/CMS child client record."""
+
+
+LINKS_FILE = FileSpec(
+    label="links",
+    columns=(
+        Column("left_id", required=True, nonblank=True),
+        Column("right_id", required=True, nonblank=True),
+        Column("match_probability", kind="float"),
+        Column("match_weight", kind="float"),
+        Column("decision", required=True, nonblank=True, allowed=frozenset({"match", "review"})),
+    ),
+)
+"""contracts.md §2: LINKS.csv written by ``linkages match`` (and read by evaluate, outcomes)."""
+
+TRUTH_FILE = FileSpec(
+    label="truth",
+    key=("source", "record_id"),
+    columns=(
+        Column("source", required=True, nonblank=True, allowed=frozenset({"calworks", "cws"})),
+        Column("record_id", required=True, nonblank=True),
+        Column("person_id", required=True, nonblank=True),
+    ),
+)
+"""docs/data-files.md ``truth.csv`` of a synthetic population."""

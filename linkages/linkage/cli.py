@@ -22,7 +22,9 @@ import pandas as pd
 
 from linkages.config import config_dir
 from linkages.extracts import (
+    LINKS_FILE,
     PERSON_FILE,
+    TRUTH_FILE,
     ExtractError,
     ExtractResult,
     read_extract,
@@ -168,15 +170,13 @@ def evaluate(links_path: str, truth_path: str, left_path: str | None, right_path
     """Precision, recall and F1 of the `match` links of LINKS against a truth file."""
     from matching.evaluation import blocking_recall, evaluate_links, match_rate_errors
 
-    links = pd.read_csv(links_path, dtype=str, keep_default_na=False)
-    truth = pd.read_csv(truth_path, dtype=str, keep_default_na=False)
-    for frame, name, cols in ((links, links_path, ("left_id", "right_id")),
-                              (truth, truth_path, ("source", "record_id", "person_id"))):
-        missing = [c for c in cols if c not in {x.lower() for x in frame.columns}]
-        if missing:
-            raise ExtractError(f"{name}: required column {', '.join(missing)} missing")
-    links.columns = [c.lower() for c in links.columns]
-    truth.columns = [c.lower() for c in truth.columns]
+    inputs = [read_extract(links_path, LINKS_FILE), read_extract(truth_path, TRUTH_FILE)]
+    for result in inputs:
+        click.echo(result.summary(), err=True)
+        if result.rejections:
+            where = write_rejects(result.rejections, rejects_path(links_path, result.path))
+            click.echo(f"  rejected rows and reasons: {where}", err=True)
+    links, truth = (result.data for result in inputs)
     out: dict[str, Any] = dict(evaluate_links(links, truth))
     if stats_path:
         ts_path = Path(truth_stats_path) if truth_stats_path else \

@@ -50,6 +50,7 @@ def outcomes(measure: str, foster_care: Path, period_start, periods: int, by: tu
     directory by default), prints `read = accepted + rejected` for each file on stderr, and the
     result on stdout.
     """
+    from linkages.extracts import LINKS_FILE
     from linkages.outcomes import core, engine, files
 
     code = measure.strip().upper()
@@ -72,7 +73,7 @@ def outcomes(measure: str, foster_care: Path, period_start, periods: int, by: tu
         return result.data
 
     fc = load(foster_care, files.FOSTER_CARE_FILE)
-    link_rows = load(links, files.LINKS_FILE) if links else None
+    link_rows = load(links, LINKS_FILE) if links else None
     allegation_rows = load(allegations, files.ALLEGATION_FILE) if allegations else None
     child_rows = load(children, files.CWS_CHILDREN_FILE) if children else None
     chosen = None

@@ -160,17 +160,6 @@ ALLEGATION_FILE = FileSpec(
 )
 """docs/data-files.md ``cws_allegations.csv``: one row per allegation per child."""
 
-LINKS_FILE = FileSpec(
-    label="links",
-    columns=(
-        Column("left_id", required=True, nonblank=True),
-        Column("right_id", required=True, nonblank=True),
-        Column("match_probability", kind="float"),
-        Column("match_weight", kind="float"),
-        Column("decision", required=True, nonblank=True, allowed=frozenset({"match", "review"})),
-    ),
-)
-"""contracts.md §2 LINKS.csv."""
 
 CWS_CHILDREN_FILE = FileSpec(
     label="CWS children",
