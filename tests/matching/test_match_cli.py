@@ -171,3 +171,34 @@ def test_explain_contributions_sum_to_the_weight(tmp_path: Path) -> None:
     text = CliRunner().invoke(main, ["explain", "L5", "R5", "--left", str(lp),
                                      "--right", str(rp)])
     assert "first_name" in text.output and "match weight" in text.output
+
+
+def test_evaluate_scores_match_rows_and_sets_bad_rows_aside(tmp_path: Path) -> None:
+    links = tmp_path / "links.csv"
+    links.write_text("left_id,right_id,match_probability,match_weight,decision\n"
+                     "L1,R1,0.99,9.1,match\n"
+                     "L2,R9,0.40,1.2,review\n"
+                     "L3,R3,0.97,8.0,maybe\n")
+    truth = tmp_path / "truth.csv"
+    truth.write_text("source,record_id,person_id\n"
+                     "calworks,L1,P1\ncws,R1,P1\ncalworks,L3,P3\ncws,R3,P3\n")
+    result = CliRunner().invoke(main, ["evaluate", "--links", str(links), "--truth", str(truth),
+                                       "--json"])
+    assert result.exit_code == 0, result.output
+    scores = json.loads(result.stdout)
+    # L1-R1 is a true match; the review row does not count; the bad row is set aside, so the
+    # true pair L3-R3 is missed.
+    assert (scores["tp"], scores["fp"], scores["fn"]) == (1, 0, 1)
+    assert "links.csv: read 3 = accepted 2 + rejected 1" in result.stderr
+    rejects = pd.read_csv(tmp_path / "links.rejects.csv")
+    assert rejects[["line", "column"]].values.tolist() == [[4, "decision"]]
+
+
+def test_evaluate_names_the_missing_column(tmp_path: Path) -> None:
+    links = tmp_path / "links.csv"
+    links.write_text("left_id,right_id\nL1,R1\n")
+    truth = tmp_path / "truth.csv"
+    truth.write_text("source,record_id,person_id\ncalworks,L1,P1\n")
+    result = CliRunner().invoke(main, ["evaluate", "--links", str(links), "--truth", str(truth)])
+    assert result.exit_code == 2
+    assert "links.csv" in result.output and "decision" in result.output
