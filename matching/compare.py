@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 from rapidfuzz import process
-from rapidfuzz.distance import JaroWinkler
+from rapidfuzz.distance import OSA, JaroWinkler
 from rapidfuzz.fuzz import token_sort_ratio
 
 from matching.standardise import MAX_TOKENS, MISSING, Records, Vocabulary
@@ -25,7 +25,8 @@ class FieldSpec:
 
 
 FIELDS: tuple[FieldSpec, ...] = (
-    FieldSpec("first_name", ("different", "similar (JW>=0.85)", "very similar (JW>=0.92)",
+    FieldSpec("first_name", ("different", "similar (JW>=0.85 or one edit)",
+                             "very similar (JW>=0.92), or a misspelt nickname or middle name",
                              "nickname, sound-alike or first/middle swap", "exact")),
     FieldSpec("last_name", ("different", "similar (JW>=0.88)", "very similar or sound-alike",
                             "a surname in common", "exact")),
@@ -40,13 +41,23 @@ FIELDS: tuple[FieldSpec, ...] = (
     FieldSpec("parent_first_name", ("different", "similar (JW>=0.90)",
                                     "nickname or sound-alike", "exact")),
     FieldSpec("parent_last_name", ("different", "similar (JW>=0.90)", "a surname in common",
-                                   "exact")),
+                                   "exact, and the child's surname on both records", "exact")),
 )
 FIELD_NAMES = tuple(f.name for f in FIELDS)
 FIELD_INDEX = {f.name: i for i, f in enumerate(FIELDS)}
+DEPENDENT_GROUPS: tuple[tuple[str, ...], ...] = (
+    ("parent_first_name", "parent_last_name"),
+    ("county", "zip", "address"),
+)
+"""Fields that agree or disagree together (the same parent recorded or not; the family moved
+or not): their joint levels are modelled (``matching.estimate``)."""
 
 FIRST_ALIAS = 3
 FIRST_WEAK = 1
+PARENT_SURNAME_ECHO = 3
+"""The parent's surname agrees but is the child's own surname on both records: among
+namesake children that is common (mother and child share the family surname), so it is told
+apart from an agreement on a surname of the parent's own."""
 
 
 def _unique_pairs(ca: np.ndarray, cb: np.ndarray, size: int
@@ -98,6 +109,10 @@ def _given_level(rec: Records, ga: np.ndarray, gb: np.ndarray, ta: np.ndarray, t
     if ma is not None and mb is not None:
         mid_a, mid_b = ma[idx], mb[idx]
         alias |= ((ta_ == mid_b) & (mid_b >= 0)) | ((mid_a == tb_) & (mid_a >= 0))
+    if ma is not None and mb is not None:
+        # A swap whose other name is a nickname: SEBASTIAN / EDUARDO SEBAS.
+        alias |= (rec.nicknames.equivalent(ta_, mid_b, len(rec.given))
+                  | rec.nicknames.equivalent(mid_a, tb_, len(rec.given)))
     rest = ~exact & ~alias
     jw = np.zeros(len(idx), np.float32)
     if rest.any():
@@ -105,13 +120,71 @@ def _given_level(rec: Records, ga: np.ndarray, gb: np.ndarray, ta: np.ndarray, t
     lv = np.zeros(len(idx), np.int8)
     if top == 4:
         lv[jw >= 0.85] = 1
+        lv[(jw < 0.85) & rest] = np.where(
+            _one_edit(rec.given, a[rest & (jw < 0.85)], b[rest & (jw < 0.85)]), 1, 0)
         lv[jw >= 0.92] = 2
+        loose = np.flatnonzero(rest & (jw < 0.92))
+        if len(loose):
+            near = _near_nickname(rec, a[loose], b[loose])
+            if ma is not None and mb is not None:
+                near |= _near_middle(rec, ta_[loose], tb_[loose], mid_a[loose], mid_b[loose])
+            lv[loose[near]] = 2
     else:
         lv[jw >= 0.90] = 1
     lv[alias] = top - 1
     lv[exact] = top
     level[idx] = lv
     return level
+
+
+def _one_edit(vocab: Vocabulary, ca: np.ndarray, cb: np.ndarray) -> np.ndarray:
+    """One insertion, deletion, substitution or adjacent swap apart (NIA / NIW: short names
+    fall under the Jaro-Winkler bands), for names of three letters or more."""
+    if len(ca) == 0:
+        return np.zeros(0, bool)
+    ua, ub, inverse = _unique_pairs(ca, cb, len(vocab))
+    lengths = vocab.lengths
+    # Only names of similar length can be one edit apart: the rest need no distance.
+    ok = (np.minimum(lengths[ua], lengths[ub]) >= 3) & (np.abs(lengths[ua] - lengths[ub]) <= 1)
+    out = np.zeros(len(ua), bool)
+    if ok.any():
+        dist = process.cpdist(vocab.values[ua[ok]], vocab.values[ub[ok]], scorer=OSA.distance,
+                              workers=-1)
+        out[ok] = np.asarray(dist) <= 1
+    return out[inverse]
+
+
+def _near_nickname(rec: Records, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """A misspelt nickname: one name is very similar (JW >= 0.92, or one edit apart) to a
+    nickname of the other (JOSEPH / JOYE for JOEY; JESUS / CUY for CHUY)."""
+    size = len(rec.given)
+    ua, ub, inverse = _unique_pairs(a, b, size)
+    lengths = rec.given.lengths
+    initial = rec.given.initials
+    hit = np.zeros(len(ua), bool)
+    for own, other in ((ua, ub), (ub, ua)):
+        pos, eq = rec.nicknames.expand(own, size)
+        target = other[pos]
+        # Very similar names share a first letter or a length: no need to compare the rest.
+        keep = (eq != target) & ((initial[eq] == initial[target])
+                                 | (lengths[eq] == lengths[target]))
+        pos, eq, target = pos[keep], eq[keep], target[keep]
+        if len(pos) == 0:
+            continue
+        close = (similarity(rec.given, eq, target) >= 0.92) | _one_edit(rec.given, eq, target)
+        hit[pos[close]] = True
+    return hit[inverse]
+
+
+def _near_middle(rec: Records, ta: np.ndarray, tb: np.ndarray, mid_a: np.ndarray,
+                 mid_b: np.ndarray) -> np.ndarray:
+    """First and middle names swapped, with a typo: LUIS BENJAMIN / BENJAMN."""
+    hit = np.zeros(len(ta), bool)
+    for first, middle in ((ta, mid_b), (tb, mid_a)):
+        ok = np.flatnonzero(_both(first, middle))
+        if len(ok):
+            hit[ok] |= similarity(rec.given, first[ok], middle[ok]) >= 0.92
+    return hit
 
 
 def _surname_level(rec: Records, fa: np.ndarray, fb: np.ndarray, ta: np.ndarray,
@@ -254,7 +327,24 @@ def compare(rec: Records, a: np.ndarray, b: np.ndarray) -> np.ndarray:
                              rec.parent_first[a], rec.parent_first[b], None, None, top=3)
     out[:, 9] = _surname_level(rec, rec.parent_last[a], rec.parent_last[b],
                                rec.parent_tokens[a], rec.parent_tokens[b], child=False)
+    _parent_surname_echo(rec, a, b, out[:, 9])
     return out
+
+
+def _parent_surname_echo(rec: Records, a: np.ndarray, b: np.ndarray, level: np.ndarray) -> None:
+    """Exact parent-surname agreements (level 3 from :func:`_surname_level`) become level 4
+    unless the parent's surname is one of the child's surname tokens on both records."""
+    rows = np.flatnonzero(level == PARENT_SURNAME_ECHO)
+    if len(rows) == 0:
+        return
+    parent = rec.parent_tokens[a[rows]]
+    echo = np.zeros(len(rows), bool)
+    for k in range(MAX_TOKENS):
+        token = parent[:, k][:, None]
+        in_a = (rec.last_tokens[a[rows]] == token).any(axis=1)
+        in_b = (rec.last_tokens[b[rows]] == token).any(axis=1)
+        echo |= (parent[:, k] >= 0) & in_a & in_b
+    level[rows[~echo]] = PARENT_SURNAME_ECHO + 1
 
 
 def term_frequencies(rec: Records, a: np.ndarray, b: np.ndarray, levels: np.ndarray,
@@ -266,7 +356,14 @@ def term_frequencies(rec: Records, a: np.ndarray, b: np.ndarray, levels: np.ndar
     tokens: the rarest shared one (GARCIA ZAMUDIO = ZAMUDIO counts as ZAMUDIO)."""
     i = FIELD_INDEX[field]
     out = np.full(len(a), np.nan, dtype=np.float32)
-    rows = np.flatnonzero(levels[:, i] > 0)
+    usable = levels[:, i] > 0
+    if field == "parent_last_name":
+        # Where the children share a surname, how common the parent's surname is was already
+        # counted with theirs (the same-surname u covers the rest): only an exact agreement on
+        # a surname of the parent's own is adjusted.
+        shared = levels[:, FIELD_INDEX["last_name"]] >= 3
+        usable &= ~shared | (levels[:, i] == PARENT_SURNAME_ECHO + 1)
+    rows = np.flatnonzero(usable)
     if len(rows) == 0:
         return out
     a, b = a[rows], b[rows]

@@ -3,8 +3,10 @@ report, and the explanation of one pair's weight."""
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
@@ -14,8 +16,17 @@ import pandas as pd
 from tqdm import tqdm
 
 from matching.blocking import Candidates, block
-from matching.compare import FIELD_INDEX, FIELD_NAMES, FIELDS, compare
-from matching.estimate import Model, anchored_em, level_shares, patterns
+from matching.compare import DEPENDENT_GROUPS, FIELD_INDEX, FIELD_NAMES, FIELDS, compare
+from matching.estimate import (
+    Model,
+    anchored_em,
+    independent,
+    joint_codes,
+    joint_shares,
+    level_shares,
+    patterns,
+    surname_bucket,
+)
 from matching.report import error_estimates, match_stats
 from matching.resolve import internal_pairs, one_to_one, resolve
 from matching.score import (
@@ -33,10 +44,13 @@ from matching.settings import MatchSettings
 from matching.standardise import Records, load_nicknames, standardise
 
 CHUNK = 2_000_000
+COMPARE_CHUNK = 1_000_000
+COMPARE_THREADS = 4
 MIN_PASS_PAIRS = 50
 PERSON_FIELDS_EM = ("first_name", "dob", "ssn", "sex")
 """The fields whose agreement identifies a child rather than a family: EM listens to these."""
 N_LEVELS = tuple(len(f.levels) for f in FIELDS)
+GROUPS = tuple(tuple(FIELD_INDEX[f] for f in group) for group in DEPENDENT_GROUPS)
 LINK_COLUMNS = ["left_id", "right_id", "match_probability", "match_weight", "decision"]
 CONTRIBUTION_COLUMNS = [f"w_{name}" for name in FIELD_NAMES]
 
@@ -74,12 +88,21 @@ class _Stages:
 
 
 def compare_all(rec: Records, a: np.ndarray, b: np.ndarray, progress: bool = False) -> np.ndarray:
-    """Comparison levels of every pair, computed in chunks to bound memory."""
+    """Comparison levels of every pair, computed in chunks to bound memory, on a thread per
+    core (numpy and rapidfuzz release the interpreter lock for most of the work)."""
     levels = np.empty((len(a), len(FIELDS)), dtype=np.int8)
-    starts = range(0, len(a), CHUNK)
-    for s in tqdm(starts, desc="comparing", unit="chunk", disable=not progress or len(a) < CHUNK,
-                  leave=False):
-        levels[s:s + CHUNK] = compare(rec, a[s:s + CHUNK], b[s:s + CHUNK])
+    starts = range(0, len(a), COMPARE_CHUNK)
+
+    def one(s: int) -> None:
+        levels[s:s + COMPARE_CHUNK] = compare(rec, a[s:s + COMPARE_CHUNK],
+                                              b[s:s + COMPARE_CHUNK])
+
+    workers = min(os.cpu_count() or 1, COMPARE_THREADS)
+    with ThreadPoolExecutor(workers) as pool:
+        done = pool.map(one, starts)
+        for _ in tqdm(done, total=len(starts), desc="comparing", unit="chunk",
+                      disable=not progress or len(a) < CHUNK, leave=False):
+            pass
     return levels
 
 
@@ -100,16 +123,59 @@ def random_pairs(rec: Records, count: int, seed: int) -> tuple[np.ndarray, np.nd
     return a, b
 
 
+def random_pairs_sharing_surname(rec: Records, count: int, seed: int
+                                 ) -> tuple[np.ndarray, np.ndarray]:
+    """Random record pairs whose surnames share a token, uniform over such pairs: a token is
+    drawn in proportion to the pairs it makes, then one record on each side that holds it
+    (cross-source when both files have records)."""
+    rng = np.random.default_rng(seed + 1)
+    n_left, n = rec.n_left, rec.n
+    rows = np.repeat(np.arange(n, dtype=np.int64), rec.last_tokens.shape[1])
+    tokens = rec.last_tokens.reshape(-1).astype(np.int64)
+    ok = tokens >= 0
+    rows, tokens = rows[ok], tokens[ok]
+    cross = 0 < n_left < n
+    sides = (rows < n_left, rows >= n_left) if cross else (np.ones(len(rows), bool),) * 2
+    groups = []
+    for side in sides:
+        order = np.argsort(tokens[side], kind="stable")
+        side_rows, side_tokens = rows[side][order], tokens[side][order]
+        size = np.bincount(side_tokens, minlength=len(rec.tokens))
+        start = np.concatenate([[0], np.cumsum(size)[:-1]])
+        groups.append((side_rows, size, start))
+    (rows_a, size_a, start_a), (rows_b, size_b, start_b) = groups
+    weight = size_a.astype(np.float64) * size_b
+    if not cross:
+        weight = size_a * (size_a - 1) / 2.0
+    if weight.sum() <= 0:
+        return np.empty(0, np.int64), np.empty(0, np.int64)
+    token = rng.choice(len(weight), size=count, p=weight / weight.sum())
+    a = rows_a[start_a[token] + (rng.random(count) * size_a[token]).astype(np.int64)]
+    b = rows_b[start_b[token] + (rng.random(count) * size_b[token]).astype(np.int64)]
+    keep = a != b
+    return a[keep], b[keep]
+
+
 def fit(rec: Records, cand: Candidates, levels: np.ndarray, settings: MatchSettings) -> Model:
-    """u from random record pairs; m and the priors by person-anchored, leave-one-field-out
-    EM over the candidate pairs (:func:`matching.estimate.anchored_em`)."""
+    """u from random record pairs (and from random pairs sharing a surname, for the fields
+    that go with a surname); m and the priors by person-anchored, leave-one-field-out EM over
+    the candidate pairs (:func:`matching.estimate.anchored_em`)."""
     # A few hundred thousand random pairs measure u well on small files; more on large ones.
     count = min(settings.random_pairs, max(200_000, 20 * rec.n))
     ra, rb = random_pairs(rec, count, settings.seed)
     u = level_shares(compare(rec, ra, rb), N_LEVELS)
+    random_levels = compare(rec, ra, rb)
+    u = level_shares(random_levels, N_LEVELS)
+    sa, sb = random_pairs_sharing_surname(rec, count, settings.seed)
+    same_levels = compare(rec, sa, sb) if len(sa) else random_levels
+    u_same_surname = level_shares(same_levels, N_LEVELS)
+    u_joint = [[joint_shares(joint_codes(lv, g, N_LEVELS), np.ones(len(lv)),
+                             independent([u_b[f] for f in g])) for g in GROUPS]
+               for lv, u_b in ((random_levels, u), (same_levels, u_same_surname))]
     if len(cand) == 0:
         return Model(m=[np.full(s, 1.0 / s) for s in N_LEVELS], u=u,
-                     prior={"cross": 1e-12, "left": 1e-12, "right": 1e-12})
+                     prior={"cross": 1e-12, "left": 1e-12, "right": 1e-12},
+                     u_same_surname=u_same_surname)
     kinds = pair_kinds(rec, cand.a, cand.b)
     pat, pk, counts = patterns(levels, kinds)
     n_left, n_right = rec.n_left, rec.n - rec.n_left
@@ -118,7 +184,9 @@ def fit(rec: Records, cand: Candidates, levels: np.ndarray, settings: MatchSetti
     model = anchored_em(pat, pk, counts, u, N_LEVELS,
                         [FIELD_INDEX[f] for f in PERSON_FIELDS_EM], totals,
                         settings.max_iterations, settings.tolerance,
-                        extra_evidence={FIELD_INDEX["ssn"]: [FIELD_INDEX["last_name"]]})
+                        extra_evidence={FIELD_INDEX["ssn"]: [FIELD_INDEX["last_name"]]},
+                        u_same_surname=u_same_surname, groups=GROUPS)
+    model.u_joint = u_joint
     return model
 
 
@@ -163,6 +231,15 @@ def link(left: pd.DataFrame, right: pd.DataFrame, settings: MatchSettings | None
         cand = block(rec, settings.passes, settings.max_block)
     with stages.stage("compare"):
         levels = compare_all(rec, cand.a, cand.b, progress)
+    return link_compared(rec, cand, levels, settings, clerical, stages)
+
+
+def link_compared(rec: Records, cand: Candidates, levels: np.ndarray, settings: MatchSettings,
+                  clerical: pd.DataFrame | None = None, stages: _Stages | None = None
+                  ) -> MatchResult:
+    """The stages after comparison (estimate → score → classify → resolve → report) on
+    standardised records, their candidate pairs and comparison levels."""
+    stages = stages or _Stages(False, total=4)
     with stages.stage("estimate"):
         model = fit(rec, cand, levels, settings)
     with stages.stage("score"):
@@ -206,8 +283,12 @@ def link(left: pd.DataFrame, right: pd.DataFrame, settings: MatchSettings | None
         def conflicts(pa: np.ndarray, pb: np.ndarray) -> np.ndarray:
             lv, sc = _score_pairs(rec, pa, pb, model, settings)
             codes = _codes(pa, pb, n)
-            # Clear disagreement: unlikely whatever the prior, and a Bayes factor against.
-            clash = (sc.probability < settings.coherence_probability) | (sc.weight < 0)
+            # Clear disagreement: a Bayes factor against, or unlikely even at the prior of a
+            # cross-source pair. (Not at a within-file prior: where EM found few duplicates
+            # that prior is tiny, and every duplicate two links bring together would clash.)
+            cross_odds = np.log2(model.prior["cross"]) - np.log2(1 - model.prior["cross"])
+            p_cross = 1.0 / (1.0 + np.exp2(-np.clip(sc.weight + cross_odds, -1000, 1000)))
+            clash = (p_cross < settings.coherence_probability) | (sc.weight < 0)
             if settings.sibling_guard:
                 clash |= sibling_guard(lv)
             clash |= np.isin(codes, rejected_arr)
@@ -324,7 +405,9 @@ def explain(left: pd.DataFrame, right: pd.DataFrame, left_id: str, right_id: str
     b = (rb[:1] + rec.n_left).astype(np.int64)
     lv, sc = _score_pairs(rec, a, b, model, settings)
     rows = []
-    weights = model.weights()
+    bucket = int(surname_bucket(lv)[0])
+    weights = model.weights(bucket=bucket)
+    u = model.u_for(bucket)
     for i, spec in enumerate(FIELDS):
         level = int(lv[0, i])
         base = float(weights[i][level]) if level >= 0 else 0.0
@@ -332,7 +415,7 @@ def explain(left: pd.DataFrame, right: pd.DataFrame, left_id: str, right_id: str
         rows.append({"field": spec.name,
                      "level": spec.levels[level] if level >= 0 else "missing (neutral)",
                      "m": float(model.m[i][level]) if level >= 0 else None,
-                     "u": float(model.u[i][level]) if level >= 0 else None,
+                     "u": float(u[i][level]) if level >= 0 else None,
                      "weight": base, "tf_adjustment": total - base, "contribution": total})
     prior = model.prior["cross"]
     match_at = settings.match_probability

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from matching.compare import FIELD_INDEX, FIELDS, FIRST_ALIAS, FIRST_WEAK, term_frequencies
-from matching.estimate import PAIR_KINDS, Model
+from matching.estimate import PAIR_KINDS, Model, surname_bucket
 from matching.standardise import Records
 
 MATCH, REVIEW, NON_MATCH = 2, 1, 0
@@ -45,17 +45,23 @@ def score(rec: Records, a: np.ndarray, b: np.ndarray, levels: np.ndarray, model:
           tf_fields: tuple[str, ...], tf_minimum: float) -> Scores:
     table = model.weight_table()
     kinds = pair_kinds(rec, a, b)
+    bucket = surname_bucket(levels)
     contrib = np.zeros(levels.shape, dtype=np.float32)
     for f in range(levels.shape[1]):
         col = levels[:, f]
         present = col >= 0
-        contrib[present, f] = table[kinds[present], f, col[present]]
+        contrib[present, f] = table[kinds[present], bucket[present], f, col[present]]
     for name in tf_fields:
         f = FIELD_INDEX[name]
         tf = term_frequencies(rec, a, b, levels, name, tf_minimum)
         has = ~np.isnan(tf)
-        u_exact = (model.u_random or model.u)[f][-1]
+        # The frequency replaces the random-pair u of an exact agreement.
+        u_exact = model.u[f][-1]
         contrib[has, f] += np.log2(u_exact / tf[has]).astype(np.float32)
+    # Fields that move together: each group's correction shared among its fields.
+    correction = model.dependence(levels, kinds, bucket)
+    for g, fields in enumerate(model.groups):
+        contrib[:, list(fields)] += (correction[:, g] / len(fields))[:, None].astype(np.float32)
     weight = contrib.sum(axis=1, dtype=np.float64)
     prior = np.array([model.prior[k] for k in PAIR_KINDS])[kinds]
     log2_odds = weight + np.log2(prior) - np.log2(1 - prior)

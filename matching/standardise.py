@@ -13,7 +13,7 @@ import re
 import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, cached_property
 from pathlib import Path
 
 import numpy as np
@@ -112,9 +112,12 @@ def surname_tokens(text: object) -> tuple[str, list[str]]:
 
 _PHONETIC_RULES: tuple[tuple[re.Pattern[str], str], ...] = tuple(
     (re.compile(p), r) for p, r in (
-        (r"PH", "F"), (r"LL", "Y"), (r"^H", ""), (r"([^CS])H", r"\1"), (r"QU", "K"),
-        (r"C([EI])", r"S\1"), (r"CK", "K"), (r"C", "K"), (r"Z", "S"), (r"V", "B"), (r"W", "U"),
-        (r"X", "KS"), (r"G([EI])", r"J\1"), (r"Y", "I"), (r"J", "H"), (r"(.)\1+", r"\1"),
+        # Spanish J (and G before E/I, X at the start) sound as H, and H is silent: JOSE,
+        # HOSE and XOSE share a key.
+        (r"PH", "F"), (r"LL", "Y"), (r"^X", "H"), (r"G([EI])", r"H\1"), (r"J", "H"),
+        (r"^H", ""), (r"([^CS])H", r"\1"), (r"QU", "K"), (r"C([EI])", r"S\1"), (r"CK", "K"),
+        (r"C", "K"), (r"Z", "S"), (r"V", "B"), (r"W", "U"), (r"X", "KS"), (r"Y", "I"),
+        (r"(.)\1+", r"\1"),
     )
 )
 
@@ -160,6 +163,15 @@ class Vocabulary:
     def __len__(self) -> int:
         return len(self.values)
 
+    @cached_property
+    def lengths(self) -> np.ndarray:
+        return np.fromiter((len(v) for v in self.values), np.int32, len(self.values))
+
+    @cached_property
+    def initials(self) -> np.ndarray:
+        return np.fromiter((ord(v[0]) if v else 0 for v in self.values), np.int32,
+                           len(self.values))
+
 
 @dataclass
 class Nicknames:
@@ -167,6 +179,20 @@ class Nicknames:
 
     pair_keys: np.ndarray
     root: np.ndarray  # code -> code of the name used for blocking (formal form)
+
+    def expand(self, codes: np.ndarray, size: int) -> tuple[np.ndarray, np.ndarray]:
+        """(position, equivalent code) for every equivalent of ``codes[position]``."""
+        lo, hi = self.pair_keys // max(size, 1), self.pair_keys % max(size, 1)
+        src = np.concatenate([lo, hi])
+        dst = np.concatenate([hi, lo])
+        order = np.argsort(src, kind="stable")
+        src, dst = src[order], dst[order]
+        start = np.searchsorted(src, codes, side="left")
+        end = np.searchsorted(src, codes, side="right")
+        counts = end - start
+        position = np.repeat(np.arange(len(codes)), counts)
+        offsets = np.arange(int(counts.sum())) - np.repeat(np.cumsum(counts) - counts, counts)
+        return position, dst[np.repeat(start, counts) + offsets]
 
     def equivalent(self, a: np.ndarray, b: np.ndarray, size: int) -> np.ndarray:
         lo, hi = np.minimum(a, b).astype(np.int64), np.maximum(a, b).astype(np.int64)
