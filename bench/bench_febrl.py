@@ -10,11 +10,15 @@ writes them to ``bench/out/febrl.json``. Targets for ours: F1 ≥ 0.999 with SSN
 without, no labels.
 
 Mapping: given_name→first_name, surname→last_name, date_of_birth YYYYMMDD→dob YYYY-MM-DD,
-soc_sec_id (7 digits)→ssn "10"+soc_sec_id, postcode→zip, street_number + address_1→address,
-rec_id→record_id. Two deviations, the same for both tools, because the contract's reader would
-otherwise reject the whole record: a date of birth FEBRL corrupted into an impossible date
-(e.g. month 13) is blank, as a county system's date column cannot hold it; and the 4-digit
-Australian postcode is written with a leading 0 to have the contract's 5 digits.
+soc_sec_id (7 digits d1..d7)→ssn 1 d1 d2 5 d3 d4 d5 d6 d7 (area 1d1d2, group 5d3: a valid SSN
+shape, where "10" + soc_sec_id made group 00, an invalid SSN, of one id in a hundred),
+postcode→zip, street_number + address_1→address, rec_id→record_id. Ours runs with
+``config/matching.yaml`` less the same-family guards and with one-to-one resolution
+(:data:`FEBRL_SETTINGS`; FEBRL has no family fields). Two deviations, the same for both
+tools, because the contract's reader would otherwise reject the whole record: a date of birth
+FEBRL corrupted into an impossible date (e.g. month 13) is blank, as a county system's date
+column cannot hold it; and the 4-digit Australian postcode is written with a leading 0 to have
+the contract's 5 digits.
 """
 
 from __future__ import annotations
@@ -24,11 +28,13 @@ import sys
 from pathlib import Path
 
 import pandas as pd
+import yaml
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from common import (
     OUT_DIR,
+    REPO,
     error_ratio,
     linkages_match_available,
     machine,
@@ -49,13 +55,14 @@ def to_person_records(febrl: pd.DataFrame, with_ssn: bool) -> tuple[pd.DataFrame
     text = f.astype("string").apply(lambda s: s.str.strip())
     dob = pd.to_datetime(text["date_of_birth"], format="%Y%m%d", errors="coerce")
     impossible = int((dob.isna() & text["date_of_birth"].notna()).sum())
+    ssn = text["soc_sec_id"]
     address = (text["street_number"].fillna("") + " " + text["address_1"].fillna("")).str.strip()
     records = pd.DataFrame({
         "record_id": text["rec_id"],
         "first_name": text["given_name"],
         "last_name": text["surname"],
         "dob": dob.dt.strftime("%Y-%m-%d"),
-        "ssn": ("10" + text["soc_sec_id"]) if with_ssn else pd.NA,
+        "ssn": ("1" + ssn.str.slice(0, 2) + "5" + ssn.str.slice(2, 7)) if with_ssn else pd.NA,
         "zip": text["postcode"].str.zfill(5),
         "address": address.mask(address == ""),
     })
@@ -86,6 +93,35 @@ def write_inputs(data_dir: Path, with_ssn: bool) -> tuple[Path, Path, pd.DataFra
     return left_path, right_path, truth, bad_a + bad_b
 
 
+FEBRL_SETTINGS = {
+    # FEBRL holds adults with no family fields (no parent, no sex) and at most one record of
+    # a person per file: the same-family guards of child-welfare data have nothing to guard,
+    # and each record links to at most one record of the other file.
+    "thresholds": {"sibling_guard": False, "min_person_weight": 0.0},
+    "resolve": {"one_to_one": True},
+}
+FEBRL_EXTRA_PASSES = [
+    # 10,000 records: blocks on one field each are small enough to compare whole, and reach
+    # the duplicates FEBRL corrupted in every other field.
+    {"name": "febrl_dob", "keys": ["dob"]},
+    {"name": "febrl_zip", "keys": ["zip"]},
+    {"name": "febrl_surname", "keys": ["surname_token"]},
+    {"name": "febrl_first", "keys": ["first_phonetic"]},
+]
+
+
+def febrl_config(out: Path, base: Path = REPO / "config" / "matching.yaml") -> Path:
+    """``config/matching.yaml`` with :data:`FEBRL_SETTINGS` applied, written to ``out``."""
+    raw = yaml.safe_load(base.read_text(encoding="utf-8"))
+    raw["nicknames"] = str((base.parent / raw["nicknames"]).resolve())
+    for section, values in FEBRL_SETTINGS.items():
+        raw.setdefault(section, {}).update(values)
+    raw["blocking"]["passes"] = [*raw["blocking"]["passes"], *FEBRL_EXTRA_PASSES]
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(yaml.safe_dump(raw, sort_keys=False), encoding="utf-8")
+    return out
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--tools", default="linkages,splink")
@@ -102,8 +138,10 @@ def main(argv: list[str] | None = None) -> int:
         work = OUT_DIR / "febrl" / variant
         left, right, truth, blanked = write_inputs(work / "data", with_ssn=variant == "ssn")
         print(f"FEBRL4 {variant}: {blanked} impossible dates of birth blanked", file=sys.stderr)
+        config = febrl_config(work / "matching.yaml")
         for tool in tools:
-            command, links, _ = tool_commands(left, right, work / tool, tool)
+            extra = ["--config", str(config)] if tool == "linkages" else None
+            command, links, _ = tool_commands(left, right, work / tool, tool, extra)
             run = run_measured(command, work / tool / "run.log")
             figures = score(run, links, truth)
             if not run.ok:

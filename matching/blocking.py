@@ -56,6 +56,7 @@ KEY_FIELDS: dict[str, tuple[str, ...]] = {
     "ssn_first5": ("ssn",), "ssn_last4": ("ssn",),
     # Any of a record's names: first or surname, whichever field it was written in.
     "name_phonetic": ("first_name", "last_name"), "name_initial": (), "address": ("address",),
+    "house_number": ("address",), "first_initial": ("first_name",),
 }
 """The compared fields a blocking key constrains: within a pass, agreement on them says
 nothing about a match, so EM ignores them for that pass's pairs."""
@@ -82,6 +83,10 @@ def key_columns(rec: Records, name: str) -> np.ndarray:
         return key.reshape(-1, 1)
     if name == "first_name":
         return _single(rec.first, rec.first < 0)
+    if name == "first_initial":
+        initials = rec.given.initials
+        return _single(np.where(rec.first >= 0, initials[np.clip(rec.first, 0, None)], MISSING),
+                       rec.first < 0)
     if name == "surname_token":
         return rec.last_tokens.astype(np.int64)
     if name == "surname_phonetic":
@@ -124,6 +129,13 @@ def key_columns(rec: Records, name: str) -> np.ndarray:
         return _single(rec.zip, rec.zip < 0)
     if name == "address":
         return _single(rec.address, rec.address < 0)
+    if name == "house_number":
+        # The leading number of the street address: survives a misspelt street name.
+        numbers = pd.Series(rec.addresses.values, dtype="string").str.extract(
+            r"^(\d+)", expand=False)
+        codes = pd.factorize(numbers)[0].astype(np.int64)  # NaN (no number) -> -1
+        key = np.where(rec.address >= 0, codes[np.clip(rec.address, 0, None)], MISSING)
+        return key.reshape(-1, 1)
     if name == "county":
         return _single(rec.county, rec.county < 0)
     raise ValueError(f"unknown blocking key {name!r}")

@@ -36,7 +36,7 @@ FIELDS: tuple[FieldSpec, ...] = (
     FieldSpec("ssn", ("different", "one digit or adjacent swap", "exact")),
     FieldSpec("sex", ("different", "same")),
     FieldSpec("county", ("different", "same")),
-    FieldSpec("zip", ("different", "same")),
+    FieldSpec("zip", ("different", "one digit off or two digits swapped", "same")),
     FieldSpec("address", ("different", "similar", "exact")),
     FieldSpec("parent_first_name", ("different", "similar (JW>=0.90)",
                                     "nickname or sound-alike", "exact")),
@@ -257,16 +257,18 @@ def _dob_level(da: np.ndarray, db: np.ndarray) -> np.ndarray:
     return level
 
 
-def _ssn_level(sa: np.ndarray, sb: np.ndarray) -> np.ndarray:
+def _digits_level(sa: np.ndarray, sb: np.ndarray, digits: int) -> np.ndarray:
+    """Numbers of ``digits`` digits: 2 equal, 1 one digit off or two adjacent digits
+    swapped, 0 otherwise, -1 missing (SSNs, zip codes)."""
     level = np.full(len(sa), MISSING, dtype=np.int8)
     ok = (sa >= 0) & (sb >= 0)
-    a, b = sa[ok], sb[ok]
-    da = np.stack([(a // 10**k) % 10 for k in range(9)], axis=1)
-    db = np.stack([(b // 10**k) % 10 for k in range(9)], axis=1)
+    a, b = sa[ok].astype(np.int64), sb[ok].astype(np.int64)
+    da = np.stack([(a // 10**k) % 10 for k in range(digits)], axis=1)
+    db = np.stack([(b // 10**k) % 10 for k in range(digits)], axis=1)
     diff = da != db
     ndiff = diff.sum(axis=1)
     swap = np.zeros(len(a), bool)
-    for k in range(8):  # adjacent digits transposed
+    for k in range(digits - 1):  # adjacent digits transposed
         swap |= ((ndiff == 2) & diff[:, k] & diff[:, k + 1]
                  & (da[:, k] == db[:, k + 1]) & (da[:, k + 1] == db[:, k]))
     lv = np.zeros(len(a), np.int8)
@@ -285,7 +287,7 @@ def _equal_level(a: np.ndarray, b: np.ndarray) -> np.ndarray:
 
 def _swapped_names(rec: Records, a: np.ndarray, b: np.ndarray, out: np.ndarray) -> None:
     """First and last names entered in each other's fields (SHEPHERD SYBELLA): both names
-    agree, only their places differ."""
+    agree, only their places differ (or one agrees and the other is misspelt)."""
     fa, fb = rec.first_token[a], rec.first_token[b]
     ok = np.flatnonzero(_both(fa, fb) & (out[:, 0] < FIRST_ALIAS) & (out[:, 1] < 3))
     if len(ok) == 0:
@@ -298,6 +300,23 @@ def _swapped_names(rec: Records, a: np.ndarray, b: np.ndarray, out: np.ndarray) 
     hit = ok[a_in_b & b_in_a]
     out[hit, 0] = FIRST_ALIAS
     out[hit, 1] = 3
+    # Swapped, and one of the two names misspelt (HANNAH MIHAL / MIHAL HANNSH): one name
+    # agrees across the fields, the other is very similar across them.
+    one = a_in_b ^ b_in_a
+    if not one.any():
+        return
+    rows = np.flatnonzero(one)
+    given = np.where(a_in_b[rows], fb[ok][rows], fa[ok][rows])
+    surname = np.where(a_in_b[rows], toks_a[rows, 0], toks_b[rows, 0])
+    present = surname >= 0
+    rows, given, surname = rows[present], given[present], surname[present]
+    if len(rows) == 0:
+        return
+    sim = process.cpdist(rec.given.values[given], rec.tokens.values[surname],
+                         scorer=JaroWinkler.normalized_similarity, workers=-1)
+    near = ok[rows[np.asarray(sim) >= 0.88]]
+    out[near, 0] = np.maximum(out[near, 0], 2)
+    out[near, 1] = np.maximum(out[near, 1], 2)
 
 
 def compare(rec: Records, a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -309,10 +328,10 @@ def compare(rec: Records, a: np.ndarray, b: np.ndarray) -> np.ndarray:
                                rec.last_tokens[b], child=True)
     _swapped_names(rec, a, b, out)
     out[:, 2] = _dob_level(rec.dob[a], rec.dob[b])
-    out[:, 3] = _ssn_level(rec.ssn[a], rec.ssn[b])
+    out[:, 3] = _digits_level(rec.ssn[a], rec.ssn[b], 9)
     out[:, 4] = _equal_level(rec.sex[a], rec.sex[b])
     out[:, 5] = _equal_level(rec.county[a], rec.county[b])
-    out[:, 6] = _equal_level(rec.zip[a], rec.zip[b])
+    out[:, 6] = _digits_level(rec.zip[a], rec.zip[b], 5)
     addr = np.full(len(a), MISSING, np.int8)
     xa, xb = rec.address[a], rec.address[b]
     ok = np.flatnonzero(_both(xa, xb))

@@ -144,8 +144,17 @@ class Model:
                     row[f"m_{kind}"] = float(self.m_for(k)[f][i])
                 rows.append(row)
             fields[name] = rows
+        groups = []
+        if self.m_joint is not None and self.u_joint is not None:
+            groups = [{"fields": [field_names[f] for f in fields],
+                       "m_joint": {kind: self.m_joint[k][g].tolist()
+                                   for k, kind in enumerate(PAIR_KINDS)},
+                       "u_joint": {bucket: self.u_joint[b][g].tolist()
+                                   for b, bucket in enumerate(("any", "same_surname"))}}
+                      for g, fields in enumerate(self.groups)]
         return {"fields": fields, "prior": self.prior, "em_iterations": self.iterations,
-                "em_converged": self.converged, "m_from_passes": self.passes_used}
+                "em_converged": self.converged, "m_from_passes": self.passes_used,
+                "dependent_groups": groups}
 
     @classmethod
     def from_dict(cls, data: dict[str, object], field_names: tuple[str, ...]) -> Model:
@@ -159,8 +168,16 @@ class Model:
                           for f in field_names] for kind in PAIR_KINDS[1:]]
         prior = data["prior"]
         assert isinstance(prior, dict)
+        groups = data.get("dependent_groups") or []
+        assert isinstance(groups, list)
+        index = {name: f for f, name in enumerate(field_names)}
         return cls(m, u, {k: float(v) for k, v in prior.items()}, u_same_surname=u_same,
-                   m_kinds=m_kinds)
+                   m_kinds=m_kinds,
+                   groups=tuple(tuple(index[name] for name in g["fields"]) for g in groups),
+                   m_joint=[[np.array(g["m_joint"][kind]) for g in groups]
+                            for kind in PAIR_KINDS] if groups else None,
+                   u_joint=[[np.array(g["u_joint"][bucket]) for g in groups]
+                            for bucket in ("any", "same_surname")] if groups else None)
 
 
 def joint_codes(levels: np.ndarray, fields: tuple[int, ...], n_levels: tuple[int, ...]
@@ -194,13 +211,16 @@ def joint_shares(codes: np.ndarray, weights: np.ndarray, prior: np.ndarray,
     return np.maximum(shares, FLOOR)
 
 
-def level_shares(levels: np.ndarray, n_levels: tuple[int, ...]) -> list[np.ndarray]:
-    """Share of each level among non-missing values, smoothed so no level is zero."""
+def level_shares(levels: np.ndarray, n_levels: tuple[int, ...],
+                 weights: np.ndarray | None = None) -> list[np.ndarray]:
+    """Share of each level among non-missing values (each pair counted with its weight),
+    smoothed so no level is zero."""
     out = []
     for f, size in enumerate(n_levels):
         col = levels[:, f]
-        col = col[col >= 0]
-        counts = np.bincount(col, minlength=size)[:size].astype(np.float64)
+        present = col >= 0
+        w = None if weights is None else weights[present]
+        counts = np.bincount(col[present], weights=w, minlength=size)[:size].astype(np.float64)
         out.append(np.maximum((counts + 0.5) / (counts.sum() + 0.5 * size), FLOOR))
     return out
 

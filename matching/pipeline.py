@@ -163,30 +163,39 @@ def fit(rec: Records, cand: Candidates, levels: np.ndarray, settings: MatchSetti
     # A few hundred thousand random pairs measure u well on small files; more on large ones.
     count = min(settings.random_pairs, max(200_000, 20 * rec.n))
     ra, rb = random_pairs(rec, count, settings.seed)
-    u = level_shares(compare(rec, ra, rb), N_LEVELS)
     random_levels = compare(rec, ra, rb)
     u = level_shares(random_levels, N_LEVELS)
     sa, sb = random_pairs_sharing_surname(rec, count, settings.seed)
     same_levels = compare(rec, sa, sb) if len(sa) else random_levels
-    u_same_surname = level_shares(same_levels, N_LEVELS)
-    u_joint = [[joint_shares(joint_codes(lv, g, N_LEVELS), np.ones(len(lv)),
-                             independent([u_b[f] for f in g])) for g in GROUPS]
-               for lv, u_b in ((random_levels, u), (same_levels, u_same_surname))]
     if len(cand) == 0:
         return Model(m=[np.full(s, 1.0 / s) for s in N_LEVELS], u=u,
-                     prior={"cross": 1e-12, "left": 1e-12, "right": 1e-12},
-                     u_same_surname=u_same_surname)
+                     prior={"cross": 1e-12, "left": 1e-12, "right": 1e-12})
     kinds = pair_kinds(rec, cand.a, cand.b)
     pat, pk, counts = patterns(levels, kinds)
     n_left, n_right = rec.n_left, rec.n - rec.n_left
     totals = np.array([n_left * n_right, n_left * (n_left - 1) / 2,
                        n_right * (n_right - 1) / 2], dtype=np.float64)
-    model = anchored_em(pat, pk, counts, u, N_LEVELS,
-                        [FIELD_INDEX[f] for f in PERSON_FIELDS_EM], totals,
-                        settings.max_iterations, settings.tolerance,
-                        extra_evidence={FIELD_INDEX["ssn"]: [FIELD_INDEX["last_name"]]},
-                        u_same_surname=u_same_surname, groups=GROUPS)
-    model.u_joint = u_joint
+
+    def em(u_same_surname: list[np.ndarray] | None) -> Model:
+        return anchored_em(pat, pk, counts, u, N_LEVELS,
+                           [FIELD_INDEX[f] for f in PERSON_FIELDS_EM], totals,
+                           settings.max_iterations, settings.tolerance,
+                           extra_evidence={FIELD_INDEX["ssn"]: [FIELD_INDEX["last_name"]]},
+                           u_same_surname=u_same_surname, groups=GROUPS)
+
+    # Among random pairs that share a surname, true matches are rare in a statewide file but
+    # not in a small one (a tenth of them in FEBRL's 5,000 x 5,000): each pair counts towards
+    # u as a non-match only as far as a first model, with unconditional u, says it is one.
+    first = em(None)
+    same_kinds = pair_kinds(rec, sa, sb) if len(sa) else np.zeros(len(same_levels), np.int8)
+    non_match = 1.0 - first.posterior(same_levels, same_kinds)
+    u_same_surname = level_shares(same_levels, N_LEVELS, non_match)
+    model = em(u_same_surname)
+    model.u_joint = [
+        [joint_shares(joint_codes(lv, g, N_LEVELS), w, independent([u_b[f] for f in g]))
+         for g in GROUPS]
+        for lv, w, u_b in ((random_levels, np.ones(len(random_levels)), u),
+                           (same_levels, non_match, u_same_surname))]
     return model
 
 

@@ -12,7 +12,7 @@ BLOCKING_KEYS = frozenset({
     "ssn", "dob", "birth_year", "birth_monthday", "birth_yearmonth", "first_phonetic", "first_name",
     "surname_phonetic", "surname_token", "surname_initial", "parent_phonetic",
     "parent_first_phonetic", "zip", "county", "ssn_first5", "ssn_last4",
-    "name_phonetic", "name_initial", "address",
+    "name_phonetic", "name_initial", "address", "house_number", "first_initial",
 })
 
 

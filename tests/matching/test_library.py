@@ -101,3 +101,148 @@ def test_person_anchored_em_recovers_m_and_the_random_pair_prior() -> None:
     assert abs(model.prior["cross"] - matches / all_pairs) / (matches / all_pairs) < 0.05
     for f in range(len(n_levels)):
         np.testing.assert_allclose(model.m[f], m_true[f], atol=0.03)
+
+
+def _levels(left: list[dict[str, str]], right: list[dict[str, str]]) -> np.ndarray:
+    """Comparison levels of left[i] against right[i] (both standardised together)."""
+    from matching.compare import compare
+    from matching.standardise import load_nicknames, standardise
+
+    settings = MatchSettings.from_yaml("config/matching.yaml")
+    rec = standardise(pd.DataFrame(left), pd.DataFrame(right),
+                      load_nicknames(settings.nicknames_path))
+    a = np.arange(len(left), dtype=np.int64)
+    return compare(rec, a, a + len(left))
+
+
+def test_first_name_levels_reach_misspelt_nicknames_short_names_and_swapped_middles() -> None:
+    from matching.compare import FIELD_INDEX
+
+    pairs = [  # (left first, left middle, right first, right middle, lowest level expected)
+        ("JOSEPH", "", "JOYE", "", 2),        # JOEY, misspelt
+        ("JESUS", "", "CUY", "", 2),          # CHUY, misspelt
+        ("NIA", "", "NIW", "", 1),            # one letter off a three-letter name
+        ("LUIS", "BENJAMIN", "BENJAMN", "", 2),  # goes by the middle name, misspelt
+        ("SEBASTIAN", "", "EDUARDO", "SEBAS", 3),  # middle name is the nickname
+        ("JOSE", "", "HOSE", "", 3),          # Spanish J sounds as H
+        ("XIMENA", "", "XIMI", "", 3),        # Spanish nickname in the table
+        ("SOFIA", "", "EMMA", "", 0),         # different names stay different
+        ("MIA", "", "SOPHIA", "", 0),
+    ]
+    left = [{"record_id": f"L{i}", "first_name": p[0], "middle_name": p[1], "last_name": "RUIZ"}
+            for i, p in enumerate(pairs)]
+    right = [{"record_id": f"R{i}", "first_name": p[2], "middle_name": p[3], "last_name": "RUIZ"}
+             for i, p in enumerate(pairs)]
+    got = _levels(left, right)[:, FIELD_INDEX["first_name"]]
+    for pair, level in zip(pairs, got, strict=True):
+        if pair[4] == 0:
+            assert level == 0, pair
+        else:
+            assert level >= pair[4], pair
+
+
+def test_parent_surname_that_is_the_childs_own_is_its_own_level() -> None:
+    from matching.compare import FIELD_INDEX, PARENT_SURNAME_ECHO
+
+    left = [{"record_id": "L0", "first_name": "ANA", "last_name": "GARCIA",
+             "parent_first_name": "ROSA", "parent_last_name": "GARCIA"},
+            {"record_id": "L1", "first_name": "ANA", "last_name": "GARCIA",
+             "parent_first_name": "ROSA", "parent_last_name": "ZAMUDIO"}]
+    right = [{**row, "record_id": row["record_id"].replace("L", "R")} for row in left]
+    got = _levels(left, right)[:, FIELD_INDEX["parent_last_name"]]
+    assert got.tolist() == [PARENT_SURNAME_ECHO, PARENT_SURNAME_ECHO + 1]
+
+
+def test_u_is_measured_again_among_children_who_share_a_surname() -> None:
+    """Where mothers carry the family surname, two namesake children agree on the mother's
+    surname far more often than two random children: the same-surname u says so."""
+    from matching.compare import FIELD_INDEX, PARENT_SURNAME_ECHO
+    from matching.pipeline import fit, random_pairs_sharing_surname
+    from matching.standardise import load_nicknames, standardise
+
+    left, right = person_files(2000, 600)
+    for frame in (left, right):
+        frame["parent_last_name"] = frame["last_name"]
+    settings = MatchSettings.from_yaml("config/matching.yaml")
+    rec = standardise(left, right, load_nicknames(settings.nicknames_path))
+    a, b = random_pairs_sharing_surname(rec, 5000, seed=1)
+    assert len(a) > 4000
+    assert (rec.source[a] == 0).all() and (rec.source[b] == 1).all()
+    shares = (rec.last_tokens[a][:, :, None] == rec.last_tokens[b][:, None, :]) \
+        & (rec.last_tokens[a][:, :, None] >= 0)
+    assert shares.any(axis=(1, 2)).all()
+    from matching.blocking import block
+    from matching.pipeline import compare_all
+
+    cand = block(rec, settings.passes, settings.max_block)
+    model = fit(rec, cand, compare_all(rec, cand.a, cand.b), settings)
+    f = FIELD_INDEX["parent_last_name"]
+    assert model.u_for(1)[f][PARENT_SURNAME_ECHO] > 0.5
+    assert model.u_for(0)[f][PARENT_SURNAME_ECHO] < 0.1
+
+
+def test_same_surname_u_does_not_count_the_true_matches_of_a_small_file() -> None:
+    """When every surname is rare, random pairs that share one are mostly the same person:
+    they must not make agreement on a birth date look common among non-matches."""
+    from matching.blocking import block
+    from matching.compare import FIELD_INDEX
+    from matching.pipeline import compare_all, fit
+    from matching.standardise import load_nicknames, standardise
+
+    left, right = person_files(600, 400)
+    letters = np.array(list("BCDFGHJKLMNPRSTVZ"))
+    rng = np.random.default_rng(5)
+    rare = ["".join(rng.choice(letters, 3)) + "ANO" for _ in range(1000)]
+    left["last_name"] = rare[:600]
+    right["last_name"] = rare[:400] + rare[600:900]
+    settings = MatchSettings.from_yaml("config/matching.yaml")
+    rec = standardise(left, right, load_nicknames(settings.nicknames_path))
+    cand = block(rec, settings.passes, settings.max_block)
+    model = fit(rec, cand, compare_all(rec, cand.a, cand.b), settings)
+    dob_exact = model.u_for(1)[FIELD_INDEX["dob"]][-1]
+    assert dob_exact < 0.05
+
+
+def test_misspelt_names_and_street_still_meet_on_zip_and_house_number() -> None:
+    from matching.blocking import block
+    from matching.standardise import load_nicknames, standardise
+
+    settings = MatchSettings.from_yaml("config/matching.yaml")
+    left = pd.DataFrame([{"record_id": "L1", "first_name": "MICHAELA", "last_name": "NEUMANN",
+                          "dob": "2010-01-02", "zip": "93701", "address": "8 STANLEY ST"}])
+    right = pd.DataFrame([{"record_id": "R1", "first_name": "NICHAELA", "last_name": "JAKIMOW",
+                           "dob": "", "zip": "93701", "address": "8 STANLYE ST"}])
+    rec = standardise(left, right, load_nicknames(settings.nicknames_path))
+    cand = block(rec, settings.passes, settings.max_block)
+    assert len(cand) == 1
+    assert cand.by_pass["zip_house_number"]["pairs"] == 1
+
+
+def test_a_saved_model_scores_pairs_as_the_run_did() -> None:
+    """`linkages explain --model` reloads the run's parameters: the surname-conditional u and
+    the joint tables of dependent fields must come back with them."""
+    from matching.compare import FIELD_NAMES
+    from matching.estimate import Model
+
+    left, right = person_files()
+    result = link(left, right, MatchSettings.from_yaml("config/matching.yaml"))
+    saved = Model.from_dict(result.parameters["model"], FIELD_NAMES)
+    levels = np.array([[4, 4, 5, -1, 1, 1, 1, 2, 3, 4], [4, 4, 5, -1, 1, 0, 0, 0, 0, 0],
+                       [3, 1, 3, 2, 1, 0, 1, 0, 0, 3]], np.int8)
+    kinds = np.zeros(len(levels), np.int8)
+    bucket = np.array([1, 1, 0], np.int8)
+    assert result.model is not None
+    np.testing.assert_allclose(saved.dependence(levels, kinds, bucket),
+                               result.model.dependence(levels, kinds, bucket))
+    np.testing.assert_allclose(saved.posterior(levels, kinds),
+                               result.model.posterior(levels, kinds))
+
+
+def test_swapped_names_with_one_misspelt_and_zip_digits_swapped_still_agree() -> None:
+    from matching.compare import FIELD_INDEX
+
+    left = [{"record_id": "L0", "first_name": "HANNAH", "last_name": "MIHAL", "zip": "93701"}]
+    right = [{"record_id": "R0", "first_name": "MIHAL", "last_name": "HANNSH", "zip": "93710"}]
+    got = _levels(left, right)[0]
+    assert got[FIELD_INDEX["first_name"]] >= 2 and got[FIELD_INDEX["last_name"]] >= 2
+    assert got[FIELD_INDEX["zip"]] == 1
