@@ -109,9 +109,11 @@ def prepare(data: pd.DataFrame) -> pd.DataFrame:
     return out.reset_index(drop=True)
 
 
-def build_settings(present: set[str]) -> tuple[Any, list[Any], list[Any]]:
+def build_settings(present: set[str], extra_blocking: tuple[tuple[str, ...], ...] = ()
+                   ) -> tuple[Any, list[Any], list[Any]]:
     """Splink settings, deterministic rules for lambda, and EM training rules, for the columns
-    that hold data."""
+    that hold data. ``extra_blocking``: more prediction blocking rules (columns that must all
+    be equal), for a benchmark that gives Linkages extra blocking passes too."""
     import splink.comparison_level_library as cll
     import splink.comparison_library as cl
     from splink import SettingsCreator, block_on
@@ -178,6 +180,7 @@ def build_settings(present: set[str]) -> tuple[Any, list[Any], list[Any]]:
         ("first_name", "zip"),
         ("dob", "zip"),
     )
+    prediction += rules(*extra_blocking)
     if {"first_name", "last_name"} <= present:
         # First and last name entered the wrong way round.
         prediction.append("l.first_name = r.last_name and l.last_name = r.first_name")
@@ -215,7 +218,8 @@ def _oriented(pairs: pd.DataFrame) -> pd.DataFrame:
 def run(left_path: Path, right_path: Path, out: Path, stats_path: Path | None,
         match_threshold: float, review_threshold: float, u_max_pairs: float,
         em_max_pairs: float, seed: int, memory_limit: str | None = None,
-        temp_limit: str = "20GB") -> dict[str, Any]:
+        temp_limit: str = "20GB", extra_blocking: tuple[tuple[str, ...], ...] = ()
+        ) -> dict[str, Any]:
     left = read_extract(left_path, PERSON_FILE)
     right = read_extract(right_path, PERSON_FILE)
     from splink import DuckDBAPI, Linker  # after the files are known good: a slow import
@@ -228,7 +232,7 @@ def run(left_path: Path, right_path: Path, out: Path, stats_path: Path | None,
                if left_df[c].notna().any() or right_df[c].notna().any()}
     note(f"model columns with data: {', '.join(c for c in MODEL_COLUMNS if c in present)}")
 
-    settings, deterministic, training = build_settings(present)
+    settings, deterministic, training = build_settings(present, extra_blocking)
     db_api = DuckDBAPI()
     # DuckDB spills to disk beyond its memory limit (default 80% of RAM), by default into
     # ./.tmp and up to 90% of the free disk: keep the spill next to the output and bounded,
@@ -315,9 +319,13 @@ def run(left_path: Path, right_path: Path, out: Path, stats_path: Path | None,
               help="DuckDB memory_limit (beyond it DuckDB spills to disk next to --out).")
 @click.option("--duckdb-temp-limit", "temp_limit", default="20GB", show_default=True,
               help="Most DuckDB may spill to disk (next to --out) before it gives up.")
+@click.option("--extra-blocking", "extra_blocking", multiple=True,
+              help="One more prediction blocking rule: columns joined by '+' that must all be "
+                   "equal (e.g. dob, or first_name+zip). Repeatable.")
 def main(left_path: Path, right_path: Path, out: Path, stats_path: Path | None,
          match_threshold: float, review_threshold: float, u_max_pairs: float,
-         em_max_pairs: float, seed: int, memory_limit: str | None, temp_limit: str) -> None:
+         em_max_pairs: float, seed: int, memory_limit: str | None, temp_limit: str,
+         extra_blocking: tuple[str, ...]) -> None:
     """Link --left to --right with Splink 5 and write LINKS.csv (and --stats)."""
     sizes = (("--duckdb-memory-limit", memory_limit), ("--duckdb-temp-limit", temp_limit))
     for hint, size in sizes:
@@ -326,8 +334,14 @@ def main(left_path: Path, right_path: Path, out: Path, stats_path: Path | None,
     if not 0 < review_threshold <= match_threshold < 1:
         raise click.BadParameter("need 0 < review threshold <= match threshold < 1")
     try:
+        rules = tuple(tuple(c.strip() for c in rule.split("+") if c.strip())
+                      for rule in extra_blocking)
+        unknown = sorted({c for rule in rules for c in rule} - set(MODEL_COLUMNS))
+        if unknown:
+            raise click.BadParameter(f"unknown column(s) {', '.join(unknown)}; known: "
+                                     f"{', '.join(MODEL_COLUMNS)}", param_hint="--extra-blocking")
         stats = run(left_path, right_path, out, stats_path, match_threshold, review_threshold,
-                    u_max_pairs, em_max_pairs, seed, memory_limit, temp_limit)
+                    u_max_pairs, em_max_pairs, seed, memory_limit, temp_limit, rules)
     finally:
         shutil.rmtree(out.parent / ".splink_spill", ignore_errors=True)
     click.echo(f"left {stats['left_persons']:,} persons, {stats['left_match_rate']:.1%} matched; "

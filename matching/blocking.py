@@ -47,7 +47,7 @@ def _per_token(codes: np.ndarray, mapping: np.ndarray) -> np.ndarray:
 
 KEY_FIELDS: dict[str, tuple[str, ...]] = {
     "ssn": ("ssn",), "dob": ("dob",), "birth_year": ("dob",), "birth_monthday": ("dob",),
-    "birth_yearmonth": ("dob",),
+    "birth_yearmonth": ("dob",), "dob_unordered": ("dob",),
     "first_phonetic": ("first_name",), "first_name": ("first_name",),
     "surname_phonetic": ("last_name",), "surname_token": ("last_name",),
     "surname_initial": ("last_name",),
@@ -75,6 +75,11 @@ def key_columns(rec: Records, name: str) -> np.ndarray:
         return _single(dob % 10000, dob == 0)
     if name == "birth_yearmonth":
         return _single(dob // 100, dob == 0)
+    if name == "dob_unordered":
+        # The year with the month and day in either order: day and month transposed meet.
+        month, day = (dob // 100) % 100, dob % 100
+        return _single((dob // 10000) * 10000 + np.minimum(month, day) * 100
+                       + np.maximum(month, day), dob == 0)
     if name in {"first_phonetic", "parent_first_phonetic"}:
         codes = rec.first_token if name == "first_phonetic" else rec.parent_first
         ok = codes >= 0
@@ -139,6 +144,15 @@ def key_columns(rec: Records, name: str) -> np.ndarray:
     if name == "county":
         return _single(rec.county, rec.county < 0)
     raise ValueError(f"unknown blocking key {name!r}")
+
+
+def missing_key(rec: Records, name: str) -> np.ndarray:
+    """Records whose value of key ``name`` is missing, or as good as missing: a birth date of
+    1 January is often the placeholder of an unknown one."""
+    missing = key_columns(rec, name)[:, 0] < 0
+    if name == "dob":
+        missing |= (rec.dob % 10000) == 101
+    return missing
 
 
 def combine(a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -219,7 +233,7 @@ def pass_pairs(rec: Records, blocking_pass: BlockingPass, max_block: int
     if blocking_pass.only_if_missing:
         # Only pairs with at least one record missing that key: each such record against
         # its whole block (the others are reached by the passes that use the key).
-        probe_missing = key_columns(rec, blocking_pass.only_if_missing)[:, 0] < 0
+        probe_missing = missing_key(rec, blocking_pass.only_if_missing)
         probe = probe_missing[recs] & ~too_big
         lo, hi, left = start[probe], end[probe], pos[probe]
     else:
@@ -279,7 +293,7 @@ def in_pass(rec: Records, blocking_pass: BlockingPass, a: np.ndarray, b: np.ndar
         for m in range(joint.shape[1]):
             hit |= (ja[:, k] == jb[:, m]) & (ja[:, k] >= 0)
     if blocking_pass.only_if_missing:
-        miss = key_columns(rec, blocking_pass.only_if_missing)[:, 0] < 0
+        miss = missing_key(rec, blocking_pass.only_if_missing)
         hit &= miss[a] | miss[b]
     return hit
 

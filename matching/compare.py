@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 from rapidfuzz import process
 from rapidfuzz.distance import OSA, JaroWinkler
-from rapidfuzz.fuzz import token_sort_ratio
+from rapidfuzz.fuzz import ratio, token_sort_ratio
 
 from matching.standardise import MAX_TOKENS, MISSING, Records, Vocabulary
 
@@ -79,11 +79,15 @@ def similarity(vocab: Vocabulary, ca: np.ndarray, cb: np.ndarray) -> np.ndarray:
 
 
 def _address_similarity(vocab: Vocabulary, ca: np.ndarray, cb: np.ndarray) -> np.ndarray:
+    """The better of two similarities: words in any order (APT 4 1200 MAIN ST), and the line
+    as typed, which survives a space lost or gained inside a word (PORTEOUSJCRESCENT)."""
     if len(ca) == 0:
         return np.empty(0, np.float32)
     ua, ub, inverse = _unique_pairs(ca, cb, len(vocab))
-    scores = process.cpdist(vocab.values[ua], vocab.values[ub], scorer=token_sort_ratio,
-                            workers=-1, dtype=np.float32)
+    a, b = vocab.values[ua], vocab.values[ub]
+    scores = np.maximum(
+        process.cpdist(a, b, scorer=token_sort_ratio, workers=-1, dtype=np.float32),
+        process.cpdist(a, b, scorer=ratio, workers=-1, dtype=np.float32))
     return (np.asarray(scores, dtype=np.float32) / 100.0)[inverse]
 
 

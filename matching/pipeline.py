@@ -8,7 +8,7 @@ import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -17,6 +17,8 @@ from tqdm import tqdm
 
 from matching.blocking import Candidates, block
 from matching.compare import DEPENDENT_GROUPS, FIELD_INDEX, FIELD_NAMES, FIELDS, compare
+from matching.compete import Competition
+from matching.compete import probability as compete_probability
 from matching.estimate import (
     Model,
     anchored_em,
@@ -28,7 +30,7 @@ from matching.estimate import (
     surname_bucket,
 )
 from matching.report import error_estimates, match_stats
-from matching.resolve import internal_pairs, one_to_one, resolve
+from matching.resolve import components, internal_pairs, one_to_one, resolve
 from matching.score import (
     DECISIONS,
     MATCH,
@@ -199,6 +201,86 @@ def fit(rec: Records, cand: Candidates, levels: np.ndarray, settings: MatchSetti
     return model
 
 
+PROVISIONAL_PROBABILITY = 0.5
+"""Within-file pairs at least this likely (and not twins or siblings by the guard) make the
+provisional persons whose records do not compete with each other (matching.compete)."""
+
+
+@dataclass
+class Decided:
+    """The candidate pairs worth keeping (probability ≥ review threshold before rivals), their
+    scores once rivals are counted, and their decisions."""
+
+    a: np.ndarray
+    b: np.ndarray
+    scores: Scores
+    decision: np.ndarray
+    match_threshold: float
+    competition: Competition
+    cross_probability: np.ndarray
+    """Probability after rivals of every cross-source candidate pair (for the expected
+    errors and the threshold)."""
+    cross_kept: np.ndarray
+    """Position in ``cross_probability`` of each kept pair that is cross-source (-1 else)."""
+
+
+def decide(rec: Records, cand: Candidates, levels: np.ndarray, model: Model,
+           settings: MatchSettings) -> Decided:
+    """Score every candidate pair, weigh each cross-source pair against its records' rivals,
+    choose the match threshold and classify the pairs that can still be `review` or `match`."""
+    kinds = pair_kinds(rec, cand.a, cand.b)
+    log2_odds = np.empty(len(cand), dtype=np.float32)
+    competition = Competition.empty(rec.n)
+    for s in range(0, len(cand), CHUNK):
+        sl = slice(s, s + CHUNK)
+        lo = score(rec, cand.a[sl], cand.b[sl], levels[sl], model, settings.tf_fields,
+                   settings.tf_minimum).log2_odds
+        log2_odds[sl] = lo
+        cross_chunk = kinds[sl] == 0
+        competition.add(cand.a[sl][cross_chunk], cand.b[sl][cross_chunk], lo[cross_chunk])
+    raw = compete_probability(log2_odds)
+    cross = np.flatnonzero(kinds == 0)
+    # Each file's provisional persons: a child's two records of one file are not rivals.
+    within = np.flatnonzero((kinds != 0) & (raw >= PROVISIONAL_PROBABILITY))
+    within = within[~sibling_guard(levels[within])]
+    provisional = provisional_persons(rec.n, cand.a[within], cand.b[within],
+                                      settings.max_cluster_size)
+    cross_probability = compete_probability(competition.adjusted_log2_odds(
+        cand.a[cross], cand.b[cross], log2_odds[cross])).astype(np.float32)
+    keep = np.flatnonzero(raw >= settings.review_probability)
+    del raw, log2_odds
+    ka, kb = cand.a[keep].astype(np.int64), cand.b[keep].astype(np.int64)
+    ks = score(rec, ka, kb, levels[keep], model, settings.tf_fields, settings.tf_minimum)
+    kept_cross = kinds[keep] == 0
+    adjusted = ks.log2_odds.copy()
+    adjusted[kept_cross] = competition.adjusted_log2_odds(
+        ka[kept_cross], kb[kept_cross], ks.log2_odds[kept_cross], provisional)
+    ks = ks.with_rivals(adjusted)
+    cross_kept = np.full(len(keep), -1, dtype=np.int64)
+    cross_kept[kept_cross] = np.searchsorted(cross, keep[kept_cross])
+    cross_probability[cross_kept[kept_cross]] = ks.probability[kept_cross]
+    # Pairs the same-family guard keeps from `match` are missed at any threshold.
+    held = np.zeros(len(cross_probability), dtype=bool)
+    if settings.sibling_guard:
+        guarded = kept_cross & ks.guarded(settings.min_person_weight)
+        held[cross_kept[guarded]] = True
+    match_at = match_threshold(cross_probability[~held], settings.match_probability,
+                               settings.match_rule, settings.match_precision,
+                               settings.review_probability,
+                               held_back=float(cross_probability[held].sum()))
+    decision = classify(ks, match_at, settings.review_probability, settings.sibling_guard,
+                        settings.min_person_weight)
+    return Decided(ka, kb, ks, decision, match_at, competition, cross_probability, cross_kept)
+
+
+def provisional_persons(n: int, a: np.ndarray, b: np.ndarray, max_size: int) -> np.ndarray:
+    """Connected components of likely within-file pairs; a component too big to be one child
+    (chained namesakes) is left as separate records."""
+    labels = components(n, a, b)
+    size = np.bincount(labels)[labels]
+    return np.where(size > max_size, np.arange(n) + labels.max() + 1, labels)
+
+
 def _positions(rec: Records, frame: pd.DataFrame | None) -> tuple[np.ndarray, np.ndarray,
                                                                    np.ndarray]:
     """Clerical decisions as record positions (pairs naming unknown records are dropped)."""
@@ -252,22 +334,10 @@ def link_compared(rec: Records, cand: Candidates, levels: np.ndarray, settings: 
     with stages.stage("estimate"):
         model = fit(rec, cand, levels, settings)
     with stages.stage("score"):
-        probability = np.empty(len(cand), dtype=np.float32)
-        for s in range(0, len(cand), CHUNK):
-            sl = slice(s, s + CHUNK)
-            probability[sl] = score(rec, cand.a[sl], cand.b[sl], levels[sl], model,
-                                    settings.tf_fields, settings.tf_minimum).probability
-        kinds = pair_kinds(rec, cand.a, cand.b)
-        cross = kinds == 0
-        match_at = match_threshold(probability[cross], settings.match_probability,
-                                   settings.match_precision)
-        keep = np.flatnonzero(probability >= settings.review_probability)
-        ka, kb, klv = cand.a[keep].astype(np.int64), cand.b[keep].astype(np.int64), levels[keep]
-        ks = score(rec, ka, kb, klv, model, settings.tf_fields, settings.tf_minimum)
-        decision = classify(ks, match_at, settings.review_probability, settings.sibling_guard,
-                            settings.min_person_weight)
-        below_probability = probability[cross & (probability < settings.review_probability)]
+        scored = decide(rec, cand, levels, model, settings)
         del levels
+        ka, kb, ks, decision = scored.a, scored.b, scored.scores, scored.decision
+        match_at = scored.match_threshold
     with stages.stage("resolve"):
         ca, cb, confirm = _positions(rec, clerical)
         n = rec.n
@@ -276,7 +346,8 @@ def link_compared(rec: Records, cand: Candidates, levels: np.ndarray, settings: 
         kept_codes = _codes(ka, kb, n)
         is_rejected = np.isin(kept_codes, np.fromiter(rejected, np.int64, len(rejected)))
         edge = (decision == MATCH) & ~is_rejected
-        ea, eb, ew = ka[edge], kb[edge], ks.weight[edge]
+        # Strongest first when a cluster is rebuilt: the pair's own evidence less its rivals'.
+        ea, eb, ew = ka[edge], kb[edge], (ks.weight - ks.rivals)[edge]
         # Confirmed pairs join the graph whatever their weight.
         if confirm.any():
             ea = np.concatenate([ea, ca[confirm]])
@@ -306,8 +377,8 @@ def link_compared(rec: Records, cand: Candidates, levels: np.ndarray, settings: 
         resolution = resolve(n, ea, eb, ew, conflicts, settings.max_cluster_size)
         labels = resolution.labels
     with stages.stage("report"):
-        links = _links(rec, labels, ka, kb, ks, decision, model, settings, rejected_arr,
-                       confirmed_arr, is_rejected)
+        links = _links(rec, labels, scored, model, settings, rejected_arr, confirmed_arr,
+                       is_rejected)
         persons = pd.DataFrame({
             "person_key": labels,
             "source": np.where(rec.source == 0, "left", "right"),
@@ -318,7 +389,7 @@ def link_compared(rec: Records, cand: Candidates, levels: np.ndarray, settings: 
         right_persons = pd.Series(labels[rec.n_left:], index=rec.record_id[rec.n_left:],
                                   name="person_key")
         stats = match_stats(rec, labels)
-        stats.update(error_estimates(links, below_probability, probability[cross]))
+        stats.update(error_estimates(links, _unlinked_probability(rec, scored, links)))
         stats["match_threshold"] = match_at
         stats["review_threshold"] = settings.review_probability
         stats["candidate_pairs"] = len(cand)
@@ -340,13 +411,13 @@ def link_compared(rec: Records, cand: Candidates, levels: np.ndarray, settings: 
                        timings=stages.timings, blocking=cand.by_pass, model=model)
 
 
-def _links(rec: Records, labels: np.ndarray, ka: np.ndarray, kb: np.ndarray, ks: Scores,
-           decision: np.ndarray, model: Model, settings: MatchSettings,
-           rejected: np.ndarray, confirmed: np.ndarray, is_rejected: np.ndarray
-           ) -> pd.DataFrame:
+def _links(rec: Records, labels: np.ndarray, scored: Decided, model: Model,
+           settings: MatchSettings, rejected: np.ndarray, confirmed: np.ndarray,
+           is_rejected: np.ndarray) -> pd.DataFrame:
     """LINKS rows: every cross-source pair of a resolved person (`match`), then the review
     pairs left between different persons."""
     n = rec.n
+    ka, kb, ks, decision = scored.a, scored.b, scored.scores, scored.decision
     # Records of persons present on both sides.
     lab_left = np.unique(labels[: rec.n_left])
     lab_right = np.unique(labels[rec.n_left:])
@@ -357,6 +428,9 @@ def _links(rec: Records, labels: np.ndarray, ka: np.ndarray, kb: np.ndarray, ks:
     pa, pb = pa[cross], pb[cross]
     left_pos, right_pos = np.minimum(pa, pb), np.maximum(pa, pb)
     _, ms = _score_pairs(rec, left_pos, right_pos, model, settings)
+    # Rivals of a resolved person's pair: candidates of other persons.
+    ms = ms.with_rivals(scored.competition.adjusted_log2_odds(left_pos, right_pos,
+                                                               ms.log2_odds, labels))
     codes = _codes(left_pos, right_pos, n)
     direct = np.isin(codes, _codes(ka[decision == MATCH], kb[decision == MATCH], n))
     basis = np.where(np.isin(codes, confirmed), "clerical", np.where(direct, "model", "cluster"))
@@ -364,9 +438,8 @@ def _links(rec: Records, labels: np.ndarray, ka: np.ndarray, kb: np.ndarray, ks:
 
     review = ((decision >= REVIEW) & (rec.source[ka] != rec.source[kb])
               & (labels[ka] != labels[kb]) & ~is_rejected)
-    rs = Scores(ks.contributions[review], ks.weight[review], ks.probability[review],
-                ks.sibling[review], ks.person[review])
-    held = rs.probability >= settings.match_probability
+    rs = ks.subset(review)
+    held = rs.probability >= scored.match_threshold
     basis = np.where(held & rs.sibling, "sibling_guard",
                      np.where(held & (rs.person < settings.min_person_weight),
                               "person_evidence", "model"))
@@ -378,6 +451,21 @@ def _links(rec: Records, labels: np.ndarray, ka: np.ndarray, kb: np.ndarray, ks:
                            ignore_index=True)
 
 
+def _unlinked_probability(rec: Records, scored: Decided, links: pd.DataFrame) -> np.ndarray:
+    """Probabilities of the cross-source candidate pairs that are not `match` rows: each is
+    a true match missed with that probability."""
+    kept = np.flatnonzero(scored.cross_kept >= 0)
+    match_rows = links[links["decision"] == "match"]
+    left_index = pd.Index(rec.record_id[: rec.n_left])
+    right_index = pd.Index(rec.record_id[rec.n_left:])
+    match_codes = _codes(left_index.get_indexer(match_rows["left_id"]),
+                         right_index.get_indexer(match_rows["right_id"]) + rec.n_left, rec.n)
+    linked = np.isin(_codes(scored.a[kept], scored.b[kept], rec.n), match_codes)
+    unlinked = np.ones(len(scored.cross_probability), dtype=bool)
+    unlinked[scored.cross_kept[kept[linked]]] = False
+    return scored.cross_probability[unlinked]
+
+
 def _frame(rec: Records, a: np.ndarray, b: np.ndarray, s: Scores, decision: np.ndarray,
            basis: np.ndarray) -> pd.DataFrame:
     frame = pd.DataFrame({
@@ -387,6 +475,9 @@ def _frame(rec: Records, a: np.ndarray, b: np.ndarray, s: Scores, decision: np.n
         "match_weight": np.round(s.weight, 4),
         "decision": decision,
         "basis": basis,
+        # log2 of (1 + the odds of the records' other candidates): what the pair's rivals
+        # take off its log2 odds (matching.compete).
+        "rivals": np.round(s.rivals, 4),
     })
     for i, col in enumerate(CONTRIBUTION_COLUMNS):
         frame[col] = np.round(s.contributions[:, i].astype(np.float64), 4)
@@ -394,12 +485,18 @@ def _frame(rec: Records, a: np.ndarray, b: np.ndarray, s: Scores, decision: np.n
 
 
 def explain(left: pd.DataFrame, right: pd.DataFrame, left_id: str, right_id: str,
-            settings: MatchSettings | None = None, model: Model | None = None
-            ) -> dict[str, Any]:
-    """The field-by-field contributions to one pair's match weight (its waterfall).
+            settings: MatchSettings | None = None, model: Model | None = None,
+            match_threshold: float | None = None) -> dict[str, Any]:
+    """The field-by-field contributions to one pair's match weight (its waterfall), and the
+    rivals that lower its probability: the records' other candidates.
 
-    Without ``model`` the model is fitted on the two files exactly as ``link`` fits it."""
+    Without ``model`` the model is fitted on the two files exactly as ``link`` fits it;
+    ``match_threshold`` is the run's (else chosen again as ``link`` chooses it). The
+    probability is the one the pair was decided on; a `match` row of LINKS.csv counts the
+    rivals of the resolved persons, which can differ slightly."""
     settings = settings or MatchSettings()
+    if match_threshold is not None:
+        settings = replace(settings, match_probability=match_threshold)
     rec = standardise(left, right, load_nicknames(settings.nicknames_path))
     la = np.flatnonzero(rec.record_id[: rec.n_left] == str(left_id))
     rb = np.flatnonzero(rec.record_id[rec.n_left:] == str(right_id))
@@ -407,12 +504,19 @@ def explain(left: pd.DataFrame, right: pd.DataFrame, left_id: str, right_id: str
         missing = left_id if len(la) == 0 else right_id
         side = "left" if len(la) == 0 else "right"
         raise KeyError(f"record_id {missing} is not in the {side} file")
+    cand = block(rec, settings.passes, settings.max_block)
+    levels = compare_all(rec, cand.a, cand.b)
     if model is None:
-        cand = block(rec, settings.passes, settings.max_block)
-        model = fit(rec, cand, compare_all(rec, cand.a, cand.b), settings)
+        model = fit(rec, cand, levels, settings)
+    scored = decide(rec, cand, levels, model, settings)
     a = la[:1].astype(np.int64)
     b = (rb[:1] + rec.n_left).astype(np.int64)
     lv, sc = _score_pairs(rec, a, b, model, settings)
+    here = np.flatnonzero((scored.a == a[0]) & (scored.b == b[0]))
+    if len(here):
+        sc = sc.with_rivals(sc.log2_odds - scored.scores.rivals[here[:1]])
+    else:  # not a candidate, or too weak to keep: its rivals as if it were a lone pair
+        sc = sc.with_rivals(scored.competition.adjusted_log2_odds(a, b, sc.log2_odds))
     rows = []
     bucket = int(surname_bucket(lv)[0])
     weights = model.weights(bucket=bucket)
@@ -427,13 +531,27 @@ def explain(left: pd.DataFrame, right: pd.DataFrame, left_id: str, right_id: str
                      "u": float(u[i][level]) if level >= 0 else None,
                      "weight": base, "tf_adjustment": total - base, "contribution": total})
     prior = model.prior["cross"]
-    match_at = settings.match_probability
     guarded = bool(sc.guarded(settings.min_person_weight)[0])
-    p = float(sc.probability[0])
-    verdict = DECISIONS[int(classify(sc, match_at, settings.review_probability,
+    verdict = DECISIONS[int(classify(sc, scored.match_threshold, settings.review_probability,
                                      settings.sibling_guard, settings.min_person_weight)[0])]
     return {"left_id": str(left_id), "right_id": str(right_id), "fields": rows,
             "prior_weight": float(np.log2(prior / (1 - prior))),
-            "match_weight": float(sc.weight[0]), "match_probability": p,
+            "match_weight": float(sc.weight[0]), "rivals": float(sc.rivals[0]),
+            "rival_pairs": _rival_pairs(rec, scored, int(a[0]), int(b[0])),
+            "match_probability": float(sc.probability[0]),
+            "match_threshold": scored.match_threshold,
             "sibling_guard": bool(sc.sibling[0]), "held_back": guarded,
             "person_weight": float(sc.person[0]), "decision": verdict}
+
+
+def _rival_pairs(rec: Records, scored: Decided, a: int, b: int, top: int = 5
+                 ) -> list[dict[str, Any]]:
+    """The strongest other candidates of either record (cross-source pairs kept for review
+    or better), by their probability before rivals."""
+    sel = np.flatnonzero((scored.cross_kept >= 0) & ((scored.a == a) ^ (scored.b == b)))
+    fs_probability = compete_probability(scored.scores.log2_odds[sel])
+    order = sel[np.argsort(-fs_probability, kind="stable")][:top]
+    return [{"left_id": str(rec.record_id[scored.a[k]]),
+             "right_id": str(rec.record_id[scored.b[k]]),
+             "probability_alone": float(compete_probability(scored.scores.log2_odds[k:k + 1])[0]),
+             "match_probability": float(scored.scores.probability[k])} for k in order]

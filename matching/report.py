@@ -40,20 +40,17 @@ def match_stats(rec: Records, labels: np.ndarray) -> dict[str, Any]:
     }
 
 
-def error_estimates(links: pd.DataFrame, below_review: np.ndarray,
-                    cross_probability: np.ndarray) -> dict[str, Any]:
-    """Expected errors from the posterior probabilities, without labels.
+def error_estimates(links: pd.DataFrame, unlinked_probability: np.ndarray) -> dict[str, Any]:
+    """Expected errors from the posterior probabilities (after rivals), without labels.
 
-    Among the written `match` pairs, each is wrong with probability 1 − p; among the candidate
-    pairs left out (review pairs and those below review), each is a true match with
+    Among the written `match` pairs, each is wrong with probability 1 − p; among the other
+    candidate pairs (review pairs and those below review), each is a true match with
     probability p. Pairs never made candidates by blocking are not counted (the blocking
-    recall measured with truth data bounds them). Review pairs held back by the same-family
-    guard (twins, family-only evidence) carry the model's probability, which the dependence
-    between family fields inflates: ``expected_missed_in_review`` is an upper bound."""
+    recall measured with truth data bounds them)."""
     matches = links[links["decision"] == "match"]["match_probability"].to_numpy(float)
     review = links[links["decision"] == "review"]["match_probability"].to_numpy(float)
     expected_false = float((1 - matches).sum())
-    expected_missed = float(review.sum() + below_review.sum())
+    expected_missed = float(np.asarray(unlinked_probability, dtype=np.float64).sum())
     expected_true = len(matches) - expected_false
     precision = expected_true / len(matches) if len(matches) else 1.0
     recall_denominator = expected_true + expected_missed
@@ -65,5 +62,5 @@ def error_estimates(links: pd.DataFrame, below_review: np.ndarray,
         "expected_missed_matches": round(expected_missed, 2),
         "expected_precision": round(precision, 6),
         "expected_recall": round(recall, 6),
-        "expected_true_pairs_among_candidates": round(float(cross_probability.sum()), 2),
+        "expected_true_pairs_among_candidates": round(expected_true + expected_missed, 2),
     }

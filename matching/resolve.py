@@ -48,7 +48,7 @@ def one_to_one(a: np.ndarray, b: np.ndarray, weight: np.ndarray, cross: np.ndarr
     return keep
 
 
-def _components(n: int, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+def components(n: int, a: np.ndarray, b: np.ndarray) -> np.ndarray:
     graph = coo_matrix((np.ones(len(a), dtype=np.int8), (a, b)), shape=(n, n))
     return connected_components(graph, directed=False)[1].astype(np.int64)
 
@@ -104,7 +104,7 @@ SCORE_ALL_PAIRS_UP_TO = 200
 
 def resolve(n: int, a: np.ndarray, b: np.ndarray, weight: np.ndarray, conflicts: ConflictFn,
             max_cluster_size: int) -> Resolution:
-    labels = _components(n, a, b)
+    labels = components(n, a, b)
     sizes = np.bincount(labels, minlength=1)
     size_of = sizes[labels]
     scorable = np.flatnonzero((size_of > 2) & (size_of <= SCORE_ALL_PAIRS_UP_TO))

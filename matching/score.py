@@ -13,6 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from matching.compare import FIELD_INDEX, FIELDS, FIRST_ALIAS, FIRST_WEAK, term_frequencies
+from matching.compete import probability
 from matching.estimate import PAIR_KINDS, Model, surname_bucket
 from matching.standardise import Records
 
@@ -30,9 +31,22 @@ class Scores:
     probability: np.ndarray    # float64
     sibling: np.ndarray        # bool: the twin/sibling pattern (see :func:`sibling_guard`)
     person: np.ndarray         # float: the weight from the child's own identifiers
+    log2_odds: np.ndarray      # float64: prior log2 odds + weight
+    rivals: np.ndarray         # float64: log2(1 + rivals' odds) taken off (matching.compete)
 
     def guarded(self, min_person_weight: float) -> np.ndarray:
         return self.sibling | (self.person < min_person_weight)
+
+    def subset(self, rows: np.ndarray) -> Scores:
+        return Scores(self.contributions[rows], self.weight[rows], self.probability[rows],
+                      self.sibling[rows], self.person[rows], self.log2_odds[rows],
+                      self.rivals[rows])
+
+    def with_rivals(self, adjusted_log2_odds: np.ndarray) -> Scores:
+        """The same scores with the probability the pairs' rivals leave them."""
+        return Scores(self.contributions, self.weight, probability(adjusted_log2_odds),
+                      self.sibling, self.person, self.log2_odds,
+                      self.log2_odds - adjusted_log2_odds)
 
 
 def pair_kinds(rec: Records, a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -65,9 +79,9 @@ def score(rec: Records, a: np.ndarray, b: np.ndarray, levels: np.ndarray, model:
     weight = contrib.sum(axis=1, dtype=np.float64)
     prior = np.array([model.prior[k] for k in PAIR_KINDS])[kinds]
     log2_odds = weight + np.log2(prior) - np.log2(1 - prior)
-    probability = 1.0 / (1.0 + np.exp2(-np.clip(log2_odds, -1000, 1000)))
     person = contrib[:, [FIELD_INDEX[f] for f in PERSON_FIELDS]].sum(axis=1)
-    return Scores(contrib, weight, probability, sibling_guard(levels), person)
+    return Scores(contrib, weight, probability(log2_odds), sibling_guard(levels), person,
+                  log2_odds, np.zeros(len(weight)))
 
 
 def sibling_guard(levels: np.ndarray) -> np.ndarray:
@@ -87,20 +101,72 @@ def sibling_guard(levels: np.ndarray) -> np.ndarray:
     return (different | similar_other_sex) & ~ssn_exact & same_parent
 
 
-def match_threshold(cross_probability: np.ndarray, minimum: float,
-                    precision: float | None) -> float:
-    """The match threshold: ``minimum``, raised when a target precision is set until the
-    expected precision (mean posterior) of the pairs above it reaches the target."""
-    if precision is None or len(cross_probability) == 0:
-        return minimum
-    p = np.sort(cross_probability[cross_probability >= minimum])[::-1]
-    if len(p) == 0:
-        return minimum
-    mean = np.cumsum(p) / np.arange(1, len(p) + 1)
-    ok = np.flatnonzero(mean >= precision)
-    if len(ok) == 0:
-        return float(p[0])
-    return max(minimum, float(p[ok[-1]]))
+THRESHOLD_BINS = 10_000
+
+
+MATCH_RULES = ("balanced", "expected_f1")
+
+
+def match_threshold(cross_probability: np.ndarray, fixed: float | None, rule: str,
+                    precision: float | None, floor: float, held_back: float = 0.0) -> float:
+    """The match threshold, chosen without labels from the pairs' probabilities.
+
+    ``fixed``: that probability. Otherwise (``auto``) by ``rule``, on the calibrated
+    probabilities of :mod:`matching.compete`, where the links above t hold Σ_{p≥t} p true
+    matches in expectation and the candidates Σ p in all:
+
+    - ``balanced``: the t at which the expected false links, Σ_{p≥t} (1 − p), equal the
+      expected true matches left out, Σ_{p<t} p: the number of links, and so the match
+      counts and rates, are unbiased; but never above 0.5, since a pair more likely a match
+      than not is always linked (in a small file a single uncertain pair would otherwise
+      tip the balance and be left out at p = 0.97);
+    - ``expected_f1``: the t that maximises E[F1](t) ≈ 2 Σ_{p≥t} p / (#{p≥t} + Σ p), fewer
+      errors in all but more of them missed matches (rates run low).
+
+    ``precision``: then raised, if need be, until the expected precision (mean probability)
+    of the links reaches it. Never below ``floor`` (the review threshold). ``held_back``: the
+    probability mass of pairs that can never be links whatever the threshold (the same-family
+    guard), all of it missed. Probabilities are binned to 1e-4, so this is one pass over the
+    pairs, not a sort."""
+    p = np.asarray(cross_probability, dtype=np.float64)
+    if rule not in MATCH_RULES:
+        raise ValueError(f"unknown match rule {rule!r}; known: {', '.join(MATCH_RULES)}")
+    if fixed is not None:
+        threshold = fixed
+    elif len(p) == 0 or p.sum() <= 0:
+        threshold = 0.5
+    else:
+        counts, mass = _binned(p)
+        # Links at threshold edge k: the bins from k up.
+        links = np.cumsum(counts[::-1])[::-1]
+        found = np.cumsum(mass[::-1])[::-1]
+        total = p.sum() + held_back
+        if rule == "expected_f1":
+            threshold = float(np.argmax(2 * found / (links + total))) / THRESHOLD_BINS
+        else:
+            false_links = links - found
+            missed = total - found
+            # The first edge at which the false links no longer outnumber the missed.
+            threshold = min(float(np.argmax(false_links <= missed)) / THRESHOLD_BINS, 0.5)
+    threshold = min(max(threshold, floor), 1.0 - 1.0 / THRESHOLD_BINS)
+    if precision is not None and len(p):
+        counts, mass = _binned(p)
+        links = np.cumsum(counts[::-1])[::-1]
+        found = np.cumsum(mass[::-1])[::-1]
+        with np.errstate(invalid="ignore", divide="ignore"):
+            mean = np.where(links > 0, found / np.maximum(links, 1), 1.0)
+        edges = np.arange(THRESHOLD_BINS) / THRESHOLD_BINS
+        ok = np.flatnonzero((mean >= precision) & (edges >= threshold))
+        threshold = float(edges[ok[0]]) if len(ok) else 1.0 - 1.0 / THRESHOLD_BINS
+    return round(threshold, 4)
+
+
+def _binned(p: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Pair counts and probability mass in bins of 1/THRESHOLD_BINS."""
+    k = np.minimum((p * THRESHOLD_BINS).astype(np.int64), THRESHOLD_BINS - 1)
+    counts = np.bincount(k, minlength=THRESHOLD_BINS).astype(np.float64)
+    mass = np.bincount(k, weights=p, minlength=THRESHOLD_BINS)
+    return counts, mass
 
 
 def classify(scores: Scores, match_at: float, review_at: float, guard: bool,

@@ -8,8 +8,11 @@ from typing import Any
 
 import yaml
 
+from matching.score import MATCH_RULES
+
 BLOCKING_KEYS = frozenset({
-    "ssn", "dob", "birth_year", "birth_monthday", "birth_yearmonth", "first_phonetic", "first_name",
+    "ssn", "dob", "dob_unordered", "birth_year", "birth_monthday", "birth_yearmonth",
+    "first_phonetic", "first_name",
     "surname_phonetic", "surname_token", "surname_initial", "parent_phonetic",
     "parent_first_phonetic", "zip", "county", "ssn_first5", "ssn_last4",
     "name_phonetic", "name_initial", "address", "house_number", "first_initial",
@@ -35,7 +38,10 @@ class MatchSettings:
     tf_minimum: float = 2e-6
     tf_fields: tuple[str, ...] = ("first_name", "last_name", "parent_first_name",
                                   "parent_last_name")
-    match_probability: float = 0.3
+    match_probability: float | None = None
+    """None: chosen from the probabilities (:func:`matching.score.match_threshold`)."""
+    match_rule: str = "balanced"
+    """How ``auto`` chooses it: ``balanced`` or ``expected_f1``."""
     review_probability: float = 0.05
     match_precision: float | None = None
     sibling_guard: bool = True
@@ -83,7 +89,8 @@ class MatchSettings:
             seed=int(est.get("seed", 42)),
             tf_minimum=float(est.get("tf_minimum", 2e-6)),
             tf_fields=tuple(est.get("tf_fields", cls.tf_fields)),
-            match_probability=float(thr.get("match_probability", 0.3)),
+            match_probability=_threshold(thr.get("match_probability", "auto"), source),
+            match_rule=str(thr.get("match_rule", "balanced")),
             review_probability=float(thr.get("review_probability", 0.05)),
             match_precision=(None if thr.get("match_precision") is None
                              else float(thr["match_precision"])),
@@ -94,7 +101,12 @@ class MatchSettings:
             max_cluster_size=int(res.get("max_cluster_size", 12)),
             source=source,
         )
-        if not 0 < settings.review_probability <= settings.match_probability < 1:
+        if settings.match_rule not in MATCH_RULES:
+            raise ValueError(f"{source}: thresholds.match_rule must be one of "
+                             f"{', '.join(MATCH_RULES)}, not {settings.match_rule!r}")
+        match_at = settings.match_probability
+        if not 0 < settings.review_probability < 1 or (
+                match_at is not None and not settings.review_probability <= match_at < 1):
             raise ValueError(f"{source}: thresholds must satisfy 0 < review_probability <= "
                              "match_probability < 1")
         return settings
@@ -106,6 +118,17 @@ class MatchSettings:
                           "only_if_missing": p.only_if_missing} for p in self.passes]
         out["tf_fields"] = list(self.tf_fields)
         return out
+
+
+def _threshold(value: Any, source: str) -> float | None:
+    """``auto`` (or null) lets the run choose the match threshold; else a probability."""
+    if value is None or (isinstance(value, str) and value.strip().lower() == "auto"):
+        return None
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        raise ValueError(f"{source}: thresholds.match_probability must be a probability or "
+                         f"auto, not {value!r}") from None
 
 
 DEFAULT_PASSES: tuple[BlockingPass, ...] = (

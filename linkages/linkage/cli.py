@@ -3,7 +3,9 @@
 LINKS.csv holds the five contract columns, then ``basis`` (``model``: the pair's own weight
 decided it; ``cluster``: linked through the resolved person, e.g. the second CalWORKs record
 of a child; ``clerical``: confirmed by a worker; ``sibling_guard``: a review pair the
-twin/sibling guard held back from `match`) and one ``w_<field>`` column per compared field:
+twin/sibling guard held back from `match`), ``rivals`` (log2 of one plus the odds of the two
+records' other candidates: match_probability is the probability of prior log2 odds +
+match_weight − rivals, matching.compete) and one ``w_<field>`` column per compared field:
 its contribution to match_weight (they sum to it). The fitted model (m, u, priors,
 thresholds, blocking passes) is written beside it as ``<LINKS>.model.json``; `explain` can
 reuse it with ``--model``.
@@ -225,11 +227,13 @@ def explain(left_id: str, right_id: str, left_path: str, right_path: str,
     settings = _settings(config_path)
     left = read_extract(left_path, PERSON_FILE).data
     right = read_extract(right_path, PERSON_FILE).data
-    model = None
+    model, threshold = None, None
     if model_path:
-        model = Model.from_dict(json.loads(Path(model_path).read_text())["model"], FIELD_NAMES)
+        saved = json.loads(Path(model_path).read_text())
+        model = Model.from_dict(saved["model"], FIELD_NAMES)
+        threshold = saved.get("thresholds", {}).get("match_probability")
     try:
-        result = explain_pair(left, right, left_id, right_id, settings, model)
+        result = explain_pair(left, right, left_id, right_id, settings, model, threshold)
     except KeyError as exc:
         raise ExtractError(str(exc.args[0])) from exc
     if as_json:
@@ -243,11 +247,18 @@ def explain(left_id: str, right_id: str, left_path: str, right_path: str,
                    f"{row['tf_adjustment']:>8.3f} {row['contribution']:>8.3f}")
     click.echo(f"{'match weight':<71} {result['match_weight']:>8.3f}")
     click.echo(f"{'prior (log2 odds)':<71} {result['prior_weight']:>8.3f}")
+    click.echo(f"{'rivals: other candidates of these records (log2 odds taken off)':<71} "
+               f"{-result['rivals']:>8.3f}")
+    for rival in result["rival_pairs"]:
+        click.echo(f"  rival pair {rival['left_id']} / {rival['right_id']}: probability "
+                   f"{rival['probability_alone']:.4f} alone, {rival['match_probability']:.4f} "
+                   "with its own rivals")
     note = ""
     if result["sibling_guard"]:
         note = " (same-family guard: first names differ, same parent)"
     elif result["held_back"]:
         note = (f" (the child's own identifiers give only {result['person_weight']:.1f} bits:"
                 " family evidence alone)")
-    click.echo(f"match probability {result['match_probability']:.6f}; decision "
+    click.echo(f"match probability {result['match_probability']:.6f} (match threshold "
+               f"{result['match_threshold']:.4f}); decision "
                f"{result['decision']}{note}")

@@ -90,10 +90,20 @@ def test_hard_cases_link(tmp_path: Path) -> None:
 def test_twins_do_not_link_but_each_twin_does(tmp_path: Path) -> None:
     left, right = person_files()
     twin = {"last_name": "ZAMUDIO", "dob": "2015-06-01", "sex": "F", **FAMILY}
+    # One twin in CalWORKs only, the other in CWS only: same family, never one child.
     left = add(left, record_id="TA", first_name="ALMA", ssn="", **twin)
     right = add(right, record_id="TB", first_name="BERTA", ssn="", **twin)
+    # Twins in both systems: each links to herself, neither to her sister.
+    other = {**twin, "dob": "2016-02-03", "zip": "93702", "address": "9 VENTURA ST"}
+    left = add(left, record_id="TC", first_name="CARMEN", ssn="", **other)
+    left = add(left, record_id="TD", first_name="DELIA", ssn="", **other)
+    right = add(right, record_id="TC2", first_name="CARMEN", ssn="", **other)
+    right = add(right, record_id="TD2", first_name="DELIA", ssn="", **other)
     links, _, _ = run_match(tmp_path, left, right)
-    assert ("TA", "TB") not in matched(links)
+    found = matched(links)
+    assert ("TA", "TB") not in found
+    assert {("TC", "TC2"), ("TD", "TD2")} <= found
+    assert not {("TC", "TD2"), ("TD", "TC2")} & found
 
 
 def test_newborn_placeholder_is_missing_not_a_name(tmp_path: Path) -> None:
@@ -156,6 +166,24 @@ def test_empty_file_gives_empty_links_and_zero_stats(tmp_path: Path) -> None:
                                                            "match_weight", "decision"]
     assert stats["left_records"] == 0 and stats["left_match_rate"] == 0.0
     assert stats["right_persons_matched"] == 0
+
+
+def test_explain_names_the_rivals_of_a_namesake_pair(tmp_path: Path) -> None:
+    left, right = person_files()
+    child = {"first_name": "ISABELLA", "last_name": "GARCIA", "dob": "2010-11-12", "sex": "F"}
+    left = add(left, record_id="NA", county_cd="19", zip="90051", address="1 A ST",
+               parent_first_name="MIGUEL", parent_last_name="GARCIA", **child)
+    left = add(left, record_id="NB", county_cd="10", zip="93701", address="2 B ST",
+               parent_first_name="JESSICA", parent_last_name="PEREZ", **child)
+    right = add(right, record_id="NC", county_cd="37", zip="92101", address="9 C ST", **child)
+    lp, rp = write(left, tmp_path / "tanf.csv"), write(right, tmp_path / "cws.csv")
+    result = CliRunner().invoke(main, ["explain", "NA", "NC", "--left", str(lp), "--right",
+                                       str(rp), "--json"])
+    assert result.exit_code == 0, result.output
+    got = json.loads(result.output)
+    assert got["rivals"] > 0
+    assert [(r["left_id"], r["right_id"]) for r in got["rival_pairs"]] == [("NB", "NC")]
+    assert got["decision"] == "review"
 
 
 def test_explain_contributions_sum_to_the_weight(tmp_path: Path) -> None:
