@@ -218,9 +218,12 @@ def _pair_codes(ra: np.ndarray, rb: np.ndarray, n: int) -> np.ndarray:
     return lo[keep] * n + hi[keep]
 
 
-def pass_pairs(rec: Records, blocking_pass: BlockingPass, max_block: int
-               ) -> tuple[np.ndarray, dict[str, int]]:
-    """The pairs of one pass as int64 codes ``a * n + b`` (a < b), and its counts."""
+def pass_pairs(rec: Records, blocking_pass: BlockingPass, max_block: int,
+               probe: np.ndarray | None = None) -> tuple[np.ndarray, dict[str, int]]:
+    """The pairs of one pass as int64 codes ``a * n + b`` (a < b), and its counts.
+
+    ``probe`` (a mask over the records): only the pairs with at least one probe record, as
+    when a new extract is linked to the records already resolved."""
     recs, keys = pass_keys(rec, blocking_pass)
     order = np.argsort(keys, kind="stable")
     recs, keys = recs[order], keys[order]
@@ -230,12 +233,15 @@ def pass_pairs(rec: Records, blocking_pass: BlockingPass, max_block: int
     info = {"skipped_blocks": len(np.unique(keys[too_big])),
             "skipped_records": int(too_big.sum())}
     pos = np.arange(len(keys), dtype=np.int64)
-    if blocking_pass.only_if_missing:
-        # Only pairs with at least one record missing that key: each such record against
-        # its whole block (the others are reached by the passes that use the key).
-        probe_missing = missing_key(rec, blocking_pass.only_if_missing)
-        probe = probe_missing[recs] & ~too_big
-        lo, hi, left = start[probe], end[probe], pos[probe]
+    if blocking_pass.only_if_missing or probe is not None:
+        # Only pairs with at least one record missing that key (or one probe record): each
+        # such record against its whole block (the others are reached by the passes that
+        # use the key, or were paired before).
+        wanted = np.ones(rec.n, dtype=bool) if probe is None else probe.copy()
+        if blocking_pass.only_if_missing:
+            wanted &= missing_key(rec, blocking_pass.only_if_missing)
+        sel = wanted[recs] & ~too_big
+        lo, hi, left = start[sel], end[sel], pos[sel]
     else:
         ok = ~too_big
         lo, hi, left = pos[ok] + 1, end[ok], pos[ok]
@@ -259,14 +265,16 @@ def pass_pairs(rec: Records, blocking_pass: BlockingPass, max_block: int
     return pairs, info
 
 
-def block(rec: Records, passes: tuple[BlockingPass, ...], max_block: int) -> Candidates:
+def block(rec: Records, passes: tuple[BlockingPass, ...], max_block: int,
+          probe: np.ndarray | None = None) -> Candidates:
     """Union of the passes' pairs; ``by_pass`` gives each pass's pairs and the new ones it
     added to the passes before it. The union is kept as one sorted array of pair codes,
-    merged pass by pass (no hash table over tens of millions of pairs)."""
+    merged pass by pass (no hash table over tens of millions of pairs). ``probe``: only pairs
+    with at least one of these records (:func:`pass_pairs`)."""
     infos: dict[str, dict[str, int]] = {}
     union = np.empty(0, np.int64)
     for p in passes:
-        codes, info = pass_pairs(rec, p, max_block)
+        codes, info = pass_pairs(rec, p, max_block, probe)
         codes.sort()
         if len(union):
             pos = np.searchsorted(union, codes).clip(max=len(union) - 1)

@@ -232,22 +232,35 @@ def _initial_m(size: int) -> np.ndarray:
     return raw / raw.sum()
 
 
-def patterns(levels: np.ndarray, kinds: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Distinct (kind, comparison vector) rows and their counts.
-
-    Each row is packed into one int64 (4 bits per field, levels shifted by one so that
-    missing is 0), so tens of millions of pairs reduce with one ``np.unique``."""
-    n_fields = levels.shape[1]
+def _pack(levels: np.ndarray, kinds: np.ndarray) -> np.ndarray:
+    """Each (kind, comparison vector) as one int64: 4 bits per field, levels shifted by one
+    so that missing is 0."""
     code = kinds.astype(np.int64)
-    for f in range(n_fields):
+    for f in range(levels.shape[1]):
         code = (code << 4) | (levels[:, f].astype(np.int64) + 1)
-    uniques, counts = np.unique(code, return_counts=True)
+    return code
+
+
+def patterns(levels: np.ndarray, kinds: np.ndarray,
+             exclude: tuple[np.ndarray, np.ndarray] | None = None
+             ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Distinct (kind, comparison vector) rows and their counts, so tens of millions of pairs
+    reduce with one ``np.unique``. ``exclude``: the levels and kinds of pairs among them to
+    take out of the counts (pairs a worker has reviewed)."""
+    n_fields = levels.shape[1]
+    uniques, counts = np.unique(_pack(levels, kinds), return_counts=True)
+    counts = counts.astype(np.float64)
+    if exclude is not None and len(exclude[0]) and len(uniques):
+        codes = _pack(*exclude)
+        pos = np.searchsorted(uniques, codes).clip(max=len(uniques) - 1)
+        hit = uniques[pos] == codes
+        np.subtract.at(counts, pos[hit], 1.0)
     out = np.empty((len(uniques), n_fields), dtype=np.int8)
     rest = uniques.copy()
     for f in range(n_fields - 1, -1, -1):
         out[:, f] = (rest & 0xF) - 1
         rest >>= 4
-    return out, rest.astype(np.int8), counts.astype(np.float64)
+    return out, rest.astype(np.int8), counts
 
 
 def expectation_maximisation(levels: np.ndarray, kinds: np.ndarray, counts: np.ndarray,
@@ -317,7 +330,8 @@ def anchored_em(levels: np.ndarray, kinds: np.ndarray, counts: np.ndarray,
                 pair_totals: np.ndarray, max_iterations: int = 200, tolerance: float = 1e-6,
                 extra_evidence: dict[int, list[int]] | None = None,
                 u_same_surname: list[np.ndarray] | None = None,
-                groups: tuple[tuple[int, ...], ...] = ()) -> Model:
+                groups: tuple[tuple[int, ...], ...] = (),
+                reviewed: tuple[np.ndarray, np.ndarray] | None = None) -> Model:
     """EM in which no field votes for its own m and only the child's own identifiers vote.
 
     ``levels``: distinct comparison patterns of the candidate pairs (patterns × fields) with
@@ -342,6 +356,10 @@ def anchored_em(levels: np.ndarray, kinds: np.ndarray, counts: np.ndarray,
     (20:1) rather than soft membership: with soft weights the long tail of weakly similar
     non-matches, thousands of pairs at a few percent each, swamps the disagreement levels.
     The priors (per kind of pair) are the expected matches from the person fields.
+
+    ``reviewed``: the comparison levels and kinds of pairs a worker confirmed as one child
+    (left out of ``levels``): each counts as a match for every field's m, and for the
+    priors, whatever its evidence. (Pairs a worker rejected are simply left out.)
     """
     n_fields = len(n_levels)
     m = [_initial_m(s) for s in n_levels]
@@ -367,6 +385,16 @@ def anchored_em(levels: np.ndarray, kinds: np.ndarray, counts: np.ndarray,
     # m per kind: person fields shared by all kinds, family fields each kind its own.
     mk = [[x.copy() for x in m] for _ in range(n_kinds)]
     kind_rows = [kinds == k for k in range(n_kinds)]
+    confirmed_hot: list[np.ndarray] = []
+    confirmed_kinds = np.zeros(0, np.int8)
+    if reviewed is not None and len(reviewed[0]):
+        confirmed_levels, confirmed_kinds = reviewed
+        for f, size in enumerate(n_levels):
+            col = confirmed_levels[:, f]
+            hot = np.zeros((len(col), size))
+            hot[np.flatnonzero(col >= 0), col[col >= 0]] = 1.0
+            confirmed_hot.append(hot)
+    confirmed_found = np.bincount(confirmed_kinds, minlength=n_kinds).astype(np.float64)
     conditional = Model(m=m, u=u, prior={}, u_same_surname=u_same_surname)
     bucket = surname_bucket(levels).astype(bool)
     log_u = [np.where(bucket, onehots[f] @ np.log(conditional.u_for(1)[f]),
@@ -395,17 +423,21 @@ def anchored_em(levels: np.ndarray, kinds: np.ndarray, counts: np.ndarray,
             # weights let the long tail of weakly similar non-matches (thousands of pairs at
             # a few percent each) swamp the disagreement levels.
             g = (base + evidence > CONFIDENT).astype(np.float64) * counts
-            pooled = _shares(g @ onehots[f], n_levels[f])
+            extra = confirmed_hot[f].sum(axis=0) if confirmed_hot else 0.0
+            pooled = _shares(g @ onehots[f] + extra, n_levels[f])
             for k in range(n_kinds):
                 if f in person or pooled is None:
                     new_mk[k][f] = pooled if pooled is not None else mk[k][f]
                     continue
                 own = g * kind_rows[k]
+                own_extra = (confirmed_hot[f][confirmed_kinds == k].sum(axis=0)
+                             if confirmed_hot else 0.0)
                 # A kind with too few confident pairs borrows the pooled estimate.
-                shares = _shares(own @ onehots[f], n_levels[f]) if own.sum() >= 30 else None
+                shares = (_shares(own @ onehots[f] + own_extra, n_levels[f])
+                          if own.sum() + (confirmed_kinds == k).sum() >= 30 else None)
                 new_mk[k][f] = shares if shares is not None else pooled
         g_all = 1.0 / (1.0 + np.exp(-np.clip(base + person_sum, -700, 700)))
-        found = np.bincount(kinds, weights=g_all * counts, minlength=n_kinds)
+        found = np.bincount(kinds, weights=g_all * counts, minlength=n_kinds) + confirmed_found
         new_prior = np.clip(found / totals, 1e-12, 0.5)
         change = max(max(float(np.abs(a - b).max())
                          for k in range(n_kinds) for a, b in zip(new_mk[k], mk[k], strict=True)),
@@ -419,12 +451,18 @@ def anchored_em(levels: np.ndarray, kinds: np.ndarray, counts: np.ndarray,
         g = (np.log(prior[kinds]) - np.log1p(-prior[kinds])
              + np.sum([log_ratio[f] for f in person], axis=0) > CONFIDENT) * counts
         m_joint = [[] for _ in range(n_kinds)]
+        # Confirmed pairs join the confident ones, each with weight 1.
+        all_levels, all_kinds = levels, kinds
+        if confirmed_hot:
+            all_levels = np.concatenate([levels, reviewed[0]])
+            all_kinds = np.concatenate([kinds, confirmed_kinds]).astype(kinds.dtype)
+            g = np.concatenate([g, np.ones(len(confirmed_kinds))])
         for fields in groups:
-            codes = joint_codes(levels, fields, n_levels)
+            codes = joint_codes(all_levels, fields, n_levels)
             pooled_prior = independent([mk[0][f] for f in fields])
             pooled = joint_shares(codes, g, pooled_prior)
             for k in range(n_kinds):
-                own = g * kind_rows[k]
+                own = g * (all_kinds == k)
                 enough = own[codes >= 0].sum() >= 30
                 m_joint[k].append(joint_shares(codes, own, independent(
                     [mk[k][f] for f in fields])) if enough else pooled)

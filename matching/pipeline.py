@@ -158,10 +158,15 @@ def random_pairs_sharing_surname(rec: Records, count: int, seed: int
     return a[keep], b[keep]
 
 
-def fit(rec: Records, cand: Candidates, levels: np.ndarray, settings: MatchSettings) -> Model:
+def fit(rec: Records, cand: Candidates, levels: np.ndarray, settings: MatchSettings,
+        reviewed: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None) -> Model:
     """u from random record pairs (and from random pairs sharing a surname, for the fields
     that go with a surname); m and the priors by person-anchored, leave-one-field-out EM over
-    the candidate pairs (:func:`matching.estimate.anchored_em`)."""
+    the candidate pairs (:func:`matching.estimate.anchored_em`).
+
+    ``reviewed``: clerical decisions as record positions (a, b, confirmed). A worker's answer
+    replaces the model's guess in the estimate: confirmed pairs count as matches for every
+    m, rejected pairs as no match at all (neither is left to EM)."""
     # A few hundred thousand random pairs measure u well on small files; more on large ones.
     count = min(settings.random_pairs, max(200_000, 20 * rec.n))
     ra, rb = random_pairs(rec, count, settings.seed)
@@ -173,7 +178,14 @@ def fit(rec: Records, cand: Candidates, levels: np.ndarray, settings: MatchSetti
         return Model(m=[np.full(s, 1.0 / s) for s in N_LEVELS], u=u,
                      prior={"cross": 1e-12, "left": 1e-12, "right": 1e-12})
     kinds = pair_kinds(rec, cand.a, cand.b)
-    pat, pk, counts = patterns(levels, kinds)
+    exclude, confirmed = None, None
+    if reviewed is not None and len(reviewed[0]):
+        ra_, rb_, ok = reviewed
+        position = _candidate_positions(rec, cand, ra_, rb_)
+        among = position >= 0
+        exclude = (levels[position[among]], kinds[position[among]])
+        confirmed = (compare(rec, ra_[ok], rb_[ok]), pair_kinds(rec, ra_[ok], rb_[ok]))
+    pat, pk, counts = patterns(levels, kinds, exclude)
     n_left, n_right = rec.n_left, rec.n - rec.n_left
     totals = np.array([n_left * n_right, n_left * (n_left - 1) / 2,
                        n_right * (n_right - 1) / 2], dtype=np.float64)
@@ -183,7 +195,7 @@ def fit(rec: Records, cand: Candidates, levels: np.ndarray, settings: MatchSetti
                            [FIELD_INDEX[f] for f in PERSON_FIELDS_EM], totals,
                            settings.max_iterations, settings.tolerance,
                            extra_evidence={FIELD_INDEX["ssn"]: [FIELD_INDEX["last_name"]]},
-                           u_same_surname=u_same_surname, groups=GROUPS)
+                           u_same_surname=u_same_surname, groups=GROUPS, reviewed=confirmed)
 
     # Among random pairs that share a surname, true matches are rare in a statewide file but
     # not in a small one (a tenth of them in FEBRL's 5,000 x 5,000): each pair counts towards
@@ -199,6 +211,38 @@ def fit(rec: Records, cand: Candidates, levels: np.ndarray, settings: MatchSetti
         for lv, w, u_b in ((random_levels, np.ones(len(random_levels)), u),
                            (same_levels, non_match, u_same_surname))]
     return model
+
+
+def _candidate_positions(rec: Records, cand: Candidates, a: np.ndarray, b: np.ndarray
+                         ) -> np.ndarray:
+    """Index of each pair (a, b) among the candidates, -1 if it is not one (the candidates
+    are sorted by pair code, as :func:`matching.blocking.block` makes them)."""
+    out = np.full(len(a), -1, dtype=np.int64)
+    if len(cand) == 0 or len(a) == 0:
+        return out
+    first, second = np.minimum(a, b), np.maximum(a, b)
+    lo = np.searchsorted(cand.a, first, side="left")
+    hi = np.searchsorted(cand.a, first, side="right")
+    for i in range(len(a)):  # a worker's decisions: a few thousand at most
+        k = lo[i] + int(np.searchsorted(cand.b[lo[i]:hi[i]], second[i]))
+        if k < hi[i] and cand.b[k] == second[i]:
+            out[i] = k
+    return out
+
+
+@dataclass
+class KnownPairs:
+    """What an earlier run settled about records that have not changed since (incremental
+    linking, :mod:`matching.incremental`), as record positions of this run."""
+
+    a: np.ndarray             # its cross-source LINKS pairs between unchanged records
+    b: np.ndarray
+    log2_odds: np.ndarray     # their log2 odds before rivals (prior + match weight)
+    person_a: np.ndarray      # edges joining the unchanged records of each earlier person
+    person_b: np.ndarray
+    review: pd.DataFrame      # its review rows between unchanged records, carried over
+    basis: np.ndarray         # the basis of each of its pairs (a, b) where it was `match`,
+                              # else "" (a review row)
 
 
 PROVISIONAL_PROBABILITY = 0.5
@@ -225,12 +269,17 @@ class Decided:
 
 
 def decide(rec: Records, cand: Candidates, levels: np.ndarray, model: Model,
-           settings: MatchSettings) -> Decided:
+           settings: MatchSettings, known: KnownPairs | None = None) -> Decided:
     """Score every candidate pair, weigh each cross-source pair against its records' rivals,
-    choose the match threshold and classify the pairs that can still be `review` or `match`."""
+    choose the match threshold and classify the pairs that can still be `review` or `match`.
+
+    ``known``: what an earlier run settled (incremental linking): its pairs count among the
+    rivals, and its persons group their records."""
     kinds = pair_kinds(rec, cand.a, cand.b)
     log2_odds = np.empty(len(cand), dtype=np.float32)
     competition = Competition.empty(rec.n)
+    if known is not None and len(known.a):
+        competition.add(known.a, known.b, known.log2_odds)
     for s in range(0, len(cand), CHUNK):
         sl = slice(s, s + CHUNK)
         lo = score(rec, cand.a[sl], cand.b[sl], levels[sl], model, settings.tf_fields,
@@ -243,8 +292,10 @@ def decide(rec: Records, cand: Candidates, levels: np.ndarray, model: Model,
     # Each file's provisional persons: a child's two records of one file are not rivals.
     within = np.flatnonzero((kinds != 0) & (raw >= PROVISIONAL_PROBABILITY))
     within = within[~sibling_guard(levels[within])]
-    provisional = provisional_persons(rec.n, cand.a[within], cand.b[within],
-                                      settings.max_cluster_size)
+    pa, pb = cand.a[within], cand.b[within]
+    if known is not None:
+        pa, pb = np.concatenate([pa, known.person_a]), np.concatenate([pb, known.person_b])
+    provisional = provisional_persons(rec.n, pa, pb, settings.max_cluster_size)
     cross_probability = compete_probability(competition.adjusted_log2_odds(
         cand.a[cross], cand.b[cross], log2_odds[cross])).astype(np.float32)
     keep = np.flatnonzero(raw >= settings.review_probability)
@@ -331,15 +382,26 @@ def link_compared(rec: Records, cand: Candidates, levels: np.ndarray, settings: 
     """The stages after comparison (estimate → score → classify → resolve → report) on
     standardised records, their candidate pairs and comparison levels."""
     stages = stages or _Stages(False, total=4)
+    ca, cb, confirm = _positions(rec, clerical)
     with stages.stage("estimate"):
-        model = fit(rec, cand, levels, settings)
+        model = fit(rec, cand, levels, settings, (ca, cb, confirm))
     with stages.stage("score"):
         scored = decide(rec, cand, levels, model, settings)
         del levels
-        ka, kb, ks, decision = scored.a, scored.b, scored.scores, scored.decision
-        match_at = scored.match_threshold
+    return finish(rec, len(cand), cand.by_pass, scored, model, settings, (ca, cb, confirm),
+                  stages)
+
+
+def finish(rec: Records, candidate_pairs: int, blocking: dict[str, dict[str, int]],
+           scored: Decided, model: Model, settings: MatchSettings,
+           reviewed: tuple[np.ndarray, np.ndarray, np.ndarray], stages: _Stages,
+           known: KnownPairs | None = None) -> MatchResult:
+    """Resolve the decided pairs into persons and report: LINKS rows, persons, statistics.
+    ``known``: an earlier run's persons, kept (incremental linking)."""
+    ka, kb, ks, decision = scored.a, scored.b, scored.scores, scored.decision
+    match_at = scored.match_threshold
+    ca, cb, confirm = reviewed
     with stages.stage("resolve"):
-        ca, cb, confirm = _positions(rec, clerical)
         n = rec.n
         rejected = set(_codes(ca[~confirm], cb[~confirm], n).tolist())
         confirmed = set(_codes(ca[confirm], cb[confirm], n).tolist())
@@ -353,6 +415,11 @@ def link_compared(rec: Records, cand: Candidates, levels: np.ndarray, settings: 
             ea = np.concatenate([ea, ca[confirm]])
             eb = np.concatenate([eb, cb[confirm]])
             ew = np.concatenate([ew, np.full(int(confirm.sum()), np.inf)])
+        if known is not None and len(known.person_a):
+            # An earlier run's persons hold together, as confirmed pairs do.
+            ea = np.concatenate([ea, known.person_a])
+            eb = np.concatenate([eb, known.person_b])
+            ew = np.concatenate([ew, np.full(len(known.person_a), np.inf)])
         if settings.one_to_one:
             cross_edge = rec.source[ea] != rec.source[eb]
             sel = one_to_one(ea, eb, ew, cross_edge)
@@ -378,7 +445,7 @@ def link_compared(rec: Records, cand: Candidates, levels: np.ndarray, settings: 
         labels = resolution.labels
     with stages.stage("report"):
         links = _links(rec, labels, scored, model, settings, rejected_arr, confirmed_arr,
-                       is_rejected)
+                       is_rejected, known)
         persons = pd.DataFrame({
             "person_key": labels,
             "source": np.where(rec.source == 0, "left", "right"),
@@ -389,13 +456,20 @@ def link_compared(rec: Records, cand: Candidates, levels: np.ndarray, settings: 
         right_persons = pd.Series(labels[rec.n_left:], index=rec.record_id[rec.n_left:],
                                   name="person_key")
         stats = match_stats(rec, labels)
-        stats.update(error_estimates(links, _unlinked_probability(rec, scored, links)))
+        unlinked = _unlinked_probability(rec, scored, links)
+        if known is not None and len(known.review):
+            carried = links[links["decision"] == "review"].merge(
+                known.review[["left_id", "right_id"]], on=["left_id", "right_id"])
+            unlinked = np.concatenate([unlinked, carried["match_probability"].to_numpy(float)])
+        stats.update(error_estimates(links, unlinked))
         stats["match_threshold"] = match_at
         stats["review_threshold"] = settings.review_probability
-        stats["candidate_pairs"] = len(cand)
+        stats["candidate_pairs"] = candidate_pairs
         stats["clusters_split_for_coherence"] = resolution.split_components
         stats["clerical_confirmed"] = int(confirm.sum())
         stats["clerical_rejected"] = int((~confirm).sum())
+        stats["clerical_agreement"] = _clerical_agreement(rec, ca, cb, confirm, scored, model,
+                                                          settings)
     stages.close()
     parameters = {
         "model": model.to_dict(FIELD_NAMES, tuple(f.levels for f in FIELDS)),
@@ -408,12 +482,12 @@ def link_compared(rec: Records, cand: Candidates, levels: np.ndarray, settings: 
     }
     return MatchResult(links=links, left_persons=left_persons, right_persons=right_persons,
                        persons=persons, stats=stats, parameters=parameters,
-                       timings=stages.timings, blocking=cand.by_pass, model=model)
+                       timings=stages.timings, blocking=blocking, model=model)
 
 
 def _links(rec: Records, labels: np.ndarray, scored: Decided, model: Model,
            settings: MatchSettings, rejected: np.ndarray, confirmed: np.ndarray,
-           is_rejected: np.ndarray) -> pd.DataFrame:
+           is_rejected: np.ndarray, known: KnownPairs | None = None) -> pd.DataFrame:
     """LINKS rows: every cross-source pair of a resolved person (`match`), then the review
     pairs left between different persons."""
     n = rec.n
@@ -434,6 +508,13 @@ def _links(rec: Records, labels: np.ndarray, scored: Decided, model: Model,
     codes = _codes(left_pos, right_pos, n)
     direct = np.isin(codes, _codes(ka[decision == MATCH], kb[decision == MATCH], n))
     basis = np.where(np.isin(codes, confirmed), "clerical", np.where(direct, "model", "cluster"))
+    if known is not None and len(known.a):
+        # A pair the earlier run linked keeps the basis it had then.
+        earlier = pd.Series(known.basis, index=_codes(known.a, known.b, n))
+        earlier = earlier[earlier != ""]
+        then = earlier.reindex(codes).to_numpy()
+        carry = (basis == "cluster") & pd.notna(then)
+        basis = np.where(carry, then, basis)
     match_frame = _frame(rec, left_pos, right_pos, ms, np.full(len(pa), "match"), basis)
 
     review = ((decision >= REVIEW) & (rec.source[ka] != rec.source[kb])
@@ -445,10 +526,35 @@ def _links(rec: Records, labels: np.ndarray, scored: Decided, model: Model,
                               "person_evidence", "model"))
     review_frame = _frame(rec, ka[review], kb[review], rs,
                           np.full(int(review.sum()), DECISIONS[REVIEW]), basis)
-    out = pd.concat([match_frame, review_frame], ignore_index=True)
+    frames = [match_frame, review_frame]
+    if known is not None and len(known.review):
+        # An earlier run's review rows between unchanged records, still between two persons.
+        left_index = pd.Index(rec.record_id[: rec.n_left])
+        right_index = pd.Index(rec.record_id[rec.n_left:])
+        la = left_index.get_indexer(known.review["left_id"].astype(str))
+        rb = right_index.get_indexer(known.review["right_id"].astype(str)) + rec.n_left
+        still = (labels[la] != labels[rb]) & ~np.isin(_codes(la, rb, n), rejected)
+        frames.append(known.review[still].reindex(columns=match_frame.columns))
+    out = pd.concat(frames, ignore_index=True)
     return out.sort_values(["decision", "match_probability", "left_id", "right_id"],
                            ascending=[True, False, True, True], kind="stable",
                            ignore_index=True)
+
+
+def _clerical_agreement(rec: Records, ca: np.ndarray, cb: np.ndarray, confirm: np.ndarray,
+                        scored: Decided, model: Model, settings: MatchSettings
+                        ) -> dict[str, Any]:
+    """How the model's own probabilities compare with the workers' decisions on the pairs
+    they reviewed: a check of its calibration that needs no truth file. (The decisions
+    override the model whatever it says.)"""
+    if len(ca) == 0:
+        return {"pairs": 0}
+    _, sc = _score_pairs(rec, ca, cb, model, settings)
+    p = compete_probability(scored.competition.adjusted_log2_odds(ca, cb, sc.log2_odds))
+    would_match = p >= scored.match_threshold
+    return {"pairs": len(ca), "confirmed": int(confirm.sum()),
+            "model_expected_confirmed": round(float(p.sum()), 2),
+            "model_agreed": int((would_match == confirm).sum())}
 
 
 def _unlinked_probability(rec: Records, scored: Decided, links: pd.DataFrame) -> np.ndarray:

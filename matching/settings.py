@@ -132,8 +132,9 @@ def _threshold(value: Any, source: str) -> float | None:
 
 
 DEFAULT_PASSES: tuple[BlockingPass, ...] = (
+    # The passes of config/matching.yaml (which says why each is there).
     BlockingPass("ssn", ("ssn",)),
-    BlockingPass("dob_name", ("dob", "name_phonetic")),
+    BlockingPass("dob_transposed_name", ("dob_unordered", "name_phonetic")),
     BlockingPass("yearmonth_first_surname", ("birth_yearmonth", "first_phonetic",
                                              "surname_token")),
     BlockingPass("monthday_first_surname", ("birth_monthday", "first_phonetic",
@@ -141,12 +142,11 @@ DEFAULT_PASSES: tuple[BlockingPass, ...] = (
     BlockingPass("parent_dob", ("parent_first_phonetic", "dob", "surname_initial")),
     BlockingPass("year_first_parent", ("birth_year", "first_phonetic", "parent_first_phonetic",
                                        "surname_initial")),
-    BlockingPass("ssn_last4_year_name", ("ssn_last4", "birth_year", "name_initial")),
-    BlockingPass("ssn_first5_year_name", ("ssn_first5", "birth_year", "name_initial")),
     BlockingPass("address_name", ("address", "name_initial")),
-    BlockingPass("zip_names", ("zip", "first_phonetic", "surname_phonetic")),
-    BlockingPass("name_no_dob", ("first_phonetic", "surname_token", "parent_first_phonetic"),
-                 only_if_missing="dob"),
+    BlockingPass("dob_zip", ("dob", "zip")),
+    BlockingPass("zip_house_number", ("zip", "house_number")),
     BlockingPass("surname_parent_no_dob", ("surname_token", "parent_phonetic"),
+                 only_if_missing="dob"),
+    BlockingPass("names_county_no_dob", ("county", "first_phonetic", "surname_token"),
                  only_if_missing="dob"),
 )

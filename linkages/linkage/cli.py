@@ -99,21 +99,34 @@ def _write_links(links: pd.DataFrame, path: Path) -> None:
               help="Match statistics JSON to write.")
 @click.option("--config", "config_path", type=click.Path(dir_okay=False, exists=True),
               help="Matching settings YAML (default: config/matching.yaml).")
+@click.option("--previous", "previous_path", type=click.Path(dir_okay=False, exists=True),
+              help="LINKS.csv of an earlier run on an earlier extract: link incrementally, "
+                   "comparing only the records new or changed since (its .model.json and "
+                   ".records.parquet must be beside it).")
 @click.option("--progress/--no-progress", default=True, show_default=True,
               help="Progress bar on stderr.")
 def match(left_path: str, right_path: str, out_path: str, stats_path: str | None,
-          config_path: str | None, progress: bool) -> None:
+          config_path: str | None, previous_path: str | None, progress: bool) -> None:
     """Link CalWORKs children (LEFT) to CWS/CMS children (RIGHT) and deduplicate each side."""
     from matching import link
+    from matching.incremental import link_incremental, records_frame
 
     out = Path(out_path)
     settings = _settings(config_path)
+    previous = _previous_run(Path(previous_path)) if previous_path else None
     left = _read(left_path, out)
     right = _read(right_path, out)
     clerical, database_ready = _clerical()
-    result = link(left.data, right.data, settings, clerical=clerical,
-                  progress=progress and sys.stderr.isatty())
+    show = progress and sys.stderr.isatty()
+    if previous is None:
+        result = link(left.data, right.data, settings, clerical=clerical, progress=show)
+    else:
+        result = link_incremental(left.data, right.data, previous, settings,
+                                  clerical=clerical, progress=show)
     _write_links(result.links, out)
+    # What the next incremental run needs: each record's fingerprint and person.
+    records_frame(left.data, right.data, result.persons).to_parquet(
+        out.with_suffix(".records.parquet"), index=False)
     model_path = out.with_suffix(".model.json")
     model_path.write_text(json.dumps(_jsonable({**result.parameters,
                                                 "timings": result.timings,
@@ -138,6 +151,28 @@ def match(left_path: str, right_path: str, out_path: str, stats_path: str | None
         f"expected missed {stats['expected_missed_matches']:,.1f}", err=True)
     if database_ready:
         _record(result, left_path, right_path, config_path)
+
+
+def _previous_run(links_path: Path):  # type: ignore[no-untyped-def]
+    """The earlier run ``--previous`` names: its LINKS.csv, model and records files."""
+    from matching.incremental import PreviousRun
+
+    model_path = links_path.with_suffix(".model.json")
+    records_path = links_path.with_suffix(".records.parquet")
+    for needed in (model_path, records_path):
+        if not needed.exists():
+            raise ExtractError(f"{needed}: not found; --previous needs the files "
+                               "`linkages match` writes beside LINKS.csv")
+    links = read_extract(links_path, LINKS_FILE)
+    if links.rejections:
+        raise ExtractError(f"{links_path}: {links.rejected} rows are not valid LINKS rows "
+                           "(an earlier run's LINKS.csv is needed as it was written)")
+    try:
+        parameters = json.loads(model_path.read_text(encoding="utf-8"))
+        records = pd.read_parquet(records_path)
+        return PreviousRun.from_saved(parameters, links.data, records)
+    except (OSError, ValueError, KeyError) as exc:
+        raise ExtractError(f"{links_path}: cannot use the earlier run ({exc})") from exc
 
 
 def _jsonable(value: Any) -> Any:

@@ -230,3 +230,52 @@ def test_evaluate_names_the_missing_column(tmp_path: Path) -> None:
     result = CliRunner().invoke(main, ["evaluate", "--links", str(links), "--truth", str(truth)])
     assert result.exit_code == 2
     assert "links.csv" in result.output and "decision" in result.output
+
+
+def test_a_new_extract_links_incrementally_as_a_full_run_would(tmp_path: Path) -> None:
+    left, right = person_files()
+    for month in ("january", "full"):
+        (tmp_path / month).mkdir()
+    first, _, _ = run_match(tmp_path / "january", left, right)
+    january = tmp_path / "january" / "out" / "links.csv"
+    assert january.with_suffix(".records.parquet").exists()
+
+    # February: a new CWS referral of CalWORKs child L400, a changed address, a removed record.
+    newcomer = left[left["record_id"] == "L400"].assign(record_id="RN1", case_id="")
+    right2 = pd.concat([right[right["record_id"] != "R20"], newcomer], ignore_index=True)
+    right2.loc[right2["record_id"] == "R10", "address"] = "77 NEW ADDRESS ST"
+    lp, rp = write(left, tmp_path / "tanf2.csv"), write(right2, tmp_path / "cws2.csv")
+    out, stats_path = tmp_path / "feb" / "links.csv", tmp_path / "feb" / "stats.json"
+    result = CliRunner().invoke(main, ["match", "--left", str(lp), "--right", str(rp),
+                                       "--out", str(out), "--stats", str(stats_path),
+                                       "--previous", str(january), "--no-progress"])
+    assert result.exit_code == 0, result.output
+    incremental = pd.read_csv(out, dtype=str, keep_default_na=False)
+    stats = json.loads(stats_path.read_text())
+    full, full_stats, _ = run_match(tmp_path / "full", left, right2)
+
+    assert matched(incremental) == matched(full)
+    assert ("L400", "RN1") in matched(incremental) and ("L10", "R10") in matched(incremental)
+    assert not any(r == "R20" for _, r in matched(incremental))
+    assert stats["incremental"]["records_new"] == 1
+    assert stats["incremental"]["records_removed"] == 1
+    assert stats["incremental"]["records_linked_anew"] == 2  # RN1 and the changed R10
+    for key in ("left_persons", "left_persons_matched", "right_persons",
+                "right_persons_matched", "right_case_persons_matched"):
+        assert stats[key] == full_stats[key], key
+    # Unchanged pairs keep the basis they had in January.
+    earlier = first.set_index(["left_id", "right_id"])["basis"]
+    kept = incremental.set_index(["left_id", "right_id"])["basis"]
+    assert kept.loc[("L5", "R5")] == earlier.loc[("L5", "R5")]
+
+
+def test_incremental_run_without_the_earlier_files_exits_2(tmp_path: Path) -> None:
+    left, right = person_files(60, 20)
+    lp, rp = write(left, tmp_path / "tanf.csv"), write(right, tmp_path / "cws.csv")
+    stray = tmp_path / "old_links.csv"
+    stray.write_text("left_id,right_id,match_probability,match_weight,decision\n")
+    result = CliRunner().invoke(main, ["match", "--left", str(lp), "--right", str(rp),
+                                       "--out", str(tmp_path / "links.csv"),
+                                       "--previous", str(stray), "--no-progress"])
+    assert result.exit_code == 2
+    assert "old_links.model.json: not found" in result.output
