@@ -34,13 +34,15 @@ from matching.pipeline import (
     KnownPairs,
     MatchResult,
     _positions,
+    _score_pairs,
     _Stages,
     compare_all,
     decide,
     finish,
+    prepare,
 )
 from matching.settings import MatchSettings
-from matching.standardise import Records, load_nicknames, standardise
+from matching.standardise import Records
 
 FINGERPRINT_COLUMNS = ("record_id", "first_name", "middle_name", "last_name", "dob", "sex",
                        "ssn", "county_cd", "zip", "address", "parent_first_name",
@@ -51,21 +53,27 @@ incremental run: each record's side (left/right), id, fingerprint and person."""
 
 
 def fingerprints(frame: pd.DataFrame) -> np.ndarray:
-    """A 64-bit fingerprint of each record's person-record columns (as read), the same for
-    the same contents whatever the row order."""
-    text = pd.DataFrame({c: (frame[c].astype("string").fillna("") if c in frame.columns
-                             else pd.Series("", index=frame.index, dtype="string"))
-                         for c in FINGERPRINT_COLUMNS})
-    return pd.util.hash_pandas_object(text, index=False).to_numpy().view(np.int64)
+    """A 64-bit fingerprint of each record's person-record columns (as text), the same for
+    the same contents whatever the row order. One column at a time, so that no copy of the
+    whole file as text is ever held."""
+    out = np.zeros(len(frame), dtype=np.uint64)
+    for c in FINGERPRINT_COLUMNS:
+        if c not in frame.columns:
+            continue
+        text = frame[c].astype("string").fillna("")
+        out = (out * np.uint64(0x100000001B3)) ^ pd.util.hash_array(
+            text.to_numpy(dtype=object), categorize=True)
+    return out.view(np.int64)
 
 
-def records_frame(left: pd.DataFrame, right: pd.DataFrame, persons: pd.DataFrame
-                  ) -> pd.DataFrame:
-    """The records file of a run: :data:`RECORD_COLUMNS`, left rows first."""
+def records_frame(persons: pd.DataFrame, fingerprint: np.ndarray) -> pd.DataFrame:
+    """The records file of a run: :data:`RECORD_COLUMNS`, in the order of ``persons``
+    (``MatchResult.persons``: left rows first) and of ``fingerprint`` (the two files'
+    fingerprints, left first)."""
     return pd.DataFrame({
         "source": persons["source"].to_numpy(),
         "record_id": persons["record_id"].astype(str).to_numpy(),
-        "fingerprint": np.concatenate([fingerprints(left), fingerprints(right)]),
+        "fingerprint": fingerprint,
         "person_key": persons["person_key"].to_numpy(np.int64),
     })
 
@@ -98,23 +106,28 @@ class PreviousRun:
 
 
 def _unchanged(rec: Records, fingerprint: np.ndarray, previous: pd.DataFrame
-               ) -> tuple[np.ndarray, np.ndarray]:
-    """Which records the earlier run saw as they are now, and their earlier person."""
-    source = np.where(rec.source == 0, "left", "right")
-    key = pd.MultiIndex.from_arrays([source, rec.record_id.astype(str)])
-    before = pd.MultiIndex.from_arrays([previous["source"].astype(str).to_numpy(),
-                                        previous["record_id"].astype(str).to_numpy()])
-    at = before.get_indexer(key)
+               ) -> tuple[np.ndarray, np.ndarray, int, int]:
+    """Which records the earlier run saw as they are now, their earlier person, and how many
+    records are new and how many of the earlier ones are gone."""
+    at = np.full(rec.n, -1, dtype=np.int64)
+    sides = previous["source"].astype(str).to_numpy()
+    for side, rows in (("left", slice(0, rec.n_left)), ("right", slice(rec.n_left, rec.n))):
+        before = np.flatnonzero(sides == side)
+        index = pd.Index(previous["record_id"].to_numpy()[before].astype(str))
+        found = index.get_indexer(rec.record_id[rows].astype(str))
+        at[rows] = np.where(found >= 0, before[np.clip(found, 0, None)], -1)
     seen = at >= 0
     same = np.zeros(rec.n, dtype=bool)
     same[seen] = previous["fingerprint"].to_numpy(np.int64)[at[seen]] == fingerprint[seen]
     person = np.full(rec.n, -1, dtype=np.int64)
     person[same] = previous["person_key"].to_numpy(np.int64)[at[same]]
-    return same, person
+    still_there = np.zeros(len(previous), dtype=bool)
+    still_there[at[seen]] = True
+    return same, person, int((~seen).sum()), int((~still_there).sum())
 
 
 def _known_pairs(rec: Records, previous: PreviousRun, unchanged: np.ndarray,
-                 earlier_person: np.ndarray) -> KnownPairs:
+                 earlier_person: np.ndarray, settings: MatchSettings) -> KnownPairs:
     links = previous.links
     left_index = pd.Index(rec.record_id[: rec.n_left].astype(str))
     right_index = pd.Index(rec.record_id[rec.n_left:].astype(str))
@@ -123,9 +136,9 @@ def _known_pairs(rec: Records, previous: PreviousRun, unchanged: np.ndarray,
     ok = (la >= 0) & (rb >= 0)
     ok[ok] = unchanged[la[ok]] & unchanged[rb[ok] + rec.n_left]
     a, b = la[ok].astype(np.int64), (rb[ok] + rec.n_left).astype(np.int64)
-    prior = previous.model.prior["cross"]
-    log2_odds = (links["match_weight"].to_numpy(float)[ok]
-                 + np.log2(prior) - np.log2(1 - prior))
+    # Scored again, not read from LINKS: a pair's own odds are taken off its records' totals,
+    # which only works if both are the same number (name frequencies move with the extract).
+    log2_odds = _score_pairs(rec, a, b, previous.model, settings)[1].log2_odds
     # Each earlier person's unchanged records, chained in record order.
     members = np.flatnonzero(unchanged)
     order = members[np.argsort(earlier_person[members], kind="stable")]
@@ -135,24 +148,37 @@ def _known_pairs(rec: Records, previous: PreviousRun, unchanged: np.ndarray,
     basis = (links["basis"].astype(str).to_numpy() if "basis" in links.columns
              else np.full(len(links), "model", dtype=object))
     basis = np.where(is_review, "", basis)[ok]
-    return KnownPairs(a, b, np.nan_to_num(log2_odds, nan=-1000.0),
+    return KnownPairs(a, b, log2_odds,
                       order[:-1][same], order[1:][same], review.reset_index(drop=True),
                       basis.astype(object))
 
 
 def link_incremental(left: pd.DataFrame, right: pd.DataFrame, previous: PreviousRun,
                      settings: MatchSettings | None = None,
-                     clerical: pd.DataFrame | None = None,
-                     progress: bool = False) -> MatchResult:
+                     clerical: pd.DataFrame | None = None, progress: bool = False
+                     ) -> MatchResult:
     """Link a new extract (the whole of both files, as :func:`matching.link` takes them),
     comparing only the records new or changed since ``previous``."""
-    settings = replace(settings or MatchSettings(),
-                       match_probability=previous.match_threshold)
+    settings = settings or MatchSettings()
     stages = _Stages(progress, total=6)
     with stages.stage("standardise"):
-        rec = standardise(left, right, load_nicknames(settings.nicknames_path))
+        rec = prepare(left, right, settings)
         fingerprint = np.concatenate([fingerprints(left), fingerprints(right)])
-        unchanged, earlier_person = _unchanged(rec, fingerprint, previous.records)
+    return link_records_incremental(rec, fingerprint, previous, settings, clerical, progress,
+                                    stages)
+
+
+def link_records_incremental(rec: Records, fingerprint: np.ndarray, previous: PreviousRun,
+                             settings: MatchSettings, clerical: pd.DataFrame | None = None,
+                             progress: bool = False, stages: _Stages | None = None
+                             ) -> MatchResult:
+    """:func:`link_incremental` on standardised records and their :func:`fingerprints`
+    (left first)."""
+    settings = replace(settings, match_probability=previous.match_threshold)
+    stages = stages or _Stages(progress, total=5)
+    with stages.stage("find changes"):
+        unchanged, earlier_person, new, removed = _unchanged(rec, fingerprint,
+                                                             previous.records)
         ca, cb, confirm = _positions(rec, clerical)
         # A worker's decision may split or join earlier persons: its records are linked anew.
         unchanged[ca] = False
@@ -163,20 +189,16 @@ def link_incremental(left: pd.DataFrame, right: pd.DataFrame, previous: Previous
     with stages.stage("compare"):
         levels = compare_all(rec, cand.a, cand.b, progress)
     with stages.stage("score"):
-        known = _known_pairs(rec, previous, unchanged, earlier_person)
+        known = _known_pairs(rec, previous, unchanged, earlier_person, settings)
         scored = decide(rec, cand, levels, previous.model, settings, known)
         del levels
     result = finish(rec, len(cand), cand.by_pass, scored, previous.model, settings,
                     (ca, cb, confirm), stages, known)
-    seen = previous.records
-    current = set(zip(np.where(rec.source == 0, "left", "right"), rec.record_id.astype(str),
-                      strict=True))
-    before = set(zip(seen["source"].astype(str), seen["record_id"].astype(str), strict=True))
     result.stats["incremental"] = {
         "records_unchanged": int(unchanged.sum()),
         "records_linked_anew": int((~unchanged).sum()),
-        "records_new": len(current - before),
-        "records_removed": len(before - current),
+        "records_new": new,
+        "records_removed": removed,
         "earlier_links_carried": len(known.a),
         "model": "earlier run's", "match_threshold": previous.match_threshold,
     }

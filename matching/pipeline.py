@@ -368,26 +368,32 @@ def link(left: pd.DataFrame, right: pd.DataFrame, settings: MatchSettings | None
     settings = settings or MatchSettings()
     stages = _Stages(progress, total=7)
     with stages.stage("standardise"):
-        rec = standardise(left, right, load_nicknames(settings.nicknames_path))
+        rec = prepare(left, right, settings)
+    return link_records(rec, settings, clerical, progress, stages)
+
+
+def prepare(left: pd.DataFrame, right: pd.DataFrame, settings: MatchSettings) -> Records:
+    """The two files standardised (:func:`matching.standardise.standardise`): all the rest
+    of a run needs. A caller holding large frames can let them go before
+    :func:`link_records` (a statewide pair of files is over a gigabyte as read)."""
+    return standardise(left, right, load_nicknames(settings.nicknames_path))
+
+
+def link_records(rec: Records, settings: MatchSettings, clerical: pd.DataFrame | None = None,
+                 progress: bool = False, stages: _Stages | None = None) -> MatchResult:
+    """block → compare → estimate → score → classify → resolve → report on standardised
+    records."""
+    stages = stages or _Stages(progress, total=6)
     with stages.stage("block"):
         cand = block(rec, settings.passes, settings.max_block)
     with stages.stage("compare"):
         levels = compare_all(rec, cand.a, cand.b, progress)
-    return link_compared(rec, cand, levels, settings, clerical, stages)
-
-
-def link_compared(rec: Records, cand: Candidates, levels: np.ndarray, settings: MatchSettings,
-                  clerical: pd.DataFrame | None = None, stages: _Stages | None = None
-                  ) -> MatchResult:
-    """The stages after comparison (estimate → score → classify → resolve → report) on
-    standardised records, their candidate pairs and comparison levels."""
-    stages = stages or _Stages(False, total=4)
     ca, cb, confirm = _positions(rec, clerical)
     with stages.stage("estimate"):
         model = fit(rec, cand, levels, settings, (ca, cb, confirm))
     with stages.stage("score"):
         scored = decide(rec, cand, levels, model, settings)
-        del levels
+        del levels  # the largest array of a run: gone before resolving
     return finish(rec, len(cand), cand.by_pass, scored, model, settings, (ca, cb, confirm),
                   stages)
 

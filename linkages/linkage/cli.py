@@ -8,13 +8,16 @@ records' other candidates: match_probability is the probability of prior log2 od
 match_weight − rivals, matching.compete) and one ``w_<field>`` column per compared field:
 its contribution to match_weight (they sum to it). The fitted model (m, u, priors,
 thresholds, blocking passes) is written beside it as ``<LINKS>.model.json``; `explain` can
-reuse it with ``--model``.
+reuse it with ``--model``. ``<LINKS>.records.parquet`` holds each record's fingerprint and
+person: with both, a later ``linkages match --previous LINKS.csv`` links a new extract
+incrementally (matching.incremental).
 """
 
 from __future__ import annotations
 
 import json
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -108,8 +111,8 @@ def _write_links(links: pd.DataFrame, path: Path) -> None:
 def match(left_path: str, right_path: str, out_path: str, stats_path: str | None,
           config_path: str | None, previous_path: str | None, progress: bool) -> None:
     """Link CalWORKs children (LEFT) to CWS/CMS children (RIGHT) and deduplicate each side."""
-    from matching import link
-    from matching.incremental import link_incremental, records_frame
+    from matching import link_records, prepare
+    from matching.incremental import fingerprints, link_records_incremental, records_frame
 
     out = Path(out_path)
     settings = _settings(config_path)
@@ -118,24 +121,32 @@ def match(left_path: str, right_path: str, out_path: str, stats_path: str | None
     right = _read(right_path, out)
     clerical, database_ready = _clerical()
     show = progress and sys.stderr.isatty()
+    counts = {side: (res.read, res.accepted, res.rejected)
+              for side, res in (("left", left), ("right", right))}
+    started = time.perf_counter()
+    rec = prepare(left.data, right.data, settings)
+    fingerprint = np.concatenate([fingerprints(left.data), fingerprints(right.data)])
+    standardise_seconds = round(time.perf_counter() - started, 3)
+    # The files as read are no longer needed: at statewide scale they are over a gigabyte.
+    del left, right
     if previous is None:
-        result = link(left.data, right.data, settings, clerical=clerical, progress=show)
+        result = link_records(rec, settings, clerical, show)
     else:
-        result = link_incremental(left.data, right.data, previous, settings,
-                                  clerical=clerical, progress=show)
+        result = link_records_incremental(rec, fingerprint, previous, settings, clerical, show)
+    result.timings = {"standardise": standardise_seconds, **result.timings}
     _write_links(result.links, out)
     # What the next incremental run needs: each record's fingerprint and person.
-    records_frame(left.data, right.data, result.persons).to_parquet(
-        out.with_suffix(".records.parquet"), index=False)
+    records_frame(result.persons, fingerprint).to_parquet(out.with_suffix(".records.parquet"),
+                                                          index=False)
     model_path = out.with_suffix(".model.json")
     model_path.write_text(json.dumps(_jsonable({**result.parameters,
                                                 "timings": result.timings,
                                                 "blocking": result.blocking}), indent=2))
     stats = {**result.stats}
-    for side, res in (("left", left), ("right", right)):
-        stats[f"{side}_read"] = res.read
-        stats[f"{side}_accepted"] = res.accepted
-        stats[f"{side}_rejected"] = res.rejected
+    for side, (read, accepted, rejected) in counts.items():
+        stats[f"{side}_read"] = read
+        stats[f"{side}_accepted"] = accepted
+        stats[f"{side}_rejected"] = rejected
     stats["blocking"] = result.blocking
     stats["timings"] = result.timings
     if stats_path:

@@ -185,6 +185,16 @@ def test_explain_names_the_rivals_of_a_namesake_pair(tmp_path: Path) -> None:
     assert [(r["left_id"], r["right_id"]) for r in got["rival_pairs"]] == [("NB", "NC")]
     assert got["decision"] == "review"
 
+    # With the run's saved model, explain gives the probability the run wrote for the pair.
+    links, _, _ = run_match(tmp_path, left, right)
+    model = tmp_path / "out" / "links.model.json"
+    result = CliRunner().invoke(main, ["explain", "NA", "NC", "--left", str(lp), "--right",
+                                       str(rp), "--model", str(model), "--json"])
+    assert result.exit_code == 0, result.output
+    row = links[(links["left_id"] == "NA") & (links["right_id"] == "NC")].iloc[0]
+    assert abs(json.loads(result.output)["match_probability"]
+               - float(row["match_probability"])) < 1e-5
+
 
 def test_explain_contributions_sum_to_the_weight(tmp_path: Path) -> None:
     left, right = person_files()
