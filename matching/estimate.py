@@ -225,6 +225,18 @@ def level_shares(levels: np.ndarray, n_levels: tuple[int, ...],
     return out
 
 
+def one_hot(levels: np.ndarray, n_levels: tuple[int, ...]) -> list[np.ndarray]:
+    """Per field, a (rows × levels) indicator of each row's level (all zero where missing)."""
+    out = []
+    for f, size in enumerate(n_levels):
+        col = levels[:, f]
+        present = col >= 0
+        hot = np.zeros((len(levels), size))
+        hot[np.flatnonzero(present), col[present]] = 1.0
+        out.append(hot)
+    return out
+
+
 def _initial_m(size: int) -> np.ndarray:
     # Matches mostly agree exactly: the top level gets most of the mass.
     raw = np.linspace(0.05, 1.0, size) ** 3
@@ -274,14 +286,9 @@ def expectation_maximisation(levels: np.ndarray, kinds: np.ndarray, counts: np.n
     n_kinds = len(PAIR_KINDS)
     prior = np.full(n_kinds, 0.05)
     log_u = np.zeros(len(levels))
-    onehots = []
-    for f, size in enumerate(n_levels):
-        col = levels[:, f]
-        present = col >= 0
-        onehot = np.zeros((len(levels), size))
-        onehot[np.flatnonzero(present), col[present]] = 1.0
-        onehots.append(onehot)
-        log_u += onehot @ np.log(u[f])
+    onehots = one_hot(levels, n_levels)
+    for f in range(len(n_levels)):
+        log_u += onehots[f] @ np.log(u[f])
     kind_totals = np.bincount(kinds, weights=counts, minlength=n_kinds)
     iteration = 0
     converged = False
@@ -366,13 +373,7 @@ def anchored_em(levels: np.ndarray, kinds: np.ndarray, counts: np.ndarray,
     kind_candidates = np.bincount(kinds, weights=counts, minlength=len(PAIR_KINDS))
     totals = np.maximum(np.asarray(pair_totals, dtype=np.float64), 1.0)
     prior = np.clip(0.1 * kind_candidates / totals, 1e-12, 0.5)
-    onehots = []
-    for f, size in enumerate(n_levels):
-        col = levels[:, f]
-        present = col >= 0
-        onehot = np.zeros((len(levels), size))
-        onehot[np.flatnonzero(present), col[present]] = 1.0
-        onehots.append(onehot)
+    onehots = one_hot(levels, n_levels)
     # Person fields whose fellow person fields are mostly missing (files without SSN or sex):
     # too thin to judge a pair alone, so every other field judges them.
     present = levels >= 0
@@ -388,12 +389,8 @@ def anchored_em(levels: np.ndarray, kinds: np.ndarray, counts: np.ndarray,
     confirmed_hot: list[np.ndarray] = []
     confirmed_kinds = np.zeros(0, np.int8)
     if reviewed is not None and len(reviewed[0]):
-        confirmed_levels, confirmed_kinds = reviewed
-        for f, size in enumerate(n_levels):
-            col = confirmed_levels[:, f]
-            hot = np.zeros((len(col), size))
-            hot[np.flatnonzero(col >= 0), col[col >= 0]] = 1.0
-            confirmed_hot.append(hot)
+        confirmed_hot = one_hot(reviewed[0], n_levels)
+        confirmed_kinds = reviewed[1]
     confirmed_found = np.bincount(confirmed_kinds, minlength=n_kinds).astype(np.float64)
     conditional = Model(m=m, u=u, prior={}, u_same_surname=u_same_surname)
     bucket = surname_bucket(levels).astype(bool)

@@ -237,7 +237,7 @@ class KnownPairs:
 
     a: np.ndarray             # its cross-source LINKS pairs between unchanged records
     b: np.ndarray
-    log2_odds: np.ndarray     # their log2 odds before rivals (prior + match weight)
+    log2_odds: np.ndarray     # their log2 odds before rivals, scored by this run
     person_a: np.ndarray      # edges joining the unchanged records of each earlier person
     person_b: np.ndarray
     review: pd.DataFrame      # its review rows between unchanged records, carried over

@@ -131,32 +131,26 @@ def match_threshold(cross_probability: np.ndarray, fixed: float | None, rule: st
     p = np.asarray(cross_probability, dtype=np.float64)
     if rule not in MATCH_RULES:
         raise ValueError(f"unknown match rule {rule!r}; known: {', '.join(MATCH_RULES)}")
+    # Links and expected true links above each threshold edge k/THRESHOLD_BINS.
+    counts, mass = _binned(p)
+    links = np.cumsum(counts[::-1])[::-1]
+    found = np.cumsum(mass[::-1])[::-1]
     if fixed is not None:
         threshold = fixed
     elif len(p) == 0 or p.sum() <= 0:
         threshold = 0.5
+    elif rule == "expected_f1":
+        threshold = float(np.argmax(2 * found / (links + p.sum() + held_back))) / THRESHOLD_BINS
     else:
-        counts, mass = _binned(p)
-        # Links at threshold edge k: the bins from k up.
-        links = np.cumsum(counts[::-1])[::-1]
-        found = np.cumsum(mass[::-1])[::-1]
-        total = p.sum() + held_back
-        if rule == "expected_f1":
-            threshold = float(np.argmax(2 * found / (links + total))) / THRESHOLD_BINS
-        else:
-            false_links = links - found
-            missed = total - found
-            # The first edge at which the false links no longer outnumber the missed.
-            threshold = min(float(np.argmax(false_links <= missed)) / THRESHOLD_BINS, 0.5)
+        false_links = links - found
+        missed = p.sum() + held_back - found
+        # The first edge at which the false links no longer outnumber the missed.
+        threshold = min(float(np.argmax(false_links <= missed)) / THRESHOLD_BINS, 0.5)
     threshold = min(max(threshold, floor), 1.0 - 1.0 / THRESHOLD_BINS)
     if precision is not None and len(p):
-        counts, mass = _binned(p)
-        links = np.cumsum(counts[::-1])[::-1]
-        found = np.cumsum(mass[::-1])[::-1]
-        with np.errstate(invalid="ignore", divide="ignore"):
-            mean = np.where(links > 0, found / np.maximum(links, 1), 1.0)
+        mean = found / np.maximum(links, 1)
         edges = np.arange(THRESHOLD_BINS) / THRESHOLD_BINS
-        ok = np.flatnonzero((mean >= precision) & (edges >= threshold))
+        ok = np.flatnonzero(((mean >= precision) | (links == 0)) & (edges >= threshold))
         threshold = float(edges[ok[0]]) if len(ok) else 1.0 - 1.0 / THRESHOLD_BINS
     return round(threshold, 4)
 
