@@ -176,8 +176,10 @@ def _previous_run(links_path: Path):  # type: ignore[no-untyped-def]
                                "`linkages match` writes beside LINKS.csv")
     links = read_extract(links_path, LINKS_FILE)
     if links.rejections:
-        raise ExtractError(f"{links_path}: {links.rejected} rows are not valid LINKS rows "
-                           "(an earlier run's LINKS.csv is needed as it was written)")
+        first = links.rejections[0]
+        raise ExtractError(f"{links_path}: {links.rejected} rows are not valid LINKS rows, the "
+                           f"first at line {first.line}, column {first.column}: {first.reason} "
+                           "(--previous needs an earlier run's LINKS.csv as it was written)")
     try:
         parameters = json.loads(model_path.read_text(encoding="utf-8"))
         records = pd.read_parquet(records_path)

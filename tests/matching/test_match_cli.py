@@ -289,3 +289,15 @@ def test_incremental_run_without_the_earlier_files_exits_2(tmp_path: Path) -> No
                                        "--previous", str(stray), "--no-progress"])
     assert result.exit_code == 2
     assert "old_links.model.json: not found" in result.output
+
+    # The earlier files are there but its LINKS.csv was edited into something else.
+    run_match(tmp_path, left, right)
+    earlier = tmp_path / "out" / "links.csv"
+    rows = earlier.read_text().splitlines()
+    rows[1] = rows[1].replace(",match,", ",maybe,").replace(",review,", ",maybe,")
+    earlier.write_text("\n".join(rows) + "\n")
+    result = CliRunner().invoke(main, ["match", "--left", str(lp), "--right", str(rp),
+                                       "--out", str(tmp_path / "links2.csv"),
+                                       "--previous", str(earlier), "--no-progress"])
+    assert result.exit_code == 2
+    assert "line 2, column decision" in result.output
