@@ -129,13 +129,10 @@ def _unchanged(rec: Records, fingerprint: np.ndarray, previous: pd.DataFrame
 def _known_pairs(rec: Records, previous: PreviousRun, unchanged: np.ndarray,
                  earlier_person: np.ndarray, settings: MatchSettings) -> KnownPairs:
     links = previous.links
-    left_index = pd.Index(rec.record_id[: rec.n_left].astype(str))
-    right_index = pd.Index(rec.record_id[rec.n_left:].astype(str))
-    la = left_index.get_indexer(links["left_id"].astype(str))
-    rb = right_index.get_indexer(links["right_id"].astype(str))
+    la, rb = rec.pair_positions(links["left_id"], links["right_id"])
     ok = (la >= 0) & (rb >= 0)
-    ok[ok] = unchanged[la[ok]] & unchanged[rb[ok] + rec.n_left]
-    a, b = la[ok].astype(np.int64), (rb[ok] + rec.n_left).astype(np.int64)
+    ok[ok] = unchanged[la[ok]] & unchanged[rb[ok]]
+    a, b = la[ok], rb[ok]
     # Scored again, not read from LINKS: a pair's own odds are taken off its records' totals,
     # which only works if both are the same number (name frequencies move with the extract).
     log2_odds = _score_pairs(rec, a, b, previous.model, settings)[1].log2_odds

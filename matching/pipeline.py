@@ -338,14 +338,10 @@ def _positions(rec: Records, frame: pd.DataFrame | None) -> tuple[np.ndarray, np
     if frame is None or len(frame) == 0:
         empty = np.empty(0, np.int64)
         return empty, empty, np.empty(0, bool)
-    left_index = pd.Index(rec.record_id[: rec.n_left])
-    right_index = pd.Index(rec.record_id[rec.n_left:])
-    la = left_index.get_indexer(frame["left_id"].astype(str))
-    rb = right_index.get_indexer(frame["right_id"].astype(str))
+    la, rb = rec.pair_positions(frame["left_id"], frame["right_id"])
     ok = (la >= 0) & (rb >= 0)
     decision = frame["decision"].astype(str).str.lower().to_numpy()
-    return la[ok].astype(np.int64), (rb[ok] + rec.n_left).astype(np.int64), \
-        decision[ok] == "match"
+    return la[ok], rb[ok], decision[ok] == "match"
 
 
 def _codes(a: np.ndarray, b: np.ndarray, n: int) -> np.ndarray:
@@ -440,7 +436,7 @@ def finish(rec: Records, candidate_pairs: int, blocking: dict[str, dict[str, int
             # cross-source pair. (Not at a within-file prior: where EM found few duplicates
             # that prior is tiny, and every duplicate two links bring together would clash.)
             cross_odds = np.log2(model.prior["cross"]) - np.log2(1 - model.prior["cross"])
-            p_cross = 1.0 / (1.0 + np.exp2(-np.clip(sc.weight + cross_odds, -1000, 1000)))
+            p_cross = compete_probability(sc.weight + cross_odds)
             clash = (p_cross < settings.coherence_probability) | (sc.weight < 0)
             if settings.sibling_guard:
                 clash |= sibling_guard(lv)
@@ -450,8 +446,8 @@ def finish(rec: Records, candidate_pairs: int, blocking: dict[str, dict[str, int
         resolution = resolve(n, ea, eb, ew, conflicts, settings.max_cluster_size)
         labels = resolution.labels
     with stages.stage("report"):
-        links = _links(rec, labels, scored, model, settings, rejected_arr, confirmed_arr,
-                       is_rejected, known)
+        links, match_codes, carried = _links(rec, labels, scored, model, settings,
+                                             rejected_arr, confirmed_arr, is_rejected, known)
         persons = pd.DataFrame({
             "person_key": labels,
             "source": np.where(rec.source == 0, "left", "right"),
@@ -462,11 +458,7 @@ def finish(rec: Records, candidate_pairs: int, blocking: dict[str, dict[str, int
         right_persons = pd.Series(labels[rec.n_left:], index=rec.record_id[rec.n_left:],
                                   name="person_key")
         stats = match_stats(rec, labels)
-        unlinked = _unlinked_probability(rec, scored, links)
-        if known is not None and len(known.review):
-            carried = links[links["decision"] == "review"].merge(
-                known.review[["left_id", "right_id"]], on=["left_id", "right_id"])
-            unlinked = np.concatenate([unlinked, carried["match_probability"].to_numpy(float)])
+        unlinked = np.concatenate([_unlinked_probability(rec, scored, match_codes), carried])
         stats.update(error_estimates(links, unlinked))
         stats["match_threshold"] = match_at
         stats["review_threshold"] = settings.review_probability
@@ -493,9 +485,11 @@ def finish(rec: Records, candidate_pairs: int, blocking: dict[str, dict[str, int
 
 def _links(rec: Records, labels: np.ndarray, scored: Decided, model: Model,
            settings: MatchSettings, rejected: np.ndarray, confirmed: np.ndarray,
-           is_rejected: np.ndarray, known: KnownPairs | None = None) -> pd.DataFrame:
+           is_rejected: np.ndarray, known: KnownPairs | None = None
+           ) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
     """LINKS rows: every cross-source pair of a resolved person (`match`), then the review
-    pairs left between different persons."""
+    pairs left between different persons. Also the pair codes of the `match` rows and the
+    probabilities of the earlier run's review rows carried over."""
     n = rec.n
     ka, kb, ks, decision = scored.a, scored.b, scored.scores, scored.decision
     # Records of persons present on both sides.
@@ -533,18 +527,17 @@ def _links(rec: Records, labels: np.ndarray, scored: Decided, model: Model,
     review_frame = _frame(rec, ka[review], kb[review], rs,
                           np.full(int(review.sum()), DECISIONS[REVIEW]), basis)
     frames = [match_frame, review_frame]
+    carried = np.empty(0)
     if known is not None and len(known.review):
         # An earlier run's review rows between unchanged records, still between two persons.
-        left_index = pd.Index(rec.record_id[: rec.n_left])
-        right_index = pd.Index(rec.record_id[rec.n_left:])
-        la = left_index.get_indexer(known.review["left_id"].astype(str))
-        rb = right_index.get_indexer(known.review["right_id"].astype(str)) + rec.n_left
+        la, rb = rec.pair_positions(known.review["left_id"], known.review["right_id"])
         still = (labels[la] != labels[rb]) & ~np.isin(_codes(la, rb, n), rejected)
         frames.append(known.review[still].reindex(columns=match_frame.columns))
+        carried = known.review.loc[still, "match_probability"].to_numpy(float)
     out = pd.concat(frames, ignore_index=True)
-    return out.sort_values(["decision", "match_probability", "left_id", "right_id"],
-                           ascending=[True, False, True, True], kind="stable",
-                           ignore_index=True)
+    return (out.sort_values(["decision", "match_probability", "left_id", "right_id"],
+                            ascending=[True, False, True, True], kind="stable",
+                            ignore_index=True), codes, carried)
 
 
 def _clerical_agreement(rec: Records, ca: np.ndarray, cb: np.ndarray, confirm: np.ndarray,
@@ -563,15 +556,11 @@ def _clerical_agreement(rec: Records, ca: np.ndarray, cb: np.ndarray, confirm: n
             "model_agreed": int((would_match == confirm).sum())}
 
 
-def _unlinked_probability(rec: Records, scored: Decided, links: pd.DataFrame) -> np.ndarray:
-    """Probabilities of the cross-source candidate pairs that are not `match` rows: each is
-    a true match missed with that probability."""
+def _unlinked_probability(rec: Records, scored: Decided, match_codes: np.ndarray
+                          ) -> np.ndarray:
+    """Probabilities of the cross-source candidate pairs that are not `match` rows (given by
+    their pair codes): each is a true match missed with that probability."""
     kept = np.flatnonzero(scored.cross_kept >= 0)
-    match_rows = links[links["decision"] == "match"]
-    left_index = pd.Index(rec.record_id[: rec.n_left])
-    right_index = pd.Index(rec.record_id[rec.n_left:])
-    match_codes = _codes(left_index.get_indexer(match_rows["left_id"]),
-                         right_index.get_indexer(match_rows["right_id"]) + rec.n_left, rec.n)
     linked = np.isin(_codes(scored.a[kept], scored.b[kept], rec.n), match_codes)
     unlinked = np.ones(len(scored.cross_probability), dtype=bool)
     unlinked[scored.cross_kept[kept[linked]]] = False
@@ -661,9 +650,9 @@ def _rival_pairs(rec: Records, scored: Decided, a: int, b: int, top: int = 5
     """The strongest other candidates of either record (cross-source pairs kept for review
     or better), by their probability before rivals."""
     sel = np.flatnonzero((scored.cross_kept >= 0) & ((scored.a == a) ^ (scored.b == b)))
-    fs_probability = compete_probability(scored.scores.log2_odds[sel])
-    order = sel[np.argsort(-fs_probability, kind="stable")][:top]
-    return [{"left_id": str(rec.record_id[scored.a[k]]),
-             "right_id": str(rec.record_id[scored.b[k]]),
-             "probability_alone": float(compete_probability(scored.scores.log2_odds[k:k + 1])[0]),
-             "match_probability": float(scored.scores.probability[k])} for k in order]
+    alone = compete_probability(scored.scores.log2_odds[sel])
+    order = np.argsort(-alone, kind="stable")[:top]
+    return [{"left_id": str(rec.record_id[scored.a[sel[i]]]),
+             "right_id": str(rec.record_id[scored.b[sel[i]]]),
+             "probability_alone": float(alone[i]),
+             "match_probability": float(scored.scores.probability[sel[i]])} for i in order]

@@ -245,6 +245,19 @@ class Records:
     def slice_ids(self, source: int) -> np.ndarray:
         return self.record_id[self.source == source]
 
+    @cached_property
+    def _id_index(self) -> tuple[pd.Index, pd.Index]:
+        return (pd.Index(self.record_id[: self.n_left].astype(str)),
+                pd.Index(self.record_id[self.n_left:].astype(str)))
+
+    def pair_positions(self, left_ids: pd.Series, right_ids: pd.Series
+                       ) -> tuple[np.ndarray, np.ndarray]:
+        """Record positions of (left_id, right_id) pairs, -1 where a file has no such id."""
+        left_index, right_index = self._id_index
+        la = left_index.get_indexer(left_ids.astype(str)).astype(np.int64)
+        rb = right_index.get_indexer(right_ids.astype(str)).astype(np.int64)
+        return la, np.where(rb >= 0, rb + self.n_left, -1)
+
 
 def load_nicknames(path: Path | None) -> list[tuple[str, str]]:
     if path is None:
