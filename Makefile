@@ -27,13 +27,13 @@ $(STAMP): pyproject.toml
 demo: demo-data
 	$(BIN)/linkages users demo
 	@echo "Serving Linkages on http://$(HOST):$(PORT)/ (Ctrl-C to stop)"
-	$(BIN)/linkages serve --host $(HOST) --port $(PORT)
+	$(BIN)/linkages serve --insecure-local --host $(HOST) --port $(PORT)
 
 demo-data: $(STAMP)
 	$(BIN)/linkages synth --out $(DEMO_DIR)/extract --scale $(DEMO_SCALE) --seed $(DEMO_SEED)
 	$(BIN)/linkages db upgrade
 	$(BIN)/linkages ingest $(DEMO_DIR)/extract
-	$(BIN)/linkages match --left $(DEMO_DIR)/extract/calworks_children.csv \
+	$(BIN)/linkages match --record --left $(DEMO_DIR)/extract/calworks_children.csv \
 		--right $(DEMO_DIR)/extract/cws_children.csv \
 		--out $(DEMO_DIR)/links.csv --stats $(DEMO_DIR)/match_stats.json
 	$(BIN)/linkages evaluate --links $(DEMO_DIR)/links.csv --truth $(DEMO_DIR)/extract/truth.csv

@@ -18,6 +18,7 @@ SUBCOMMANDS: dict[str, str] = {
     "match": "linkages.linkage.cli:match",
     "evaluate": "linkages.linkage.cli:evaluate",
     "explain": "linkages.linkage.cli:explain",
+    "runs": "linkages.linkage.runs_cli:runs",
     "outcomes": "linkages.outcomes.cli:outcomes",
     "users": "linkages.services.cli:users",
     "serve": "webapp.cli:serve",

@@ -261,8 +261,11 @@ def rejects_frame(rejections: Sequence[Rejection]) -> pd.DataFrame:
     )
 
 
-def write_rejects(rejections: Sequence[Rejection], path: str | Path) -> Path:
-    """Write the rejects file (always, even when empty, so a run leaves a record)."""
+def write_rejects(rejections: Sequence[Rejection], path: str | Path) -> Path | None:
+    """Write the rejects file when something was rejected (the command's summary line says
+    when nothing was: no empty files are strewn about); returns where, or None."""
+    if not rejections:
+        return None
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     rejects_frame(rejections).to_csv(path, index=False)

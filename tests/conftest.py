@@ -5,10 +5,17 @@ Alembic migrations.
 PostgreSQL is expected at ``LINKAGES_TEST_POSTGRES_URL`` (default: 127.0.0.1:5432, trust
 auth, database ``test``). When it is unreachable the PostgreSQL tests FAIL, never skip: counties
 run PostgreSQL, so a green run without it would be a lie.
+
+No test may change data it was not given. An inherited ``LINKAGES_DATABASE_URL`` (perhaps a
+county's production database) is dropped before anything is imported, every test runs with
+``LINKAGES_DATABASE_URL`` and ``LINKAGES_VAR_DIR`` pointing into its own temporary directory
+(:func:`_isolated_environment`), and the run fails if the checkout's own ``var/linkages.db``
+(the demo) changed while it ran (:func:`pytest_sessionfinish`).
 """
 
 from __future__ import annotations
 
+import hashlib
 import os
 import shutil
 from collections.abc import Iterator
@@ -19,9 +26,58 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
+# Before linkages is imported: nothing in a test session may reach an inherited database.
+os.environ.pop("LINKAGES_DATABASE_URL", None)
+os.environ.pop("LINKAGES_VAR_DIR", None)
+
+from linkages.config import REPO_ROOT
 from linkages.db import get_engine, session_factory
 from linkages.db.migrate import upgrade
 from linkages.models import Base
+
+# The checkout's own data (what `make demo` built); tests never write here.
+CHECKOUT_VAR = REPO_ROOT / "var"
+_checkout_fingerprint: dict[str, str] = {}
+
+
+def _fingerprint(directory: Path) -> dict[str, str]:
+    """SHA-256 of the checkout's database files (the SQLite file and its WAL, if any)."""
+    found = {}
+    for name in ("linkages.db", "linkages.db-wal"):
+        path = directory / name
+        if path.exists():
+            found[name] = hashlib.sha256(path.read_bytes()).hexdigest()
+    return found
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    if not hasattr(session.config, "workerinput"):  # once, in the controlling process
+        _checkout_fingerprint.update(_fingerprint(CHECKOUT_VAR))
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    if hasattr(session.config, "workerinput"):
+        return
+    after = _fingerprint(CHECKOUT_VAR)
+    if after != _checkout_fingerprint:
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
+        reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+        if reporter is not None:
+            reporter.write_line(
+                f"FAILED: the test run changed the checkout's own database in {CHECKOUT_VAR}: "
+                "a test reached data it was not given", red=True, bold=True)
+
+
+@pytest.fixture(autouse=True)
+def _isolated_environment(tmp_path_factory: pytest.TempPathFactory,
+                          monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Every test gets its own var directory and, unless it asks for ``db_url``, a database
+    URL there that has no schema, so a command that would write to a database finds none."""
+    var = tmp_path_factory.mktemp("var")
+    monkeypatch.setenv("LINKAGES_VAR_DIR", str(var))
+    monkeypatch.setenv("LINKAGES_DATABASE_URL", f"sqlite:///{var / 'linkages.db'}")
+    return var
+
 
 POSTGRES_ADMIN_URL = os.environ.get(
     "LINKAGES_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"

@@ -15,14 +15,49 @@ from typing import Any
 from flask import Flask, redirect, url_for
 from flask_login import current_user
 from werkzeug.middleware.proxy_fix import ProxyFix
+from werkzeug.routing import IntegerConverter
 from werkzeug.wrappers import Response
 
 from webapp import db, errors, security, settings
+
+# Ids in URLs are database integers: PostgreSQL's INTEGER holds 2**31 - 1.
+MAX_RECORD_ID = 2**31 - 1
+# Longer request targets are answered 414 before the app sees them.
+MAX_URL_LENGTH = 8 * 1024
+
+
+class RecordIdConverter(IntegerConverter):
+    """``<int:...>`` in every route: ASCII digits only (``/families/４`` is not family 4) and
+    no larger than a database id can be, so an absurd id is a 404, never a 500."""
+
+    regex = r"[0-9]{1,10}"
+
+    def __init__(self, url_map: Any, fixed_digits: int = 0, min: int | None = None,
+                 max: int | None = None, signed: bool = False) -> None:
+        super().__init__(url_map, fixed_digits, min, MAX_RECORD_ID if max is None else max,
+                         signed)
+
+
+class _BoundedUrls:
+    """WSGI middleware: a request target over MAX_URL_LENGTH gets 414 (URI Too Long)."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    def __call__(self, environ: dict[str, Any], start_response: Any) -> Any:
+        length = len(environ.get("PATH_INFO", "")) + len(environ.get("QUERY_STRING", ""))
+        if length > MAX_URL_LENGTH:
+            start_response("414 URI Too Long", [("Content-Type", "text/plain; charset=utf-8"),
+                                                ("Cache-Control", "no-store")])
+            return [b"URI Too Long\n"]
+        return self.app(environ, start_response)
 
 
 def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
     app = Flask(__name__)
     app.config.update(settings.load(overrides))
+    app.url_map.converters["int"] = RecordIdConverter
+    app.wsgi_app = _BoundedUrls(app.wsgi_app)  # type: ignore[method-assign]
     if app.config["PROXY_HOPS"]:
         hops = app.config["PROXY_HOPS"]
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)  # type: ignore[method-assign]

@@ -1,12 +1,19 @@
 """One SQLAlchemy session per request: opened on first use, committed before the response
-leaves (so a failed audit write fails the request instead of vanishing), closed on teardown."""
+leaves (so a failed audit write fails the request instead of vanishing), closed on teardown.
+A request that fails (5xx) is rolled back, but its audit events are written all the same."""
 
 from __future__ import annotations
 
+import logging
+
 from flask import Flask, Response, current_app, g
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from linkages.db import session_factory
+from linkages.services import audit
+
+log = logging.getLogger(__name__)
 
 
 def get_db() -> Session:
@@ -24,7 +31,12 @@ def init_app(app: Flask) -> None:
                 # Audit events of refused requests (404 for an out-of-scope family) are kept.
                 db.commit()
             else:
-                db.rollback()
+                try:
+                    audit.keep_after_failure(db, str(response.status_code))
+                except SQLAlchemyError as exc:  # the database itself is what failed
+                    db.rollback()
+                    log.error("audit events of a failed request could not be written: %s",
+                              exc.__class__.__name__)
         return response
 
     @app.teardown_appcontext

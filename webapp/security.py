@@ -60,6 +60,9 @@ def safe_next(target: str | None) -> str | None:
     """A post-sign-in destination only if it is a path on this site (no open redirect)."""
     if not target:
         return None
+    # Control characters (a CR/LF would split the Location header) make it no destination.
+    if any(ord(c) < 0x20 or ord(c) == 0x7F for c in target):
+        return None
     parts = urlsplit(target)
     if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
         return None

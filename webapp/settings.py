@@ -76,7 +76,7 @@ def load(overrides: Mapping[str, Any] | None = None) -> dict[str, Any]:
     data = _read_yaml(path)
     session = data.get("session") or {}
     sign_in = data.get("sign_in") or {}
-    secure = bool(session.get("cookie_secure", False))
+    secure = bool(session.get("cookie_secure", True))
     if "LINKAGES_SESSION_COOKIE_SECURE" in os.environ:
         secure = os.environ["LINKAGES_SESSION_COOKIE_SECURE"].strip().lower() in TRUE_WORDS
     absolute = timedelta(hours=_number(session, "absolute_timeout_hours", 12, path))
@@ -92,6 +92,9 @@ def load(overrides: Mapping[str, Any] | None = None) -> dict[str, Any]:
         "LOCKOUT_POLICY": LockoutPolicy(
             max_failures=int(_number(sign_in, "max_failures", 6, path)),
             lockout=timedelta(minutes=_number(sign_in, "lockout_minutes", 30, path)),
+            concurrent_checks=int(_number(sign_in, "concurrent_password_checks", 2, path)),
+            check_wait=timedelta(seconds=_number(sign_in, "password_check_wait_seconds", 5,
+                                                 path)),
         ),
         "FAMILIES_PER_PAGE": int(_number(data, "families_per_page", 25, path)),
         "PROXY_HOPS": int(data.get("proxy_hops", 0) or 0),

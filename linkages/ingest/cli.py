@@ -53,7 +53,8 @@ def ingest(directory: Path) -> None:
                 f"unchanged {c.unchanged:,}{replaced}"
             )
     rejected = sum(f.rejected for f in report.files)
+    where = f"; rejects files in {report.rejects_dir}" if rejected else ""
     click.echo(
         f"ingest run {report.run_id} finished in {report.seconds:.1f} s; "
-        f"{rejected:,} rows set aside; rejects files in {report.rejects_dir}"
+        f"{rejected:,} rows set aside{where}"
     )

@@ -57,33 +57,40 @@ def _read(path: str, out: Path) -> ExtractResult:
     return result
 
 
-DB_NOTE = "note: not recorded in the database: run `linkages db upgrade`"
+def _clerical() -> pd.DataFrame | None:
+    """Reviewed pairs from the database, if there is one (read only: a run that is not of
+    record writes nothing there). No database schema is a note, not a failure."""
+    from linkages.services import match_runs
 
-
-def _clerical() -> tuple[pd.DataFrame | None, bool]:
-    """Reviewed pairs from the database, and whether the database is there to record the run.
-
-    No database schema yet is a note, not a failure: the run goes on without clerical input."""
     try:
-        from linkages.services import match_runs
-    except ImportError:  # the database layer is not installed in this build
-        return None, False
-    try:
-        return match_runs.clerical_decisions(), True
+        return match_runs.clerical_decisions()
     except match_runs.DatabaseNotReady:
-        click.echo(DB_NOTE, err=True)
-        return None, False
+        click.echo("note: no clerical decisions read: the database has no schema", err=True)
+        return None
+
+
+def _check_record(left: ExtractResult, right: ExtractResult) -> None:
+    """Before any linking: a run of record needs the database, and the ingested extract."""
+    from linkages.services import match_runs
+
+    try:
+        match_runs.check_extract_of_record(left.data["record_id"].astype(str),
+                                           right.data["record_id"].astype(str))
+    except match_runs.DatabaseNotReady as exc:
+        raise ExtractError(f"--record: {exc}") from exc
+    except match_runs.NotTheIngestedExtract as exc:
+        raise ExtractError(f"--record: {exc}") from exc
 
 
 def _record(result: Any, left: str, right: str, config: str | None) -> None:
     from linkages.services import match_runs
 
-    try:
-        run_id = match_runs.record_match_run(result, left_file=left, right_file=right,
-                                             config=config)
-        click.echo(f"recorded as match run {run_id}", err=True)
-    except match_runs.DatabaseNotReady:
-        click.echo(DB_NOTE, err=True)
+    run = match_runs.record_match_run(result, left_file=left, right_file=right, config=config)
+    f = run.families
+    click.echo(f"recorded as match run {run.run_id}: mutual families {f['families_new']:,} new, "
+               f"{f['families_updated']:,} updated, {f['families_no_longer_matched']:,} no "
+               f"longer matched, {f['families_outside_run']:,} outside the run and left as "
+               f"they were (undo with `linkages runs undo {run.run_id}`)", err=True)
 
 
 def _write_links(links: pd.DataFrame, path: Path) -> None:
@@ -106,11 +113,19 @@ def _write_links(links: pd.DataFrame, path: Path) -> None:
               help="LINKS.csv of an earlier run on an earlier extract: link incrementally, "
                    "comparing only the records new or changed since (its .model.json and "
                    ".records.parquet must be beside it).")
+@click.option("--record", is_flag=True,
+              help="A run of record: the files must be the extract `linkages ingest` loaded; "
+                   "the run, its links and persons are stored and the mutual families it "
+                   "covers are brought up to date (undo with `linkages runs undo`). Without "
+                   "it the database is only read (clerical decisions), never written.")
 @click.option("--progress/--no-progress", default=True, show_default=True,
               help="Progress bar on stderr.")
 def match(left_path: str, right_path: str, out_path: str, stats_path: str | None,
-          config_path: str | None, previous_path: str | None, progress: bool) -> None:
-    """Link CalWORKs children (LEFT) to CWS/CMS children (RIGHT) and deduplicate each side."""
+          config_path: str | None, previous_path: str | None, record: bool,
+          progress: bool) -> None:
+    """Link CalWORKs children (LEFT) to CWS/CMS children (RIGHT) and deduplicate each side.
+
+    Writes LINKS.csv and the statistics. Only with --record does it change the database."""
     from matching import link_records, prepare
     from matching.incremental import fingerprints, link_records_incremental, records_frame
 
@@ -119,7 +134,9 @@ def match(left_path: str, right_path: str, out_path: str, stats_path: str | None
     previous = _previous_run(Path(previous_path)) if previous_path else None
     left = _read(left_path, out)
     right = _read(right_path, out)
-    clerical, database_ready = _clerical()
+    if record:
+        _check_record(left, right)
+    clerical = _clerical()
     show = progress and sys.stderr.isatty()
     counts = {side: (res.read, res.accepted, res.rejected)
               for side, res in (("left", left), ("right", right))}
@@ -160,7 +177,7 @@ def match(left_path: str, right_path: str, out_path: str, stats_path: str | None
         f"right {stats['right_persons']:,} persons ({stats['right_match_rate']:.1%} matched); "
         f"expected false matches {stats['expected_false_matches']:,.1f}, "
         f"expected missed {stats['expected_missed_matches']:,.1f}", err=True)
-    if database_ready:
+    if record:
         _record(result, left_path, right_path, config_path)
 
 

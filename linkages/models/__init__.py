@@ -30,6 +30,7 @@ from linkages.models.linkage import (
     MutualFamily,
     Person,
     PersonRecord,
+    RegistryChange,
 )
 
 __all__ = [
@@ -59,6 +60,7 @@ __all__ = [
     "PlanActivity",
     "PlanGoal",
     "Referral",
+    "RegistryChange",
     "ServiceAuthorization",
     "User",
     "WorkerAssignment",

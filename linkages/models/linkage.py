@@ -1,12 +1,13 @@
 """Linkage: match runs and their links, clerical decisions that outlive runs, unduplicated
-persons, and the mutual families that group them."""
+persons, the mutual families that group them, and the registry changes each run of record made
+to those families (so that a run can be undone)."""
 
 from __future__ import annotations
 
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import Connection, ForeignKey, Index, String, Text, UniqueConstraint, event, select
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from linkages.models.base import Base, Timestamped, enum_column, utcnow
@@ -17,9 +18,13 @@ from linkages.models.enums import (
     LinkDecision,
     RecordSource,
 )
+from linkages.search import search_key
 
 
 class MatchRun(Base):
+    """A run of record: ``linkages match --record`` over the ingested extract. Only such runs
+    are stored, and only they change the mutual-family registry."""
+
     __tablename__ = "match_run"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -30,6 +35,11 @@ class MatchRun(Base):
     parameters: Mapped[dict[str, Any]] = mapped_column(default=dict)
     statistics: Mapped[dict[str, Any]] = mapped_column(default=dict)
     timings: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    recorded_by: Mapped[str | None] = mapped_column(String(80))
+    # Set when an administrator undid the run's registry changes (`linkages runs undo`); an
+    # undone run is history, never the "latest run" of a report or review queue.
+    undone_at: Mapped[datetime | None]
+    undone_by: Mapped[str | None] = mapped_column(String(80))
 
     links: Mapped[list[Link]] = relationship(
         back_populates="run", cascade="all, delete-orphan", passive_deletes=True
@@ -133,10 +143,27 @@ class MutualFamily(Timestamped, Base):
     )
     closed_on: Mapped[date | None]
     close_reason: Mapped[str | None] = mapped_column(String(200))
+    # The family name and both case numbers folded for search (accents and case removed,
+    # linkages.search): kept by the services, so one search works alike on SQLite and PostgreSQL.
+    search_key: Mapped[str] = mapped_column(String(400), default="", server_default="")
 
     members: Mapped[list[FamilyMember]] = relationship(
         back_populates="family", cascade="all, delete-orphan"
     )
+
+
+@event.listens_for(MutualFamily, "before_insert")
+@event.listens_for(MutualFamily, "before_update")
+def _keep_search_key(_mapper: Any, connection: Connection, family: MutualFamily) -> None:
+    """Families written through the ORM keep their search key (bulk writes of a match run set
+    it themselves, with the same function)."""
+    from linkages.models.calworks import CalworksCase
+
+    case_number = None
+    if family.calworks_case_id is not None:
+        case_number = connection.scalar(select(CalworksCase.case_number)
+                                        .where(CalworksCase.id == family.calworks_case_id))
+    family.search_key = search_key(family.display_name, case_number, family.cws_case_number)
 
 
 class FamilyMember(Base):
@@ -154,3 +181,21 @@ class FamilyMember(Base):
     match_probability: Mapped[float | None]
 
     family: Mapped[MutualFamily] = relationship(back_populates="members")
+
+
+class RegistryChange(Base):
+    """What one run of record did to one mutual family: ``created``, ``updated`` (status, CWS
+    side or members changed), ``seen`` (found again unchanged) or ``lost`` (the run covered all
+    of the family's records and linked none: no longer matched). ``before`` and ``after`` are
+    the family's registry fields and members, so that the run can be undone exactly."""
+
+    __tablename__ = "registry_change"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    run_id: Mapped[int] = mapped_column(ForeignKey("match_run.id"), index=True)
+    family_id: Mapped[int] = mapped_column(
+        ForeignKey("mutual_family.id", ondelete="CASCADE"), index=True
+    )
+    kind: Mapped[str] = mapped_column(String(20))
+    before: Mapped[dict[str, Any] | None]
+    after: Mapped[dict[str, Any]]

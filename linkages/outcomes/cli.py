@@ -38,16 +38,17 @@ from linkages.outcomes.measures import ALL_DIMENSIONS, MEASURES
               help="Show values of 1-10 (authorised users only).")
 @click.option("--format", "fmt", type=click.Choice(["json", "csv"]),
               help="Machine output; without it a table for the terminal.")
-@click.option("--rejects-dir", type=click.Path(file_okay=False, path_type=Path), default=".",
-              show_default=True, help="Where <input stem>.rejects.csv files are written.")
+@click.option("--rejects-dir", type=click.Path(file_okay=False, path_type=Path),
+              help="Where <input stem>.rejects.csv files are written (default: beside each "
+                   "input file). Only a file with rejected rows gets one.")
 def outcomes(measure: str, foster_care: Path, period_start, periods: int, by: tuple[str, ...],
              links: Path | None, compare_matched: bool, allegations: Path | None,
              children: Path | None, agencies: tuple[str, ...], unmasked: bool, fmt: str | None,
-             rejects_dir: Path) -> None:
+             rejects_dir: Path | None) -> None:
     """Compute a C-CFSR outcome measure: P1, P2, P3, P4, P5, S1, S2, 4B1, 4B2.
 
-    Reads the files, sets bad rows aside into <stem>.rejects.csv (in --rejects-dir, the current
-    directory by default), prints `read = accepted + rejected` for each file on stderr, and the
+    Reads the files, sets bad rows aside into <stem>.rejects.csv (beside the input, or in
+    --rejects-dir), prints `read = accepted + rejected` for each file on stderr, and the
     result on stdout.
     """
     from linkages.extracts import LINKS_FILE
@@ -66,9 +67,8 @@ def outcomes(measure: str, foster_care: Path, period_start, periods: int, by: tu
         raise click.BadParameter(str(exc), param_hint="--period-start") from exc
 
     def load(path: Path, spec):
-        result = files.read_input(path, spec, rejects_dir)
-        rejects = Path(rejects_dir) / f"{path.stem}.rejects.csv"
-        note = f" (set aside in {rejects})" if result.rejected else ""
+        result, rejects = files.read_input(path, spec, rejects_dir)
+        note = f" (set aside in {rejects})" if rejects else ""
         click.echo(result.summary() + note, err=True)
         return result.data
 

@@ -175,11 +175,13 @@ CWS_CHILDREN_FILE = FileSpec(
 """docs/data-files.md ``cws_children.csv`` (only the columns the measures use)."""
 
 
-def read_input(path: str | Path, spec: FileSpec, rejects_dir: str | Path) -> ExtractResult:
-    """Read one input file and write its rejects as ``<stem>.rejects.csv`` in ``rejects_dir``."""
+def read_input(path: str | Path, spec: FileSpec,
+               rejects_dir: str | Path | None = None) -> tuple[ExtractResult, Path | None]:
+    """Read one input file; its rejects, if any, go to ``<stem>.rejects.csv`` in
+    ``rejects_dir``, or beside the file itself. Returns the result and where the rejects went."""
     result = read_extract(path, spec)
-    write_rejects(result.rejections, Path(rejects_dir) / f"{Path(path).stem}.rejects.csv")
-    return result
+    directory = Path(rejects_dir) if rejects_dir is not None else Path(path).parent
+    return result, write_rejects(result.rejections, directory / f"{Path(path).stem}.rejects.csv")
 
 
 def matched_children(links: pd.DataFrame) -> np.ndarray:

@@ -7,10 +7,15 @@ import enum
 from collections.abc import Mapping
 from typing import Any
 
+from sqlalchemy import event, insert
 from sqlalchemy.orm import Session
 
 from linkages.models import AuditEvent
+from linkages.models.base import utcnow
 from linkages.services.scope import Actor
+
+_EVENT_COLUMNS = ("occurred_at", "user_id", "username", "role", "county_cd", "action",
+                  "entity_type", "entity_id", "ip_address")
 
 
 class AuditAction(enum.StrEnum):
@@ -25,6 +30,11 @@ class AuditAction(enum.StrEnum):
     FAMILY_VIEW_REFUSED = "family.view_refused"
     USER_CREATE = "user.create"
     USER_RESET = "user.reset"
+    # The mutual-family registry: what a run of record changed, and an administrator's undo.
+    FAMILY_REGISTRY_CHANGE = "family.registry_change"
+    FAMILY_REGISTRY_UNDO = "family.registry_undo"
+    MATCH_RUN_RECORD = "match_run.record"
+    MATCH_RUN_UNDO = "match_run.undo"
 
 
 def record(
@@ -38,16 +48,56 @@ def record(
 ) -> AuditEvent:
     """Add one audit event to ``session``; the caller's commit writes it with the work it
     records. ``actor`` is None only when nobody is signed in (a failed login)."""
-    event = AuditEvent(
-        user_id=actor.user_id if actor else None,
-        username=actor.username[:80] if actor else None,
-        role=str(actor.role) if actor else None,
-        county_cd=actor.county_cd if actor else None,
-        action=str(action),
-        entity_type=entity_type,
-        entity_id=None if entity_id is None else str(entity_id)[:60],
-        detail=dict(detail or {}),
-        ip_address=ip[:64] if ip else None,
-    )
+    event = AuditEvent(**event_values(actor, action, entity_type, entity_id, detail, ip))
     session.add(event)
+    pending(session).append(event)
     return event
+
+
+def event_values(
+    actor: Actor | None,
+    action: AuditAction | str,
+    entity_type: str | None = None,
+    entity_id: object = None,
+    detail: Mapping[str, Any] | None = None,
+    ip: str | None = None,
+) -> dict[str, Any]:
+    """The columns of one audit event (also for bulk inserts by the command line's services)."""
+    return {
+        "occurred_at": utcnow(),
+        "user_id": actor.user_id if actor else None,
+        "username": actor.username[:80] if actor else None,
+        "role": str(actor.role) if actor else None,
+        "county_cd": actor.county_cd if actor else None,
+        "action": str(action),
+        "entity_type": entity_type,
+        "entity_id": None if entity_id is None else str(entity_id)[:60],
+        "detail": dict(detail or {}),
+        "ip_address": ip[:64] if ip else None,
+    }
+
+
+def pending(session: Session) -> list[AuditEvent]:
+    """The events recorded in ``session`` since its last commit (see :func:`keep_after_failure`)."""
+    events: list[AuditEvent] = session.info.setdefault("audit_pending", [])
+    return events
+
+
+def keep_after_failure(session: Session, reason: str) -> int:
+    """Roll back a failed unit of work but keep its audit trail: every event it recorded (a
+    refused view, a sign-in, an attempted change) is written again in a transaction of its own,
+    marked with ``request_failed``, so a failure never erases the record of what was tried.
+    Returns how many were kept."""
+    kept = [{**{c: getattr(e, c) for c in _EVENT_COLUMNS},
+             "detail": {**(e.detail or {}), "request_failed": reason}} for e in pending(session)]
+    session.rollback()
+    session.info["audit_pending"] = []
+    if kept:
+        session.execute(insert(AuditEvent), kept)
+        session.commit()
+    return len(kept)
+
+
+@event.listens_for(Session, "after_commit")
+def _written(session: Session) -> None:
+    session.info.pop("audit_pending", None)

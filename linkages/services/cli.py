@@ -79,18 +79,23 @@ def create(username: str, role: str, county_cd: int | None, program: str | None,
 @users.command()
 @click.option("--password-stdin", is_flag=True,
               help=f"Read the demo password from standard input (default: {DEMO_PASSWORD}).")
-def demo(password_stdin: bool) -> None:
+@click.option("--force", is_flag=True,
+              help="Make them even though the database holds other accounts.")
+def demo(password_stdin: bool, force: bool) -> None:
     """Create or reset one demonstration account per role and print them. For training and
-    test databases only: the password is published."""
+    test databases only: the password is published, so a database that holds any other
+    account is refused unless --force."""
     from linkages.services.scope import Actor
-    from linkages.services.users import UserError, ensure_demo_accounts
+    from linkages.services.users import NotADemoDatabase, UserError, ensure_demo_accounts
 
     password = _read_password(True, "demo") if password_stdin else DEMO_PASSWORD
     try:
         with _open_session() as session:
-            accounts = ensure_demo_accounts(session, Actor.command_line(), password)
+            accounts = ensure_demo_accounts(session, Actor.command_line(), password, force=force)
             rows = [(u.username, Role(u.role).label, _program_label(u.program, Role(u.role)),
                      _county_label(u.county_cd)) for u in accounts]
+    except NotADemoDatabase as exc:
+        raise click.ClickException(str(exc)) from exc
     except UserError as exc:
         raise click.BadParameter(exc.message, param_hint="--password-stdin") from exc
     header = ("username", "role", "program", "county")

@@ -22,6 +22,7 @@ from linkages.models import (
     WorkerAssignment,
 )
 from linkages.models.enums import AssignmentRole, FamilyStatus, IdentificationSource, Program
+from linkages.search import fold
 from linkages.services import audit
 from linkages.services.audit import AuditAction
 from linkages.services.scope import Actor, NotFound, Permission, family_in_scope, require
@@ -158,22 +159,16 @@ def list_families(
     ip: str | None = None,
 ) -> FamilyPage:
     """The mutual families in the actor's scope, newest identified first. ``search`` matches
-    part of the family name or of either program's case number, ignoring case."""
+    part of the family name or of either program's case number, ignoring case and accents
+    (``González`` finds GONZALEZ); control characters in it are dropped."""
     require(actor, Permission.LIST_FAMILIES)
     per_page = min(max(per_page, 1), MAX_PER_PAGE)
-    search = " ".join(search.split())[:MAX_SEARCH_LENGTH]
+    search = fold(search)[:MAX_SEARCH_LENGTH]
     conditions = [family_in_scope(actor)]
     if status is not None:
         conditions.append(MutualFamily.status == status)
     if search:
-        needle = search.lower()
-        conditions.append(
-            or_(
-                func.lower(MutualFamily.display_name).contains(needle, autoescape=True),
-                func.lower(CalworksCase.case_number).contains(needle, autoescape=True),
-                func.lower(MutualFamily.cws_case_number).contains(needle, autoescape=True),
-            )
-        )
+        conditions.append(MutualFamily.search_key.contains(search, autoescape=True))
     # Counted without the per-family member counts, which only the shown page needs.
     total = session.scalar(
         select(func.count(MutualFamily.id))

@@ -6,13 +6,16 @@ from __future__ import annotations
 import hashlib
 import hmac
 import re
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import cache
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
-from sqlalchemy import select, update
+from sqlalchemy import and_, case, or_, select, update
 from sqlalchemy.orm import Session
 
 from linkages.codes import valid_county
@@ -35,10 +38,36 @@ _hasher = PasswordHasher()
 
 @dataclass(frozen=True, slots=True)
 class LockoutPolicy:
-    """Primero's (Devise lockable): 6 failures in a row lock the account for 30 minutes."""
+    """Primero's (Devise lockable): 6 failures in a row lock the account for 30 minutes.
+
+    Each password check runs argon2 with 64 MiB: at most ``concurrent_checks`` run at once in
+    a process, and an attempt that cannot start one within ``check_wait`` is told to try
+    again (:class:`SignInBusy`), so a burst of sign-ins cannot exhaust the server's memory."""
 
     max_failures: int = 6
     lockout: timedelta = timedelta(minutes=30)
+    concurrent_checks: int = 2
+    check_wait: timedelta = timedelta(seconds=5)
+
+
+class SignInBusy(RuntimeError):
+    """Too many password checks are running: the sign-in was not attempted."""
+
+
+@cache
+def _check_slots(size: int) -> threading.BoundedSemaphore:
+    return threading.BoundedSemaphore(size)
+
+
+@contextmanager
+def _password_check_slot(policy: LockoutPolicy) -> Iterator[None]:
+    slots = _check_slots(policy.concurrent_checks)
+    if not slots.acquire(timeout=policy.check_wait.total_seconds()):
+        raise SignInBusy("too many sign-ins at once: try again in a few seconds")
+    try:
+        yield
+    finally:
+        slots.release()
 
 
 class UserError(ValueError):
@@ -202,53 +231,66 @@ def authenticate(
     now: datetime | None = None,
 ) -> SignInResult:
     """Check a sign-in and audit it, successful or not. The caller shows the same message for
-    every failure, so a failure never tells whether the username exists or is locked."""
+    every failure, so a failure never tells whether the username exists or is locked.
+
+    Safe under parallel attempts: a locked or inactive account is refused without checking the
+    password; a failure is counted, and the lock set, in one UPDATE; a success is written only
+    by an UPDATE that finds the account still unlocked. So no burst signs in a locked account
+    or loses a count. Raises :class:`SignInBusy` when no password check can start in time."""
     now = now or datetime.now(UTC)
     username = normalise_username(username)
     user = session.scalar(select(User).where(User.username == username))
     if user is None:
-        _verify(_dummy_hash(), password)
+        with _password_check_slot(policy):
+            _verify(_dummy_hash(), password)
         audit.record(session, None, AuditAction.LOGIN_FAILED, "user", None,
                      {"attempted_username": username[:80], "reason": "unknown_user"}, ip)
         return SignInResult(None, "unknown_user")
 
     actor = Actor.from_user(user)
-    password_ok = _verify(user.password_hash, password)
     locked_until = _utc(user.locked_until)
     if not user.active or (locked_until is not None and locked_until > now):
         reason = "inactive" if not user.active else "locked"
         audit.record(session, actor, AuditAction.LOGIN_FAILED, "user", user.id,
                      {"reason": reason}, ip)
         return SignInResult(None, reason)
-    if locked_until is not None:  # the lock has run out: a fresh count
-        user.failed_logins = 0
-        user.locked_until = None
 
+    with _password_check_slot(policy):
+        password_ok = _verify(user.password_hash, password)
+    lock_over = and_(User.locked_until.is_not(None), User.locked_until <= now)
     if not password_ok:
-        # Counted in the database, so parallel guesses cannot slip past the limit.
-        failures = session.execute(
+        failures = case((lock_over, 1), else_=User.failed_logins + 1)
+        counted, locked = session.execute(
             update(User)
             .where(User.id == user.id)
-            .values(failed_logins=User.failed_logins + 1)
-            .returning(User.failed_logins)
+            .values(failed_logins=failures,
+                    locked_until=case((failures >= policy.max_failures, now + policy.lockout),
+                                      (lock_over, None), else_=User.locked_until))
+            .returning(User.failed_logins, User.locked_until)
             .execution_options(synchronize_session=False)
-        ).scalar_one()
-        user.failed_logins = failures
-        locked = failures >= policy.max_failures
-        if locked:
-            user.locked_until = now + policy.lockout
-        session.flush()
+        ).one()
+        session.expire(user)
+        locked_now = (until := _utc(locked)) is not None and until > now
         audit.record(session, actor, AuditAction.LOGIN_FAILED, "user", user.id,
-                     {"reason": "bad_password", "failures": failures, "locked": locked}, ip)
+                     {"reason": "bad_password", "failures": counted, "locked": locked_now}, ip)
         return SignInResult(None, "bad_password")
 
     rehashed = _hasher.check_needs_rehash(user.password_hash)
+    values = {"failed_logins": 0, "locked_until": None, "last_login_at": now}
     if rehashed:
-        user.password_hash = hash_password(password)
-    user.failed_logins = 0
-    user.locked_until = None
-    user.last_login_at = now
-    session.flush()
+        values["password_hash"] = hash_password(password)
+    signed_in = session.execute(
+        update(User)
+        .where(User.id == user.id, User.active.is_(True),
+               or_(User.locked_until.is_(None), User.locked_until <= now))
+        .values(**values)
+        .execution_options(synchronize_session=False)
+    ).rowcount == 1
+    session.expire(user)
+    if not signed_in:  # locked (or deactivated) by another request since it was read
+        audit.record(session, actor, AuditAction.LOGIN_FAILED, "user", user.id,
+                     {"reason": "locked"}, ip)
+        return SignInResult(None, "locked")
     audit.record(session, actor, AuditAction.LOGIN, "user", user.id, {"rehashed": rehashed}, ip)
     return SignInResult(user, "ok")
 
@@ -300,8 +342,25 @@ DEMO_ACCOUNTS: tuple[DemoAccount, ...] = (
 )
 
 
-def ensure_demo_accounts(session: Session, actor: Actor, password: str) -> list[User]:
-    """Create the demo accounts, or reset them (details, password, lock) if they exist."""
+class NotADemoDatabase(RuntimeError):
+    """The database holds real accounts: demo accounts with a published password would be a
+    way in."""
+
+
+def ensure_demo_accounts(session: Session, actor: Actor, password: str, *,
+                         force: bool = False) -> list[User]:
+    """Create the demo accounts, or reset them (details, password, lock) if they exist. A
+    database holding any other account is refused unless ``force``: the demo password is
+    published, and a statewide ``admin`` with it must never appear in a county's database."""
+    demo_names = [a.username for a in DEMO_ACCOUNTS]
+    others = session.scalars(select(User.username).where(User.username.not_in(demo_names))
+                             .order_by(User.username).limit(4)).all()
+    if others and not force:
+        shown = ", ".join(others[:3]) + (", ..." if len(others) > 3 else "")
+        raise NotADemoDatabase(
+            f"this database holds accounts that are not demo accounts ({shown}): demo accounts "
+            "have a published password, so they are made only in a demonstration or training "
+            "database (--force to make them anyway)")
     users = []
     for account in DEMO_ACCOUNTS:
         existing = session.scalar(select(User).where(User.username == account.username))

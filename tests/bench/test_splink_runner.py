@@ -111,7 +111,7 @@ def test_links_and_stats_follow_the_match_contract(tiny_files: tuple[Path, Path]
     assert stats["left_persons_matched"] == pytest.approx(120, abs=6)
     assert stats["left_match_rate"] == pytest.approx(
         stats["left_persons_matched"] / stats["left_persons"])
-    assert (out.parent / "calworks_children.rejects.csv").exists()
+    assert not (out.parent / "calworks_children.rejects.csv").exists()  # nothing rejected
     assert (out.parent / "LINKS.model.json").exists()
 
 

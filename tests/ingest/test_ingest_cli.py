@@ -76,9 +76,12 @@ def rejects(var: Path, name: str) -> pd.DataFrame:
     return pd.read_csv(path, dtype=str, keep_default_na=False)
 
 
-def test_a_clean_extract_loads_with_the_right_counts(db_url: str, tmp_path: Path) -> None:
+def test_a_clean_extract_loads_with_the_right_counts(db_url: str, tmp_path: Path,
+                                                     _var_dir: Path) -> None:
     result = ingest(write_extract(tmp_path / "extract", bom=True))
     assert result.exit_code == 0, result.output
+    assert "0 rows set aside" in result.output and "rejects files in" not in result.output
+    assert not list(_var_dir.glob("ingest/*/*.rejects.csv"))  # no empty rejects files
     for name, tables in CLEAN_COUNTS.items():
         counts = file_counts(result.output, name)
         rows = len(FILES[name]) - 1

@@ -72,3 +72,26 @@ def test_calworks_match_needs_links(tmp_path):
                                        "--rejects-dir", str(tmp_path)])
     assert result.exit_code == 2
     assert "--links" in result.output
+
+
+def test_rejects_go_beside_the_input_and_only_when_something_was_rejected(
+    tmp_path, monkeypatch
+):
+    elsewhere = tmp_path / "working-directory"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)
+    data = tmp_path / "data"
+    data.mkdir()
+    clean = write_csv(data / "clean.csv", episode("A", "2021-02-01", "2021-05-01"))
+    args = ["outcomes", "P4", "--period-start", "2021-01-01", "--format", "json"]
+    result = CliRunner().invoke(main, [*args, "--foster-care", str(clean)])
+    assert result.exit_code == 0, result.output
+    assert "clean.csv: read 1 = accepted 1 + rejected 0" in result.stderr
+    assert "set aside" not in result.stderr
+    bad = write_csv(data / "bad.csv", [*episode("A", "2021-02-01", "2021-05-01"),
+                                       *episode("C", "2021-02-30", "2021-05-01")])
+    result = CliRunner().invoke(main, [*args, "--foster-care", str(bad)])
+    assert result.exit_code == 0, result.output
+    assert f"(set aside in {data / 'bad.rejects.csv'})" in result.stderr
+    assert sorted(p.name for p in data.iterdir()) == ["bad.csv", "bad.rejects.csv", "clean.csv"]
+    assert list(elsewhere.iterdir()) == []  # nothing strewn in the current directory

@@ -49,6 +49,34 @@ def test_search_by_name_or_either_case_number_ignoring_case(
     assert found("_") == []
 
 
+def test_search_folds_accents_and_case_and_drops_control_characters(
+        session: Session, seeded: Seeded, actor: MakeActor) -> None:
+    evaluator = actor("evaluator")
+
+    def found(text: str) -> list[str]:
+        return [f.display_name for f in families.list_families(
+            session, evaluator, search=text).families]
+
+    assert found("García López") == ["GARCIA LOPEZ family"]
+    assert found("GARCÍA") == found("garcia") == ["GARCIA LOPEZ family"]
+    # A NUL byte no longer cuts the pattern short: "OKAFOR\0ZZZ" is "okaforzzz", no family.
+    assert found("OKAFOR\x00ZZZ") == []
+    assert found("OKA\x00FOR") == ["OKAFOR family"]
+    # Nothing left to search for is no search (every family in scope).
+    assert len(found("\x00\x07")) == 3
+    # A search never matches across the name and a case number.
+    assert found("family fr") == []
+
+
+def test_a_family_renamed_through_the_services_stays_findable(
+        session: Session, seeded: Seeded, actor: MakeActor) -> None:
+    family = session.get(MutualFamily, seeded.nguyen)
+    family.display_name = "NGUYỄN family"
+    session.flush()
+    assert [f.id for f in families.list_families(session, actor("evaluator"),
+                                                 search="nguyen").families] == [seeded.nguyen]
+
+
 def test_filter_by_status(session: Session, seeded: Seeded, actor: MakeActor) -> None:
     page = families.list_families(session, actor("evaluator"), status=FamilyStatus.ACTIVE)
     assert [f.display_name for f in page.families] == ["GARCIA LOPEZ family"]

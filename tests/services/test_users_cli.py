@@ -88,3 +88,18 @@ def test_demo_prints_one_account_per_role(db_url: str) -> None:
     with session_scope(db_url) as session:
         assert users.authenticate(session, "la-cws", "linkages-demo-password").ok
     assert run("demo")[0] == 0  # a second run resets, never duplicates
+
+
+def test_demo_refuses_a_database_with_real_accounts_unless_forced(db_url: str) -> None:
+    code, out = run("create", "--username", "jdoe", "--role", "administrator", "--name", "J",
+                    "--password-stdin", stdin=GOOD + "\n")
+    assert code == 0, out
+    code, out = run("demo")
+    assert code == 1
+    assert "holds accounts that are not demo accounts (jdoe)" in out and "--force" in out
+    with session_scope(db_url) as session:
+        assert session.scalar(select(User).where(User.username == "admin")) is None
+    code, out = run("demo", "--force")
+    assert code == 0, out
+    with session_scope(db_url) as session:
+        assert session.scalar(select(User).where(User.username == "admin")) is not None

@@ -3,8 +3,14 @@ tests/services/mutual_family_fixtures.py, and a client that signs in through the
 
 from __future__ import annotations
 
+import os
 import re
+import socket
+import subprocess
 import sys
+import time
+import urllib.request
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -68,3 +74,53 @@ def sign_in(client: FlaskClient, username: str, password: str = PASSWORD,
 def sign_out(client: FlaskClient) -> TestResponse:
     page = client.get("/families/")
     return client.post("/logout", data={"csrf_token": csrf_token(page.get_data(as_text=True))})
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def start_server(db_url: str, directory: Path, *args: str,
+                 env: dict[str, str] | None = None) -> tuple[str, subprocess.Popen[bytes]]:
+    """`linkages serve --insecure-local` (waitress) on a free port, its log in
+    ``directory``/serve.log; returns its URL once it answers."""
+    port = free_port()
+    environment = {**os.environ, "LINKAGES_DATABASE_URL": db_url,
+                   "LINKAGES_VAR_DIR": str(directory),
+                   "LINKAGES_SECRET_KEY": "browser-test-secret-0123456789abcdef", **(env or {})}
+    linkages = Path(sys.executable).with_name("linkages")
+    log = (directory / "serve.log").open("w")
+    server = subprocess.Popen([str(linkages), "serve", "--port", str(port), "--insecure-local",
+                              *args], env=environment, stdout=log, stderr=subprocess.STDOUT)
+    log.close()
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            urllib.request.urlopen(f"{url}/login", timeout=2).close()
+            return url, server
+        except OSError:
+            if server.poll() is not None or time.monotonic() > deadline:
+                server.kill()
+                pytest.fail("linkages serve did not start:\n"
+                            + (directory / "serve.log").read_text())
+            time.sleep(0.2)
+
+
+@pytest.fixture
+def live_server(db_url: str, seeded: Seeded,
+                tmp_path: Path) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
+    """The real server over the seeded database, and its process."""
+    url, server = start_server(db_url, tmp_path)
+    try:
+        yield url, server
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+
+
+@pytest.fixture
+def live_url(live_server: tuple[str, subprocess.Popen[bytes]]) -> str:
+    return live_server[0]

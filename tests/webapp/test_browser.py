@@ -4,16 +4,10 @@ on a free local port and a temporary SQLite database holding families in two cou
 from __future__ import annotations
 
 import os
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from mutual_family_fixtures import PASSWORD, Seeded
+from mutual_family_fixtures import PASSWORD
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -25,43 +19,9 @@ pytestmark = [pytest.mark.browser, pytest.mark.slow,
               pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)]
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-@pytest.fixture
-def live_url(db_url: str, seeded: Seeded, tmp_path: Path) -> Iterator[str]:
-    port = _free_port()
-    env = {**os.environ, "LINKAGES_DATABASE_URL": db_url, "LINKAGES_VAR_DIR": str(tmp_path),
-           "LINKAGES_SECRET_KEY": "browser-test-secret-0123456789abcdef"}
-    linkages = Path(sys.executable).with_name("linkages")
-    log = (tmp_path / "serve.log").open("w")
-    server = subprocess.Popen([str(linkages), "serve", "--port", str(port)], env=env,
-                              stdout=log, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                urllib.request.urlopen(f"{url}/login", timeout=2).close()
-                break
-            except OSError:
-                if server.poll() is not None or time.monotonic() > deadline:
-                    pytest.fail("linkages serve did not start:\n"
-                                + (tmp_path / "serve.log").read_text())
-                time.sleep(0.2)
-        yield url
-    finally:
-        server.terminate()
-        server.wait(timeout=10)
-        log.close()
-    # Searches carry names: the server's log has paths only.
-    assert "q=" not in (tmp_path / "serve.log").read_text()
-
-
-def test_fresno_worker_signs_in_sees_her_family_opens_it_and_signs_out(live_url: str) -> None:
+def test_fresno_worker_signs_in_sees_her_family_opens_it_and_signs_out(
+    live_url: str, tmp_path: Path
+) -> None:
     if not CHROMIUM.exists():
         reason = f"{CHROMIUM} is missing: apt-get install -y chromium"
         if os.environ.get("CI") == "true":
@@ -110,3 +70,6 @@ def test_fresno_worker_signs_in_sees_her_family_opens_it_and_signs_out(live_url:
             assert blocked == [], blocked  # the stylesheet is not refused by the CSP
         finally:
             browser.close()
+    # Searches carry names: the server's log has paths only.
+    log = (tmp_path / "serve.log").read_text()
+    assert '"GET /families/" 200' in log and "q=" not in log

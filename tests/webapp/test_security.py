@@ -19,20 +19,25 @@ from webapp import create_app
 pytestmark = pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
 
 
-def test_session_cookie_is_httponly_and_samesite_lax(client: FlaskClient) -> None:
+def test_by_default_the_session_cookie_is_secure_httponly_and_samesite_lax(
+    client: FlaskClient,
+) -> None:
     response = sign_in(client, "fresno-cws")
     (cookie,) = [c for c in response.headers.getlist("Set-Cookie")
                  if c.startswith("linkages_session=")]
-    assert "HttpOnly" in cookie and "SameSite=Lax" in cookie and "Secure" not in cookie
-
-
-def test_secure_cookie_and_hsts_when_served_over_https(db_url: str, seeded: Seeded) -> None:
-    app = create_app({"DATABASE_URL": db_url, "SECRET_KEY": TEST_SECRET,
-                      "SESSION_COOKIE_SECURE": True})
-    client = app.test_client()
-    response = sign_in(client, "fresno-cws")
-    assert any("Secure" in c for c in response.headers.getlist("Set-Cookie"))
+    assert "HttpOnly" in cookie and "SameSite=Lax" in cookie and "Secure" in cookie
     assert response.headers["Strict-Transport-Security"] == "max-age=31536000"
+
+
+def test_plain_http_on_one_machine_has_no_secure_cookie_and_no_hsts(
+    db_url: str, seeded: Seeded
+) -> None:
+    # What `linkages serve --insecure-local` gives the demo.
+    app = create_app({"DATABASE_URL": db_url, "SECRET_KEY": TEST_SECRET,
+                      "SESSION_COOKIE_SECURE": False})
+    response = sign_in(app.test_client(), "fresno-cws")
+    assert not any("Secure" in c for c in response.headers.getlist("Set-Cookie"))
+    assert "Strict-Transport-Security" not in response.headers
 
 
 def test_pages_carry_security_headers_and_are_never_cached(client: FlaskClient,
@@ -46,7 +51,6 @@ def test_pages_carry_security_headers_and_are_never_cached(client: FlaskClient,
     assert headers["X-Content-Type-Options"] == "nosniff"
     assert headers["Referrer-Policy"] == "no-referrer"
     assert headers["Cache-Control"] == "no-store"
-    assert "Strict-Transport-Security" not in headers  # plain HTTP on a test box
     css = client.get("/static/linkages.css")
     assert css.status_code == 200 and "no-store" not in css.headers.get("Cache-Control", "")
 
@@ -90,7 +94,9 @@ def test_a_deactivated_account_is_signed_out_at_its_next_request(
     assert client.get("/families/").status_code == 302
 
 
-def test_server_errors_show_a_plain_page_and_write_nothing(db_url: str, seeded: Seeded) -> None:
+def test_a_server_error_rolls_back_the_work_but_keeps_its_audit_trail(
+    db_url: str, seeded: Seeded
+) -> None:
     app = create_app({"DATABASE_URL": db_url, "SECRET_KEY": TEST_SECRET})
 
     @app.get("/explode")
@@ -98,7 +104,10 @@ def test_server_errors_show_a_plain_page_and_write_nothing(db_url: str, seeded: 
         from linkages.services import audit
         from webapp.db import get_db
 
-        audit.record(get_db(), None, "half-done work")
+        db = get_db()
+        db.scalars(select(User)).first().display_name = "half-done change"
+        audit.record(db, None, "half-done work", "user", 1, {"what": "renamed"})
+        db.flush()
         raise RuntimeError("boom")
 
     response = app.test_client().get("/explode")
@@ -106,8 +115,10 @@ def test_server_errors_show_a_plain_page_and_write_nothing(db_url: str, seeded: 
     page = response.get_data(as_text=True)
     assert "Something went wrong" in page and "boom" not in page and "Traceback" not in page
     with session_scope(db_url) as s:
-        assert s.scalar(select(AuditEvent.id).where(AuditEvent.action == "half-done work")) \
-            is None
+        assert s.scalar(select(User.id).where(User.display_name == "half-done change")) is None
+        event = s.scalars(select(AuditEvent).where(AuditEvent.action == "half-done work")).one()
+        assert event.detail == {"what": "renamed", "request_failed": "500"}
+        assert (event.entity_type, event.entity_id) == ("user", "1")
 
 
 def test_forbidden_action_is_a_403_page(db_url: str, seeded: Seeded) -> None:

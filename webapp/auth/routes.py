@@ -17,17 +17,26 @@ SIGN_IN_FAILED = (
 )
 
 
+SIGN_IN_BUSY = "Too many people are signing in at this moment. Please try again in a few seconds."
+BUSY_RETRY_SECONDS = 5
+
+
 @bp.route("/login", methods=["GET", "POST"])
-def login() -> Response | str | tuple[str, int]:
+def login() -> Response | str | tuple[str, int] | tuple[str, int, dict[str, str]]:
     if current_user.is_authenticated:
         return redirect(url_for("families.index"))
     form = SignInForm()
     if form.validate_on_submit():
         policy = current_app.config["LOCKOUT_POLICY"]
-        result = users.authenticate(
-            get_db(), form.username.data or "", form.password.data or "",
-            ip=client_ip(), policy=policy,
-        )
+        try:
+            result = users.authenticate(
+                get_db(), form.username.data or "", form.password.data or "",
+                ip=client_ip(), policy=policy,
+            )
+        except users.SignInBusy:
+            flash(SIGN_IN_BUSY, "error")
+            page = render_template("auth/login.html", form=form)
+            return page, 503, {"Retry-After": str(BUSY_RETRY_SECONDS)}
         if result.ok and result.user is not None:
             # Rotate the session: nothing from before sign-in (CSRF token included) survives.
             session.clear()
