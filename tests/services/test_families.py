@@ -32,14 +32,16 @@ def test_list_rows_carry_case_numbers_counties_and_member_counts(
     assert garcia.identified_on == date(2026, 3, 2)
 
 
+def _searcher(session: Session, actor: MakeActor) -> Callable[[str], list[str]]:
+    """The family names an evaluator's search finds."""
+    evaluator = actor("evaluator")
+    return lambda text: [f.display_name for f in families.list_families(
+        session, evaluator, search=text).families]
+
+
 def test_search_by_name_or_either_case_number_ignoring_case(
         session: Session, seeded: Seeded, actor: MakeActor) -> None:
-    evaluator = actor("evaluator")
-
-    def found(text: str) -> list[str]:
-        return [f.display_name for f in families.list_families(
-            session, evaluator, search=text).families]
-
+    found = _searcher(session, actor)
     assert found("garcia") == ["GARCIA LOPEZ family"]
     assert found("  Garcia   Lopez ") == ["GARCIA LOPEZ family"]
     assert found("fr-1001") == ["GARCIA LOPEZ family"]
@@ -51,12 +53,7 @@ def test_search_by_name_or_either_case_number_ignoring_case(
 
 def test_search_folds_accents_and_case_and_drops_control_characters(
         session: Session, seeded: Seeded, actor: MakeActor) -> None:
-    evaluator = actor("evaluator")
-
-    def found(text: str) -> list[str]:
-        return [f.display_name for f in families.list_families(
-            session, evaluator, search=text).families]
-
+    found = _searcher(session, actor)
     assert found("García López") == ["GARCIA LOPEZ family"]
     assert found("GARCÍA") == found("garcia") == ["GARCIA LOPEZ family"]
     # A NUL byte no longer cuts the pattern short: "OKAFOR\0ZZZ" is "okaforzzz", no family.
