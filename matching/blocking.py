@@ -38,6 +38,15 @@ def _single(values: np.ndarray, missing: np.ndarray) -> np.ndarray:
     return out
 
 
+def _through(codes: np.ndarray, mapping: np.ndarray) -> np.ndarray:
+    """``mapping[code]`` per record, -1 where the code is missing (also when no record has a
+    value at all, and ``mapping`` is empty)."""
+    out = np.full(len(codes), MISSING, dtype=np.int64)
+    ok = codes >= 0
+    out[ok] = mapping[codes[ok]]
+    return out
+
+
 def _per_token(codes: np.ndarray, mapping: np.ndarray) -> np.ndarray:
     out = np.full(codes.shape, MISSING, dtype=np.int64)
     ok = codes >= 0
@@ -89,9 +98,7 @@ def key_columns(rec: Records, name: str) -> np.ndarray:
     if name == "first_name":
         return _single(rec.first, rec.first < 0)
     if name == "first_initial":
-        initials = rec.given.initials
-        return _single(np.where(rec.first >= 0, initials[np.clip(rec.first, 0, None)], MISSING),
-                       rec.first < 0)
+        return _through(rec.first, rec.given.initials).reshape(-1, 1)
     if name == "surname_token":
         return rec.last_tokens.astype(np.int64)
     if name == "surname_phonetic":
@@ -139,8 +146,7 @@ def key_columns(rec: Records, name: str) -> np.ndarray:
         numbers = pd.Series(rec.addresses.values, dtype="string").str.extract(
             r"^(\d+)", expand=False)
         codes = pd.factorize(numbers)[0].astype(np.int64)  # NaN (no number) -> -1
-        key = np.where(rec.address >= 0, codes[np.clip(rec.address, 0, None)], MISSING)
-        return key.reshape(-1, 1)
+        return _through(rec.address, codes).reshape(-1, 1)
     if name == "county":
         return _single(rec.county, rec.county < 0)
     raise ValueError(f"unknown blocking key {name!r}")

@@ -328,6 +328,8 @@ def provisional_persons(n: int, a: np.ndarray, b: np.ndarray, max_size: int) -> 
     """Connected components of likely within-file pairs; a component too big to be one child
     (chained namesakes) is left as separate records."""
     labels = components(n, a, b)
+    if n == 0:
+        return labels
     size = np.bincount(labels)[labels]
     return np.where(size > max_size, np.arange(n) + labels.max() + 1, labels)
 

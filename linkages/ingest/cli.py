@@ -30,12 +30,15 @@ def ingest(directory: Path) -> None:
     whole when the episode changes. Only the last four digits of an SSN are stored.
 
     A missing required column or an unreadable file stops the command (exit 2) before
-    anything is loaded. A bad row (malformed date, impossible value, duplicate id, a
-    reference to a case or child that is neither in the extract nor in the database) is
-    set aside into VAR/ingest/<run id>/<file>.rejects.csv (VAR is LINKAGES_VAR_DIR,
-    default var/), one line per problem with the source line, the column and the reason;
-    each file's count reconciles: read = accepted + rejected.
+    anything is loaded. A row that cannot be used (blank or duplicate id, a line that
+    cannot be parsed, a malformed required date, a reference to a case or child that is
+    neither in the extract nor in the database) is set aside; a bad optional value of a
+    person file (date of birth, sex, SSN, county, zip) is blanked and the row kept. Each
+    problem is a line of VAR/ingest/<run id>/<file>.rejects.csv (VAR is LINKAGES_VAR_DIR,
+    default var/) with the source line, the column, the reason and the action taken; each
+    file's count reconciles: read = accepted + rejected.
     """
+    from linkages.extracts import blanked_values
     from linkages.ingest.loader import ingest_directory
 
     report = ingest_directory(directory, note=lambda msg: click.echo(msg, err=True))
@@ -43,8 +46,10 @@ def ingest(directory: Path) -> None:
         if not f.present:
             click.echo(f"{f.name}: not in {directory}, skipped")
             continue
+        blanked = f"; {blanked_values(f.blanked)}" if f.blanked else ""
         click.echo(
             f"{f.name}: read {f.read:,} = accepted {f.accepted:,} + rejected {f.rejected:,}"
+            f"{blanked}"
         )
         for table, c in f.tables.items():
             replaced = f", replaced {c.replaced:,}" if c.replaced else ""

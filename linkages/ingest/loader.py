@@ -11,7 +11,7 @@ whose text does not fit its column, is set aside with the file's other bad rows.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -66,6 +66,8 @@ class FileReport:
     read: int = 0
     accepted: int = 0
     rejected: int = 0
+    blanked: int = 0
+    """Bad optional values set to missing in rows that were kept (contracts.md)."""
     tables: dict[str, TableCounts] = field(default_factory=dict)
     rejects_file: Path | None = None
 
@@ -76,6 +78,7 @@ class FileReport:
             "read": self.read,
             "accepted": self.accepted,
             "rejected": self.rejected,
+            "blanked": self.blanked,
             "tables": {t: c.as_dict() for t, c in self.tables.items()},
             "rejects_file": str(self.rejects_file) if self.rejects_file else None,
         }
@@ -391,7 +394,7 @@ LOADERS: dict[str, Callable[[Connection, ExtractResult], dict[str, TableCounts]]
 def _masked(rejections: list[Rejection]) -> list[Rejection]:
     """Rejects files keep only the last four digits of an SSN, like the database."""
     return [
-        Rejection(r.file, r.line, r.column, r.reason, "*****" + r.value[-4:])
+        replace(r, value="*****" + r.value[-4:])
         if r.column == "ssn" and r.value else r
         for r in rejections
     ]
@@ -435,8 +438,8 @@ def ingest_directory(
             note(f"loading {result.path.name}")
             tables = LOADERS[name](conn, result)
             report = reports[name]
-            report.read, report.accepted, report.rejected = (
-                result.read, result.accepted, result.rejected)
+            report.read, report.accepted, report.rejected, report.blanked = (
+                result.read, result.accepted, result.rejected, result.blanked)
             report.tables = tables
             report.rejects_file = write_rejects(
                 _masked(result.rejections), rejects_dir / f"{Path(name).stem}.rejects.csv")

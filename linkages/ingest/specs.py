@@ -14,7 +14,7 @@ from dataclasses import replace
 import pandas as pd
 
 from linkages import codes
-from linkages.extracts import COUNTY, PERSON_FILE, Column, FileSpec, RowRule
+from linkages.extracts import BLANKED, COUNTY, PERSON_FILE, Column, FileSpec, RowRule
 from linkages.outcomes.files import ALLEGATION_FILE, FOSTER_CARE_FILE
 
 SEX_CODES = frozenset({"F", "M", "I", "U"})
@@ -62,11 +62,12 @@ CWS_CHILDREN_FILE = replace(
     label="CWS children",
     columns=(
         *PERSON_FILE.columns,
-        Column("ethnicity_cd", kind="int"),
-        Column("hispanic", allowed=frozenset({"Y", "N"})),
+        Column("ethnicity_cd", kind="int", on_bad=BLANKED),
+        Column("hispanic", allowed=frozenset({"Y", "N"}), on_bad=BLANKED),
     ),
 )
-"""contracts.md §1, the right side, with the CWS/CMS ethnicity code and Hispanic indicator."""
+"""contracts.md §1, the right side, with the CWS/CMS ethnicity code and Hispanic indicator
+(a bad one is blanked, as any optional value of a person file)."""
 
 CALWORKS_CASES_FILE = FileSpec(
     label="CalWORKs cases",

@@ -138,7 +138,7 @@ def match(left_path: str, right_path: str, out_path: str, stats_path: str | None
         _check_record(left, right)
     clerical = _clerical()
     show = progress and sys.stderr.isatty()
-    counts = {side: (res.read, res.accepted, res.rejected)
+    counts = {side: (res.read, res.accepted, res.rejected, res.blanked)
               for side, res in (("left", left), ("right", right))}
     started = time.perf_counter()
     rec = prepare(left.data, right.data, settings)
@@ -160,10 +160,11 @@ def match(left_path: str, right_path: str, out_path: str, stats_path: str | None
                                                 "timings": result.timings,
                                                 "blocking": result.blocking}), indent=2))
     stats = {**result.stats}
-    for side, (read, accepted, rejected) in counts.items():
+    for side, (read, accepted, rejected, blanked) in counts.items():
         stats[f"{side}_read"] = read
         stats[f"{side}_accepted"] = accepted
         stats[f"{side}_rejected"] = rejected
+        stats[f"{side}_blanked"] = blanked
     stats["blocking"] = result.blocking
     stats["timings"] = result.timings
     if stats_path:

@@ -20,6 +20,7 @@ import pandas as pd
 
 from linkages import codes
 from linkages.extracts import (
+    BLANKED,
     COUNTY,
     Column,
     ExtractResult,
@@ -44,6 +45,8 @@ def _spread(codes_: np.ndarray, row_flags: np.ndarray, groups: int) -> np.ndarra
 
 def _differs_from_first(codes_: np.ndarray, values: pd.Series, groups: int) -> np.ndarray:
     """Rows of groups whose rows do not all hold the same value (blank counts as a value)."""
+    if groups == 0:  # no row has a group (e.g. every episode_id blank)
+        return np.zeros(len(codes_), dtype=bool)
     first = np.full(groups, -1, dtype="int64")
     valid = np.flatnonzero(codes_ >= 0)
     first[codes_[valid][::-1]] = valid[::-1]  # the first row of each group
@@ -113,9 +116,11 @@ FOSTER_CARE_FILE = FileSpec(
         Column("child_id", required=True, nonblank=True),
         Column("birth_dt", required=True, nonblank=True, kind="date",
                check=(_in_future, "date of birth is in the future")),
-        Column("sex", allowed=frozenset({"F", "M", "I", "U"})),
+        # Descriptive and optional: a bad code is blanked (the child counts under Missing);
+        # the dates the measures are computed from reject the row.
+        Column("sex", allowed=frozenset({"F", "M", "I", "U"}), on_bad=BLANKED),
         Column("ethnicity_cd"),
-        Column("hispanic", allowed=frozenset({"Y", "N"})),
+        Column("hispanic", allowed=frozenset({"Y", "N"}), on_bad=BLANKED),
         Column("episode_id", required=True, nonblank=True),
         Column("episode_start", required=True, nonblank=True, kind="date"),
         Column("episode_end", kind="date"),
@@ -166,13 +171,15 @@ CWS_CHILDREN_FILE = FileSpec(
     key=("record_id",),
     columns=(
         Column("record_id", required=True, nonblank=True),
-        Column("dob", kind="date", check=(_in_future, "date of birth is in the future")),
-        Column("sex", allowed=frozenset({"F", "M", "I", "U"})),
+        Column("dob", kind="date", check=(_in_future, "date of birth is in the future"),
+               on_bad=BLANKED),
+        Column("sex", allowed=frozenset({"F", "M", "I", "U"}), on_bad=BLANKED),
         Column("ethnicity_cd"),
-        Column("hispanic", allowed=frozenset({"Y", "N"})),
+        Column("hispanic", allowed=frozenset({"Y", "N"}), on_bad=BLANKED),
     ),
 )
-"""docs/data-files.md ``cws_children.csv`` (only the columns the measures use)."""
+"""docs/data-files.md ``cws_children.csv`` (only the columns the measures use; a person file,
+so a bad value is blanked and the child kept)."""
 
 
 def read_input(path: str | Path, spec: FileSpec,

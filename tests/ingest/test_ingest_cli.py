@@ -45,8 +45,10 @@ def file_counts(output: str, name: str) -> dict[str, int]:
     """The read/accepted/rejected line and the per-table lines printed for ``name``."""
     block = output.split(f"{name}: ", 1)[1]
     head, *rest = block.split("\n")
-    read, accepted, rejected = (int(x.replace(",", "")) for x in re.findall(r"[\d,]+", head))
-    out = {"read": read, "accepted": accepted, "rejected": rejected}
+    read, accepted, rejected, *blanked = (int(x.replace(",", ""))
+                                          for x in re.findall(r"[\d,]+", head))
+    out = {"read": read, "accepted": accepted, "rejected": rejected,
+           "blanked": blanked[0] if blanked else 0}
     for line in rest:
         if not line.startswith("  "):
             break
@@ -140,8 +142,9 @@ def test_bad_rows_go_to_the_rejects_file_and_counts_reconcile(
 ) -> None:
     replace = {
         **edit("calworks_children.csv", 3, "2017-05-09", "2017-13-09"),  # malformed date
-        **edit("cws_children.csv", 4, ",1,94601", ",99,94601"),  # impossible county
+        **edit("cws_children.csv", 3, ",10,93701", ",99,93701"),  # impossible county
     }
+    replace["cws_children.csv"][3] = replace["cws_children.csv"][3].replace("R3,", ",")
     allegations = [*FILES["cws_allegations.csv"], FILES["cws_allegations.csv"][4]]  # A4 again
     replace["cws_allegations.csv"] = allegations
     foster = list(FILES["foster_care.csv"])
@@ -150,16 +153,20 @@ def test_bad_rows_go_to_the_rejects_file_and_counts_reconcile(
     result = ingest(write_extract(tmp_path / "extract", replace=replace))
     assert result.exit_code == 0, result.output
 
+    # A bad optional value of a person file is blanked, the child kept (contracts.md).
     children = file_counts(result.output, "calworks_children.csv")
-    assert (children["read"], children["accepted"], children["rejected"]) == (4, 3, 1)
+    assert (children["read"], children["accepted"], children["rejected"],
+            children["blanked"]) == (4, 4, 0, 1)
     bad = rejects(_var_dir, "calworks_children.csv")
-    assert bad[["line", "column"]].values.tolist() == [["3", "dob"]]
+    assert bad[["line", "column", "action"]].values.tolist() == [["3", "dob", "blanked"]]
     assert "YYYY-MM-DD" in bad.loc[0, "reason"]
 
+    # Only a row that cannot be used (here: no record_id) is set aside.
     cws = file_counts(result.output, "cws_children.csv")
-    assert (cws["read"], cws["accepted"], cws["rejected"]) == (3, 2, 1)
+    assert (cws["read"], cws["accepted"], cws["rejected"], cws["blanked"]) == (3, 2, 1, 1)
     bad = rejects(_var_dir, "cws_children.csv")
-    assert bad[["line", "column", "value"]].values.tolist() == [["4", "county_cd", "99"]]
+    assert bad[["line", "column", "value", "action"]].values.tolist() == [
+        ["3", "county_cd", "99", "blanked"], ["4", "record_id", "", "rejected"]]
     assert "1-58" in bad.loc[0, "reason"]
 
     # A4, whose child R3 was set aside, and its duplicate are both rejected.

@@ -149,13 +149,16 @@ def test_missing_column_exits_2_naming_file_and_column(tmp_path: Path) -> None:
 
 def test_bad_row_goes_to_rejects_and_counts_reconcile(tmp_path: Path) -> None:
     left, right = person_files()
-    left.loc[3, "dob"] = "2010-13-45"
+    left.loc[3, "dob"] = "2010-13-45"  # blanked: the child is kept
+    left.loc[5, "record_id"] = left.loc[4, "record_id"]  # a duplicate id: set aside
     _, stats, result = run_match(tmp_path, left, right)
     assert stats["left_read"] == 600 == stats["left_accepted"] + stats["left_rejected"]
-    assert stats["left_rejected"] == 1
+    assert (stats["left_rejected"], stats["left_blanked"]) == (1, 1)
     rejects = pd.read_csv(tmp_path / "out" / "tanf.rejects.csv")
-    assert rejects.loc[0, "line"] == 5 and rejects.loc[0, "column"] == "dob"
-    assert "read 600 = accepted 599 + rejected 1" in result.output
+    assert rejects[["line", "column", "action"]].values.tolist() == [
+        [5, "dob", "blanked"], [7, "record_id", "rejected"]]
+    assert "duplicate record_id (first on line 6)" in rejects.loc[1, "reason"]
+    assert "read 600 = accepted 599 + rejected 1; 1 value blanked" in result.output
 
 
 def test_empty_file_gives_empty_links_and_zero_stats(tmp_path: Path) -> None:
