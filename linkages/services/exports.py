@@ -17,7 +17,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from linkages.codes import valid_county
+from linkages.codes import county_name, valid_county
 from linkages.config import var_dir
 from linkages.exports import bundle
 from linkages.exports.cohort import CohortQuery, build, child_ids, latest_run, period_label
@@ -59,6 +59,11 @@ class ExportSummary:
     files: list[dict[str, Any]]
     match_run_id: int | None
     key_id: str
+
+    @property
+    def counties_label(self) -> str:
+        return ", ".join(county_name(c) for c in self.counties) if self.counties else (
+            "All counties")
 
 
 def exports_dir() -> Path:

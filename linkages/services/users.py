@@ -28,7 +28,6 @@ from linkages.services.scope import (
     Actor,
     NotFound,
     Permission,
-    PermissionDenied,
     require,
 )
 
@@ -354,7 +353,7 @@ def set_active(session: Session, actor: Actor, user_id: int, active: bool, *,
     reactivate it. Nobody deactivates her own account."""
     user = get_user(session, actor, user_id, audited=False)
     if not active and user.id == actor.user_id:
-        raise PermissionDenied("you cannot deactivate your own account")
+        raise UserError("account", "you cannot deactivate your own account")
     changed = session.execute(
         update(User).where(User.id == user.id, User.active.is_(not active))
         .values(active=active, **({"failed_logins": 0, "locked_until": None} if active else {}))

@@ -59,7 +59,7 @@ def set_up() -> Response | str:
             return render_template("auth/recovery_codes.html", codes=codes,
                                    next_url=url_for("account.index"))
     return render_template(
-        "auth/set_up.html", form=form, cancel=None, secret=secret, required=False,
+        "auth/set_up.html", form=form, secret=secret, required=False,
         qr=qr_svg(two_factor.provisioning_uri(secret, user.username)),
         action=url_for("account.set_up"))
 

@@ -1,7 +1,14 @@
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
-from wtforms import PasswordField, SearchField, SelectField, StringField, SubmitField
+from wtforms import (
+    PasswordField,
+    SearchField,
+    SelectChoice,
+    SelectField,
+    StringField,
+    SubmitField,
+)
 from wtforms.validators import DataRequired, EqualTo, Length, Optional
 
 from linkages.codes import county_names
@@ -12,21 +19,22 @@ PROGRAM_LABELS = {"": "Set by the role (both programs for a program manager)",
                   Program.CALWORKS.value: "CalWORKs / Welfare-to-Work"}
 
 
-def _county_choices(counties: list[int] | None) -> list[tuple[str, str]]:
+def _county_choices(counties: list[int] | None) -> list[SelectChoice]:
     """Every county and statewide, or only the counties given (a county's administrator)."""
     names = county_names()
     if counties is not None:
-        return [(str(c), f"{c} {names[c]}") for c in counties]
-    return [("", "Statewide (evaluators and administrators only)"),
-            *((str(c), f"{c} {n}") for c, n in sorted(names.items()))]
+        return [SelectChoice(str(c), f"{c} {names[c]}") for c in counties]
+    return [SelectChoice("", "Statewide (evaluators and administrators only)"),
+            *(SelectChoice(str(c), f"{c} {n}") for c, n in sorted(names.items()))]
 
 
 class AccountForm(FlaskForm):
     display_name = StringField("Name shown in the app",
                                validators=[DataRequired("Enter a name"), Length(max=120)])
-    role = SelectField("Role", choices=[(r.value, r.label) for r in Role],
+    role = SelectField("Role", choices=[SelectChoice(r.value, r.label) for r in Role],
                        validators=[DataRequired()])
-    program = SelectField("Program", choices=list(PROGRAM_LABELS.items()),
+    program = SelectField("Program",
+                          choices=[SelectChoice(v, label) for v, label in PROGRAM_LABELS.items()],
                           validators=[Optional()])
     county = SelectField("County", validators=[Optional()])
 
@@ -74,12 +82,6 @@ class PasswordForm(FlaskForm):
                             validators=[EqualTo("password", "The passwords are not the same")],
                             render_kw={"autocomplete": "new-password"})
     submit = SubmitField("Set the new password")
-
-
-class ActionForm(FlaskForm):
-    """A button that changes something: it needs only its CSRF token."""
-
-    submit = SubmitField()
 
 
 class SearchForm(FlaskForm):

@@ -5,11 +5,9 @@ from flask_login import login_required
 from werkzeug.wrappers import Response
 
 from linkages.services import two_factor, users
-from linkages.services.scope import PermissionDenied
 from webapp.admin import bp
 from webapp.admin.forms import (
     PROGRAM_LABELS,
-    ActionForm,
     EditAccountForm,
     NewAccountForm,
     PasswordForm,
@@ -82,17 +80,16 @@ def user(user_id: int) -> Response | str:
         form.program.data = str(account.program) if account.program else ""
         form.county.data = str(account.county_cd) if account.county_cd else ""
     return render_template("admin/user.html", form=form, account=account,
-                           two_factor=two_factor.status(db, account), action=ActionForm())
+                           two_factor=two_factor.status(db, account))
 
 
 @bp.post("/users/<int:user_id>/deactivate")
 @login_required
 def deactivate(user_id: int) -> Response:
-    ActionForm().validate_on_submit()
     try:
         account = users.set_active(get_db(), current_actor(), user_id, False, ip=client_ip())
-    except PermissionDenied as exc:
-        flash(f"Not done: {exc}.", "error")
+    except users.UserError as exc:
+        flash(f"Not done: {exc.message}.", "error")
     else:
         flash(f"{account.username} is deactivated and signed out everywhere.", "info")
     return redirect(url_for("admin.user", user_id=user_id))
@@ -101,7 +98,6 @@ def deactivate(user_id: int) -> Response:
 @bp.post("/users/<int:user_id>/reactivate")
 @login_required
 def reactivate(user_id: int) -> Response:
-    ActionForm().validate_on_submit()
     account = users.set_active(get_db(), current_actor(), user_id, True, ip=client_ip())
     flash(f"{account.username} can sign in again.", "info")
     return redirect(url_for("admin.user", user_id=user_id))
@@ -110,7 +106,6 @@ def reactivate(user_id: int) -> Response:
 @bp.post("/users/<int:user_id>/two-factor-reset")
 @login_required
 def reset_two_factor(user_id: int) -> Response:
-    ActionForm().validate_on_submit()
     db = get_db()
     account = users.get_user(db, current_actor(), user_id, audited=False)
     two_factor.reset(db, current_actor(), account, ip=client_ip())

@@ -1,7 +1,14 @@
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
-from wtforms import DateField, IntegerField, SelectField, StringField, SubmitField
+from wtforms import (
+    DateField,
+    IntegerField,
+    SelectChoice,
+    SelectField,
+    StringField,
+    SubmitField,
+)
 from wtforms.validators import Length, NumberRange, Optional, ValidationError
 
 from linkages.services.audit_log import AuditFilter, known_actions
@@ -23,7 +30,8 @@ class AuditFilterForm(FlaskForm):
 
     def __init__(self, *args: object, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]
-        self.action.choices = [("", "Any action"), *((a, a) for a in known_actions())]
+        self.action.choices = [SelectChoice("", "Any action"),
+                               *(SelectChoice(a, a) for a in known_actions())]
 
     def validate_end(self, field: DateField) -> None:
         if field.data and self.start.data and field.data < self.start.data:

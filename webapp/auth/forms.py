@@ -31,6 +31,3 @@ class CodeForm(FlaskForm):
 class SetUpCodeForm(CodeForm):
     submit = SubmitField("Turn on two-factor sign-in")
 
-
-class CancelForm(FlaskForm):
-    submit = SubmitField("Cancel and sign in again")

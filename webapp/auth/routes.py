@@ -13,7 +13,7 @@ from werkzeug.wrappers import Response
 from linkages.models import User, UserSession
 from linkages.services import sessions, throttle, two_factor, users
 from webapp.auth import bp
-from webapp.auth.forms import CancelForm, CodeForm, SetUpCodeForm, SignInForm
+from webapp.auth.forms import CodeForm, SetUpCodeForm, SignInForm
 from webapp.auth.qr import qr_svg
 from webapp.db import get_db
 from webapp.security import PENDING, PENDING_NEXT, client_ip, current_actor, safe_next, sign_in_now
@@ -163,7 +163,7 @@ def second_factor() -> Page:
                 flash(f"You signed in with a recovery code: {accepted.recovery_codes_left} "
                       "left. Make new ones in Your account when they run low.", "info")
             return redirect(target)
-    return render_template("auth/code.html", form=form, cancel=CancelForm(),
+    return render_template("auth/code.html", form=form,
                            tries_left=two_factor.pending_codes_left(
                                row, current_app.config["SESSION_POLICY"]))
 
@@ -198,13 +198,13 @@ def set_up() -> Page:
             # Shown once, in this response: the codes are kept only as hashes.
             return render_template("auth/recovery_codes.html", codes=codes, next_url=target)
     uri = two_factor.provisioning_uri(secret, user.username)
-    return render_template("auth/set_up.html", form=form, cancel=CancelForm(), secret=secret,
+    return render_template("auth/set_up.html", form=form, secret=secret,
                            qr=qr_svg(uri), required=two_factor.required(user.role))
 
 
 @bp.post("/login/cancel")
 def cancel() -> Response:
-    CancelForm().validate_on_submit()  # CSRFProtect has checked the token already
+    # CSRFProtect has checked the token: a cancel cannot come from another site.
     _end_pending("cancelled")
     flash("Sign-in cancelled.", "info")
     return redirect(url_for("auth.login"))

@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
-from wtforms import DateField, SelectMultipleField, SubmitField
+from wtforms import DateField, SelectChoice, SelectMultipleField, SubmitField
 from wtforms.validators import DataRequired, Optional
 
 from linkages.codes import county_names
@@ -17,5 +17,5 @@ class ExportForm(FlaskForm):
                  **kwargs: object) -> None:
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]
         names = county_names()
-        self.counties.choices = [(c, f"{c} {names[c]}")
+        self.counties.choices = [SelectChoice(c, f"{c} {names[c]}")
                                  for c in (counties if counties is not None else sorted(names))]

@@ -4,7 +4,6 @@ from flask import current_app, flash, redirect, render_template, send_file, url_
 from flask_login import login_required
 from werkzeug.wrappers import Response
 
-from linkages.codes import county_name
 from linkages.exports.bundle import BUNDLE_FILES
 from linkages.services import exports
 from webapp.db import get_db
@@ -39,7 +38,6 @@ def index() -> Response | str:
             return redirect(url_for("exports.detail", export_id=row.id))
     return render_template("exports/index.html", form=form,
                            exports=exports.list_exports(db, current_actor(), ip=client_ip()),
-                           county_name=county_name,
                            link_days=current_app.config["EXPORT_LINK_DAYS"])
 
 
@@ -47,7 +45,7 @@ def index() -> Response | str:
 @login_required
 def detail(export_id: int) -> str:
     export = exports.get_export(get_db(), current_actor(), export_id)
-    return render_template("exports/detail.html", export=export, county_name=county_name)
+    return render_template("exports/detail.html", export=export)
 
 
 @bp.get(f"/<int:export_id>/files/<any({','.join(BUNDLE_FILES)}):name>")
