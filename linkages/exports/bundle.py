@@ -26,6 +26,7 @@ import csv
 import hashlib
 import hmac
 import json
+import os
 import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -318,7 +319,9 @@ def file_entry(path: Path, rows: int | None) -> dict[str, Any]:
 def write(directory: Path, frame: pd.DataFrame, manifest: dict[str, Any]) -> list[dict[str, Any]]:
     """Write the bundle into ``directory``; returns each file's name, rows, bytes, SHA-256
     (the manifest's last: it lists the others)."""
-    directory.mkdir(parents=True, exist_ok=True)
+    # Only the server's own user reads the bundle on disk (as the keys under var/).
+    directory.mkdir(parents=True, exist_ok=True, mode=0o700)
+    os.chmod(directory, 0o700)
     names = [c.name for c in COLUMNS]
     _write_csv(directory / COHORT_CSV, names, frame[names].itertuples(index=False, name=None))
     pq.write_table(_arrow_table(frame), directory / COHORT_PARQUET, compression="zstd")
@@ -333,4 +336,6 @@ def write(directory: Path, frame: pd.DataFrame, manifest: dict[str, Any]) -> lis
     document = {**manifest, "row_count": len(frame), "files": files}
     (directory / MANIFEST).write_text(json.dumps(document, indent=2, default=str) + "\n",
                                       encoding="utf-8")
+    for name in BUNDLE_FILES:
+        os.chmod(directory / name, 0o600)
     return [*files, file_entry(directory / MANIFEST, None)]

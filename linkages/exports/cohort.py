@@ -203,7 +203,7 @@ def _episodes(session: Session, ids: Select, start: pd.Timestamp, end: pd.Timest
     exit_type.index = index.index
     permanency = index["episode_end"].notna() & exit_type.isin(PERMANENCY_EXITS)
     reentry = pd.Series(pd.NA, index=index.index, dtype="boolean")
-    reentry[permanency] = reentered.reindex(index.index[permanency]).fillna(False).astype(bool)
+    reentry[permanency] = reentered.reindex(index.index[permanency], fill_value=False).astype(bool)
     placements = _read(session, select(Placement.episode_id.label("ep"),
                                        Placement.placement_start, Placement.facility_type_cd,
                                        Placement.caregiver_relationship_cd,

@@ -15,6 +15,7 @@ addresses, ZIP codes, mothers' names, case numbers, exact birth dates).
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from decimal import Decimal
@@ -181,3 +182,55 @@ def add_cohort(session: Session) -> Cohort:
     session.flush()
     cohort = frozenset({maria, jose, okafor, nguyen, sofia.record_id})
     return Cohort(run.id, cohort, cohort - {nguyen})
+
+
+def _source_values(session: Session) -> tuple[set[str], dict[str, set[str]]]:
+    """Every identifying value in the source, and each child's true event dates (ISO)."""
+    values: set[str] = set()
+    for child in session.scalars(select(CwsChildClient)):
+        values |= {v for v in (child.first_name, child.middle_name, child.last_name,
+                               child.mother_first_name, child.mother_last_name, child.ssn_last4,
+                               child.address, child.zip, child.case_number, child.record_id)
+                   if v}
+        if child.dob:
+            values.add(child.dob.isoformat())
+    for person in session.scalars(select(CalworksPerson)):
+        values |= {v for v in (person.first_name, person.last_name, person.ssn_last4,
+                               person.address, person.zip, person.parent_first_name,
+                               person.parent_last_name, person.record_id) if v}
+    for case in session.scalars(select(CalworksCase)):
+        values |= {v for v in (case.case_number, case.address) if v}
+    values |= set(session.scalars(select(Referral.referral_number)))
+    dates: dict[str, set[str]] = {}
+    for record_id, start, end in session.execute(
+            select(CwsChildClient.record_id, PlacementEpisode.episode_start,
+                   PlacementEpisode.episode_end)
+            .join(PlacementEpisode, PlacementEpisode.child_id == CwsChildClient.id)):
+        dates.setdefault(record_id, set()).update(d.isoformat() for d in (start, end) if d)
+    for record_id, received in session.execute(
+            select(CwsChildClient.record_id, Referral.received_dt)
+            .join(Allegation, Allegation.child_id == CwsChildClient.id)
+            .join(Referral, Referral.id == Allegation.referral_id)):
+        dates.setdefault(record_id, set()).add(received.isoformat())
+    return values, dates
+
+
+SSN = re.compile(r"\b\d{3}-?\d{2}-?\d{4}\b")
+ISO_DATE = re.compile(r"\b\d{4}-\d{2}-\d{2}\b")
+
+
+def assert_no_identifier(session: Session, cells: list[tuple[str, str]]) -> None:
+    """Scan every exported value (with the CWS record id of its row, or "") against the
+    source: no name, SSN digits, address, ZIP, case or record number, no SSN pattern, no exact
+    birth date, and no true event date of the row's child."""
+    values, true_dates = _source_values(session)
+    names = {v for v in values if v.replace(" ", "").isalpha()}
+    assert cells
+    for record, cell in cells:
+        upper = cell.upper()
+        assert cell not in values, (record, cell)
+        assert not any(name in upper for name in names if len(name) > 3), (record, cell)
+        assert not SSN.search(cell), cell
+        for found in ISO_DATE.findall(cell):
+            assert found not in true_dates.get(record, set()), (record, cell)
+            assert found not in values, (record, cell)
