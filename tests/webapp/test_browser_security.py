@@ -10,11 +10,8 @@ from __future__ import annotations
 import csv
 import hashlib
 import json
-import os
 import re
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -24,7 +21,7 @@ import pytest
 from cohort_fixtures import add_cohort, assert_no_identifier
 from mutual_family_fixtures import PASSWORD, TOTP_SECRET, Seeded
 from sqlalchemy import select, update
-from test_browser import CHROMIUM, CHROMIUM_ARGS
+from test_browser import chromium
 
 from linkages.db import session_scope
 from linkages.exports.bundle import pseudonym
@@ -37,24 +34,6 @@ pytestmark = [pytest.mark.browser, pytest.mark.slow,
 COLUMNS_START = ["child_id", "county_cd", "county", "sex", "ethnic_group", "birth_year_month",
                  "calworks_match", "match_probability"]
 THROTTLED = "Too many failed sign-in attempts with this username or from this address."
-
-
-@contextmanager
-def chromium() -> Iterator[Any]:
-    if not CHROMIUM.exists():
-        reason = f"{CHROMIUM} is missing: apt-get install -y chromium"
-        if os.environ.get("CI") == "true":
-            pytest.fail(reason, pytrace=False)
-        pytest.skip(reason)
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS,
-                                             headless=True)
-        try:
-            yield browser
-        finally:
-            browser.close()
 
 
 class Shots:

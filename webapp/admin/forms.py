@@ -56,17 +56,21 @@ class AccountForm(FlaskForm):
         return int(self.county.data) if self.county.data else None
 
 
+def _new_password(label: str) -> tuple[PasswordField, PasswordField]:
+    """A new password and its confirmation (the service checks its length and content)."""
+    return (PasswordField(label, validators=[DataRequired("Enter a password"), Length(max=256)],
+                          render_kw={"autocomplete": "new-password"}),
+            PasswordField(f"{label} again",
+                          validators=[EqualTo("password", "The passwords are not the same")],
+                          render_kw={"autocomplete": "new-password"}))
+
+
 class NewAccountForm(AccountForm):
     username = StringField("Username", validators=[DataRequired("Enter a username"),
                                                    Length(max=80)],
                            render_kw={"autocapitalize": "none", "spellcheck": "false",
                                       "autocomplete": "off"})
-    password = PasswordField("Password", validators=[DataRequired("Enter a password"),
-                                                     Length(max=256)],
-                             render_kw={"autocomplete": "new-password"})
-    confirm = PasswordField("Password again",
-                            validators=[EqualTo("password", "The passwords are not the same")],
-                            render_kw={"autocomplete": "new-password"})
+    password, confirm = _new_password("Password")
     submit = SubmitField("Create the account")
 
 
@@ -75,12 +79,7 @@ class EditAccountForm(AccountForm):
 
 
 class PasswordForm(FlaskForm):
-    password = PasswordField("New password", validators=[DataRequired("Enter a password"),
-                                                         Length(max=256)],
-                             render_kw={"autocomplete": "new-password"})
-    confirm = PasswordField("New password again",
-                            validators=[EqualTo("password", "The passwords are not the same")],
-                            render_kw={"autocomplete": "new-password"})
+    password, confirm = _new_password("New password")
     submit = SubmitField("Set the new password")
 
 

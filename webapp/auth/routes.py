@@ -120,6 +120,17 @@ def _code_refused(row: UserSession, user: User, form: CodeForm,
     return None
 
 
+def _held_back(user: User) -> Page | None:
+    """A code counts as an attempt: a throttled account or address ends the pending sign-in
+    and answers 429, exactly as at the password."""
+    wait = throttle.retry_after(get_db(), user.username, client_ip(),
+                                policy=current_app.config["THROTTLE_POLICY"])
+    if not wait:
+        return None
+    _end_pending("throttled")
+    return _throttled("auth/login.html", user.username, wait, form=SignInForm())
+
+
 def _complete(row: UserSession, user: User, method: str) -> str | None:
     """The code passed: the pending session becomes the signed-in one. Returns where to go
     next, or None when the pending session could no longer be completed."""
@@ -143,11 +154,8 @@ def second_factor() -> Page:
         return redirect(url_for("auth.set_up"))
     form = CodeForm()
     if form.validate_on_submit():
-        wait = throttle.retry_after(get_db(), user.username, client_ip(),
-                                    policy=current_app.config["THROTTLE_POLICY"])
-        if wait:
-            _end_pending("throttled")
-            return _throttled("auth/login.html", user.username, wait, form=SignInForm())
+        if (held := _held_back(user)) is not None:
+            return held
         try:
             accepted = two_factor.verify(get_db(), user, form.code.data or "",
                                          policy=current_app.config["LOCKOUT_POLICY"],
@@ -180,11 +188,8 @@ def set_up() -> Page:
     secret = two_factor.setup_secret(get_db(), row)
     form = SetUpCodeForm()
     if form.validate_on_submit():
-        wait = throttle.retry_after(get_db(), user.username, client_ip(),
-                                    policy=current_app.config["THROTTLE_POLICY"])
-        if wait:
-            _end_pending("throttled")
-            return _throttled("auth/login.html", user.username, wait, form=SignInForm())
+        if (held := _held_back(user)) is not None:
+            return held
         try:
             codes = two_factor.enrol(get_db(), user, row, form.code.data or "",
                                      policy=current_app.config["LOCKOUT_POLICY"], ip=client_ip())
