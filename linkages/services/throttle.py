@@ -82,8 +82,12 @@ def record_failure(session: Session, username: str, ip: str | None, *,
                   "window_started_at": case((over, now), else_=table.c.window_started_at)}))
 
 
-def clear_account(session: Session, username: str) -> None:
-    """A completed sign-in forgives the account name's failures (not the address's)."""
+def clear_account(session: Session, username: str, *, policy: ThrottlePolicy,
+                  now: datetime | None = None) -> None:
+    """A completed sign-in forgives the account name's failures (not the address's), and
+    windows that are over are swept away (they would start again at 1 anyway)."""
+    now = now or datetime.now(UTC)
     session.execute(delete(SignInThrottle)
-                    .where(SignInThrottle.key_hash == _key("account", username.strip().lower()))
+                    .where((SignInThrottle.key_hash == _key("account", username.strip().lower()))
+                           | (SignInThrottle.window_started_at <= now - policy.window))
                     .execution_options(synchronize_session=False))

@@ -79,7 +79,7 @@ def login() -> Page:
                 session[PENDING], session[PENDING_NEXT] = token, target
                 return redirect(url_for("auth.second_factor"))
             token = sessions.begin(db, user, pending=False, policy=session_policy, ip=ip)
-            throttle.clear_account(db, username)
+            throttle.clear_account(db, username, policy=current_app.config["THROTTLE_POLICY"])
             sign_in_now(user, token)
             return redirect(target or url_for("families.index"))
         throttle.record_failure(db, username, ip, policy=current_app.config["THROTTLE_POLICY"])
@@ -138,7 +138,7 @@ def _complete(row: UserSession, user: User, method: str) -> str | None:
     token, target = session.get(PENDING), session.get(PENDING_NEXT)
     if not token or not sessions.complete(db, row, policy=current_app.config["SESSION_POLICY"]):
         return None
-    throttle.clear_account(db, user.username)
+    throttle.clear_account(db, user.username, policy=current_app.config["THROTTLE_POLICY"])
     users.record_sign_in(db, user, method, ip=client_ip())
     sign_in_now(user, token)
     return safe_next(target) or url_for("families.index")
