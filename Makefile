@@ -40,6 +40,9 @@ demo-data: $(STAMP)
 	$(BIN)/linkages outcomes P4 --foster-care $(DEMO_DIR)/extract/foster_care.csv \
 		--period-start 2019-01-01 --periods 4 --by calworks_match --links $(DEMO_DIR)/links.csv \
 		--rejects-dir $(DEMO_DIR)
+	@# The demo evaluator's de-identified cohort export, ready to download in the app.
+	$(BIN)/linkages users demo > /dev/null
+	$(BIN)/linkages export cohort --for evaluator --from 2019-01-01 --to 2020-12-31
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

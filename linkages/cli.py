@@ -21,6 +21,7 @@ SUBCOMMANDS: dict[str, str] = {
     "runs": "linkages.linkage.runs_cli:runs",
     "outcomes": "linkages.outcomes.cli:outcomes",
     "users": "linkages.services.cli:users",
+    "export": "linkages.exports.cli:export",
     "serve": "webapp.cli:serve",
 }
 

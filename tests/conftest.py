@@ -29,11 +29,16 @@ from sqlalchemy.orm import Session
 # Before linkages is imported: nothing in a test session may reach an inherited database.
 os.environ.pop("LINKAGES_DATABASE_URL", None)
 os.environ.pop("LINKAGES_VAR_DIR", None)
+os.environ.pop("LINKAGES_TOTP_KEY", None)
+os.environ.pop("LINKAGES_PSEUDONYM_KEY", None)
 
 from linkages.config import REPO_ROOT
 from linkages.db import get_engine, session_factory
 from linkages.db.migrate import upgrade
 from linkages.models import Base
+
+TEST_TOTP_KEY = "test-totp-key-0123456789abcdef0123456789abcdef"
+TEST_PSEUDONYM_KEY = "test-pseudonym-key-0123456789abcdef0123456789"
 
 # The checkout's own data (what `make demo` built); tests never write here.
 CHECKOUT_VAR = REPO_ROOT / "var"
@@ -76,6 +81,10 @@ def _isolated_environment(tmp_path_factory: pytest.TempPathFactory,
     var = tmp_path_factory.mktemp("var")
     monkeypatch.setenv("LINKAGES_VAR_DIR", str(var))
     monkeypatch.setenv("LINKAGES_DATABASE_URL", f"sqlite:///{var / 'linkages.db'}")
+    # Known keys, shared with the servers the browser tests start (they inherit the
+    # environment): two-factor secrets seeded here must be readable there.
+    monkeypatch.setenv("LINKAGES_TOTP_KEY", TEST_TOTP_KEY)
+    monkeypatch.setenv("LINKAGES_PSEUDONYM_KEY", TEST_PSEUDONYM_KEY)
     return var
 
 

@@ -1,7 +1,9 @@
 """The Linkages web app: a thin Flask layer over ``linkages.services``.
 
-One blueprint per area. Now: ``auth`` (sign in and out) and ``families`` (the mutual families
-list and detail). The co-case-management areas follow the same shape, each a package
+One blueprint per area. Now: ``auth`` (sign in, second factor, sign out), ``families`` (the
+mutual families list and detail), ``account`` (the user's own two-factor settings), ``admin``
+(user administration), ``audit`` (the audit log viewer) and ``exports`` (evaluators'
+de-identified cohort exports). The co-case-management areas follow the same shape, each a package
 ``webapp/<area>/`` with ``__init__.py`` (the blueprint), ``routes.py`` (parse the request, call
 a service, render or redirect) and ``forms.py`` (WTForms), templates in
 ``webapp/templates/<area>/``: meetings, plans, services, review, reports, exports, admin.
@@ -66,11 +68,19 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
     security.init_app(app)
     errors.init_app(app)
 
+    from webapp.account import bp as account_bp
+    from webapp.admin import bp as admin_bp
+    from webapp.audit import bp as audit_bp
     from webapp.auth import bp as auth_bp
+    from webapp.exports import bp as exports_bp
     from webapp.families import bp as families_bp
 
     app.register_blueprint(auth_bp)
     app.register_blueprint(families_bp, url_prefix="/families")
+    app.register_blueprint(account_bp, url_prefix="/account")
+    app.register_blueprint(admin_bp, url_prefix="/admin")
+    app.register_blueprint(audit_bp, url_prefix="/audit")
+    app.register_blueprint(exports_bp, url_prefix="/exports")
 
     @app.get("/")
     def index() -> Response:

@@ -1,20 +1,30 @@
-"""Sign-in state and HTTP hardening: Flask-Login with a user loader from the database, idle and
-absolute session timeouts, CSRF on every form, and security headers on every response."""
+"""Sign-in state and HTTP hardening: server-side sessions (``linkages.services.sessions``) under
+Flask-Login, idle and absolute timeouts, CSRF on every form, and security headers on every
+response.
+
+The signed session cookie holds only a random token (as Flask-Login's user id); the session's
+row on the server says whose it is and whether it is still open, so signing out or deactivating
+an account ends it at once. Between the password and the second-factor code the cookie holds
+only the pending session's token (``PENDING``), which the sign-in pages alone read.
+"""
 
 from __future__ import annotations
 
-import time
 from urllib.parse import urlsplit
 
-from flask import Flask, Response, current_app, flash, redirect, request, session, url_for
-from flask_login import LoginManager, UserMixin, current_user, logout_user
+from flask import Flask, Response, current_app, flash, g, redirect, request, session, url_for
+from flask_login import LoginManager, UserMixin, current_user, login_user, logout_user
 from flask_wtf.csrf import CSRFProtect
 from werkzeug.wrappers import Response as BaseResponse
 
 from linkages.models import User
-from linkages.services import users
-from linkages.services.scope import Actor, scope_description
+from linkages.services import sessions
+from linkages.services.scope import Actor, Permission, scope_description
 from webapp.db import get_db
+
+# Cookie-session keys of a sign-in waiting for its second factor.
+PENDING = "pending_sign_in"
+PENDING_NEXT = "pending_next"
 
 login_manager = LoginManager()
 csrf = CSRFProtect()
@@ -28,7 +38,8 @@ CONTENT_SECURITY_POLICY = (
 
 
 class SignedInUser(UserMixin):
-    """The Flask-Login user: the services' Actor plus what the page header shows."""
+    """The Flask-Login user: the services' Actor plus what the page header shows. Its id is
+    the server-side session's token."""
 
     def __init__(self, actor: Actor, display_name: str, token: str) -> None:
         self.actor = actor
@@ -36,15 +47,19 @@ class SignedInUser(UserMixin):
         self._token = token
 
     @classmethod
-    def from_user(cls, user: User) -> SignedInUser:
-        return cls(Actor.from_user(user), user.display_name, users.session_token(user))
+    def from_user(cls, user: User, token: str) -> SignedInUser:
+        return cls(Actor.from_user(user), user.display_name, token)
 
     def get_id(self) -> str:
-        return f"{self.actor.user_id}:{self._token}"
+        return self._token
 
     @property
     def scope(self) -> str:
         return scope_description(self.actor)
+
+    def can(self, permission: str) -> bool:
+        """For the navigation: may this user reach an area at all (the services decide)."""
+        return self.actor.can(Permission(permission))
 
 
 def current_actor() -> Actor:
@@ -71,45 +86,44 @@ def safe_next(target: str | None) -> str | None:
     return target
 
 
-def start_session() -> None:
-    """Called at sign-in after login_user: the clocks of the idle and absolute timeouts."""
-    now = time.time()
+def sign_in_now(user: User, token: str) -> None:
+    """The user is signed in (password, and second factor where asked): a fresh cookie
+    session (nothing from before survives, the CSRF token included) naming the server-side
+    session ``token``."""
+    session.clear()
+    login_user(SignedInUser.from_user(user, token), remember=False)
     session.permanent = True
-    session["signed_in_at"] = now
-    session["seen_at"] = now
 
 
 @login_manager.user_loader
-def _load_user(user_id: str) -> SignedInUser | None:
-    uid, _, token = user_id.partition(":")
-    if not uid.isdigit() or not token:
-        return None
-    user = users.user_for_session(get_db(), int(uid), token)
-    return SignedInUser.from_user(user) if user else None
+def _load_user(token: str) -> SignedInUser | None:
+    # _resume_session has already checked the token against the server; nothing else is.
+    signed_in: SignedInUser | None = g.get("signed_in")
+    return signed_in if signed_in is not None and signed_in.get_id() == token else None
 
 
-def _enforce_session_age() -> BaseResponse | None:
-    if request.endpoint == "static" or not current_user.is_authenticated:
+def _resume_session() -> BaseResponse | None:
+    """Before every request: find the server-side session the cookie names. One that has
+    ended (signed out elsewhere, deactivated, copied after sign-out) signs the browser out;
+    one that timed out says so."""
+    if request.endpoint == "static":
         return None
-    now = time.time()
-    signed_in_at = session.get("signed_in_at")
-    seen_at = session.get("seen_at")
-    idle = current_app.config["IDLE_TIMEOUT"].total_seconds()
-    absolute = current_app.config["ABSOLUTE_TIMEOUT"].total_seconds()
-    if (
-        not isinstance(signed_in_at, int | float)
-        or not isinstance(seen_at, int | float)
-        or now - seen_at > idle
-        or now - signed_in_at > absolute
-    ):
-        users.record_logout(get_db(), current_actor(), ip=client_ip(), expired=True)
-        logout_user()
-        session.clear()
-        flash("Your session has ended. Please sign in again.", "info")
-        target = request.full_path if request.method == "GET" else None
-        return redirect(url_for("auth.login", next=safe_next(target)))
-    session["seen_at"] = now
-    return None
+    token = session.get("_user_id")
+    if not token:
+        return None
+    result = sessions.resume(get_db(), str(token), policy=current_app.config["SESSION_POLICY"],
+                             ip=client_ip())
+    if result.user is not None:
+        g.signed_in = SignedInUser.from_user(result.user, str(token))
+        g.session_row = result.row
+        return None
+    logout_user()
+    session.clear()
+    if result.reason != "expired":
+        return None  # an anonymous visitor: pages that need a sign-in redirect to it
+    flash("Your session has ended. Please sign in again.", "info")
+    target = request.full_path if request.method == "GET" else None
+    return redirect(url_for("auth.login", next=safe_next(target)))
 
 
 def _security_headers(response: Response) -> Response:
@@ -137,5 +151,5 @@ def init_app(app: Flask) -> None:
     login_manager.login_message_category = "info"
     login_manager.session_protection = "strong"
     csrf.init_app(app)
-    app.before_request(_enforce_session_age)
+    app.before_request(_resume_session)
     app.after_request(_security_headers)

@@ -4,8 +4,6 @@ overrides given to ``create_app`` (tests)."""
 from __future__ import annotations
 
 import os
-import secrets
-import stat
 from collections.abc import Mapping
 from datetime import timedelta
 from pathlib import Path
@@ -13,7 +11,10 @@ from typing import Any
 
 import yaml
 
-from linkages.config import config_dir, database_url, var_dir
+from linkages.config import config_dir, database_url
+from linkages.keys import KeyFileError, configured_key
+from linkages.services.sessions import SessionPolicy
+from linkages.services.throttle import ThrottlePolicy
 from linkages.services.users import LockoutPolicy
 
 TRUE_WORDS = {"1", "true", "yes", "on"}
@@ -45,28 +46,10 @@ def _number(section: Mapping[str, Any], key: str, default: float, path: Path) ->
 def secret_key() -> str:
     """LINKAGES_SECRET_KEY, else a random key created once in var/secret_key (mode 0600) so
     that sessions survive a restart and every process of one install shares it."""
-    env = os.environ.get("LINKAGES_SECRET_KEY")
-    if env:
-        return env
-    path = var_dir() / "secret_key"
     try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:
-        mode = stat.S_IMODE(path.stat().st_mode)
-        if mode & 0o077:
-            raise SettingsError(
-                f"{path} is readable by other users (mode {mode:o}): run `chmod 600 {path}`"
-            ) from None
-        key = path.read_text(encoding="ascii").strip()
-        if len(key) < 32:
-            raise SettingsError(
-                f"{path} holds no usable key: delete it to make a new one"
-            ) from None
-        return key
-    with os.fdopen(fd, "w", encoding="ascii") as out:
-        key = secrets.token_hex(32)
-        out.write(key + "\n")
-    return key
+        return configured_key("LINKAGES_SECRET_KEY", "secret_key")
+    except KeyFileError as exc:
+        raise SettingsError(str(exc)) from None
 
 
 def load(overrides: Mapping[str, Any] | None = None) -> dict[str, Any]:
@@ -80,10 +63,24 @@ def load(overrides: Mapping[str, Any] | None = None) -> dict[str, Any]:
     if "LINKAGES_SESSION_COOKIE_SECURE" in os.environ:
         secure = os.environ["LINKAGES_SESSION_COOKIE_SECURE"].strip().lower() in TRUE_WORDS
     absolute = timedelta(hours=_number(session, "absolute_timeout_hours", 12, path))
+    idle = timedelta(minutes=_number(session, "idle_timeout_minutes", 30, path))
+    throttle = sign_in.get("throttle") or {}
+    exports = data.get("exports") or {}
     settings: dict[str, Any] = {
         "DATABASE_URL": database_url(),
-        "IDLE_TIMEOUT": timedelta(minutes=_number(session, "idle_timeout_minutes", 30, path)),
+        "IDLE_TIMEOUT": idle,
         "ABSOLUTE_TIMEOUT": absolute,
+        "SESSION_POLICY": SessionPolicy(
+            idle=idle, absolute=absolute,
+            pending=timedelta(minutes=_number(session, "second_factor_minutes", 10, path)),
+            codes_per_session=int(_number(sign_in, "codes_per_sign_in", 5, path)),
+        ),
+        "THROTTLE_POLICY": ThrottlePolicy(
+            account_failures=int(_number(throttle, "account_failures", 20, path)),
+            address_failures=int(_number(throttle, "address_failures", 100, path)),
+            window=timedelta(minutes=_number(throttle, "window_minutes", 15, path)),
+        ),
+        "EXPORT_LINK_DAYS": int(_number(exports, "link_days", 7, path)),
         "PERMANENT_SESSION_LIFETIME": absolute,
         "SESSION_COOKIE_NAME": "linkages_session",
         "SESSION_COOKIE_HTTPONLY": True,

@@ -1,6 +1,15 @@
 """SQLAlchemy 2.0 typed models of Linkages. Importing this package registers every table."""
 
-from linkages.models.accounts import AuditEvent, IngestRun, User
+from linkages.models.accounts import (
+    AuditEvent,
+    CohortDateShift,
+    CohortExport,
+    IngestRun,
+    RecoveryCode,
+    SignInThrottle,
+    User,
+    UserSession,
+)
 from linkages.models.base import Base
 from linkages.models.calworks import CalworksAidPeriod, CalworksCase, CalworksPerson
 from linkages.models.casework import (
@@ -43,6 +52,8 @@ __all__ = [
     "CalworksPerson",
     "CaseServiceComponent",
     "ClericalDecision",
+    "CohortDateShift",
+    "CohortExport",
     "CoordinatedPlan",
     "CwsCase",
     "CwsChildClient",
@@ -59,9 +70,12 @@ __all__ = [
     "PlacementEpisode",
     "PlanActivity",
     "PlanGoal",
+    "RecoveryCode",
     "Referral",
     "RegistryChange",
     "ServiceAuthorization",
+    "SignInThrottle",
     "User",
+    "UserSession",
     "WorkerAssignment",
 ]

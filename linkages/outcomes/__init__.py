@@ -9,7 +9,7 @@ file specs in :mod:`.files`.
 
 from linkages.outcomes.core import FosterCare, MeasureInputError, Period, prepare, rolling_periods
 from linkages.outcomes.engine import OutcomeResult, compute
-from linkages.outcomes.measures import MEASURES
+from linkages.outcomes.measures import DEFINITIONS_VERSION, MEASURES
 
-__all__ = ["MEASURES", "FosterCare", "MeasureInputError", "OutcomeResult", "Period", "compute",
-           "prepare", "rolling_periods"]
+__all__ = ["DEFINITIONS_VERSION", "MEASURES", "FosterCare", "MeasureInputError", "OutcomeResult",
+           "Period", "compute", "prepare", "rolling_periods"]

@@ -21,8 +21,17 @@ _EVENT_COLUMNS = ("occurred_at", "user_id", "username", "role", "county_cd", "ac
 class AuditAction(enum.StrEnum):
     LOGIN = "login"
     LOGIN_FAILED = "login_failed"
+    # The password was right and a second-factor code is asked for: not yet signed in.
+    LOGIN_PASSWORD_OK = "login.password_ok"
+    LOGIN_SECOND_FACTOR_FAILED = "login.second_factor_failed"
+    LOGIN_THROTTLED = "login.throttled"
     LOGOUT = "logout"
     SESSION_EXPIRED = "session_expired"
+    TWO_FACTOR_ENABLED = "two_factor.enabled"
+    TWO_FACTOR_DISABLED = "two_factor.disabled"
+    TWO_FACTOR_RESET = "two_factor.reset"
+    RECOVERY_CODES_NEW = "two_factor.recovery_codes"
+    RECOVERY_CODE_USED = "two_factor.recovery_code_used"
     FAMILY_LIST = "family.list"
     FAMILY_VIEW = "family.view"
     # An attempt to open a family that does not exist or is outside the actor's scope: the user
@@ -30,6 +39,21 @@ class AuditAction(enum.StrEnum):
     FAMILY_VIEW_REFUSED = "family.view_refused"
     USER_CREATE = "user.create"
     USER_RESET = "user.reset"
+    USER_UPDATE = "user.update"
+    USER_DEACTIVATE = "user.deactivate"
+    USER_REACTIVATE = "user.reactivate"
+    USER_PASSWORD_RESET = "user.password_reset"
+    USER_LIST = "user.list"
+    USER_VIEW = "user.view"
+    # Evaluators' de-identified linked-cohort exports.
+    EXPORT_CREATE = "export.create"
+    EXPORT_DOWNLOAD = "export.download"
+    EXPORT_DOWNLOAD_REFUSED = "export.download_refused"
+    EXPORT_LIST = "export.list"
+    EXPORT_PURGE = "export.purge"
+    # The audit log viewer reads the trail, and that reading is itself in the trail.
+    AUDIT_VIEW = "audit.view"
+    AUDIT_EXPORT = "audit.export"
     # The mutual-family registry: what a run of record changed, and an administrator's undo.
     FAMILY_REGISTRY_CHANGE = "family.registry_change"
     FAMILY_REGISTRY_UNDO = "family.registry_undo"

@@ -85,7 +85,7 @@ def demo(password_stdin: bool, force: bool) -> None:
     """Create or reset one demonstration account per role and print them. For training and
     test databases only: the password is published, so a database that holds any other
     account is refused unless --force."""
-    from linkages.services.scope import Actor
+    from linkages.services.scope import SECOND_FACTOR_ROLES, Actor
     from linkages.services.users import NotADemoDatabase, UserError, ensure_demo_accounts
 
     password = _read_password(True, "demo") if password_stdin else DEMO_PASSWORD
@@ -94,6 +94,7 @@ def demo(password_stdin: bool, force: bool) -> None:
             accounts = ensure_demo_accounts(session, Actor.command_line(), password, force=force)
             rows = [(u.username, Role(u.role).label, _program_label(u.program, Role(u.role)),
                      _county_label(u.county_cd)) for u in accounts]
+            required = [u.username for u in accounts if Role(u.role) in SECOND_FACTOR_ROLES]
     except NotADemoDatabase as exc:
         raise click.ClickException(str(exc)) from exc
     except UserError as exc:
@@ -104,6 +105,14 @@ def demo(password_stdin: bool, force: bool) -> None:
         click.echo("  ".join(str(v).ljust(w) for v, w in zip(row, widths, strict=True)).rstrip())
     shown = "(as given on standard input)" if password_stdin else password
     click.echo(f"\npassword for every demo account: {shown}")
+    if required:
+        click.echo(
+            f"\n{', '.join(required)} must also use two-factor sign-in. At the first sign-in\n"
+            "the app shows a QR code and a key: scan it with an authenticator app (Microsoft or\n"
+            "Google Authenticator, FreeOTP), or, with no phone at hand, print the current code\n"
+            "from the key on this machine:\n"
+            "  .venv/bin/python -c 'import pyotp; print(pyotp.TOTP(\"THE KEY\").now())'\n"
+            "and save the recovery codes it then shows. `linkages users demo` sets it up afresh.")
 
 
 def _county_label(county_cd: int | None) -> str:

@@ -31,6 +31,8 @@ class Permission(enum.StrEnum):
     LIST_FAMILIES = "list_families"
     VIEW_FAMILY = "view_family"
     MANAGE_USERS = "manage_users"
+    EXPORT_COHORT = "export_cohort"  # de-identified linked-cohort exports
+    VIEW_AUDIT = "view_audit"  # the audit log viewer
 
 
 # What each role may do. The record scope (county) is applied on top of this, never instead.
@@ -38,15 +40,23 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.CWS_WORKER: frozenset({Permission.LIST_FAMILIES, Permission.VIEW_FAMILY}),
     Role.CALWORKS_WORKER: frozenset({Permission.LIST_FAMILIES, Permission.VIEW_FAMILY}),
     Role.PROGRAM_MANAGER: frozenset({Permission.LIST_FAMILIES, Permission.VIEW_FAMILY}),
-    Role.EVALUATOR: frozenset({Permission.LIST_FAMILIES, Permission.VIEW_FAMILY}),
+    Role.EVALUATOR: frozenset(
+        {Permission.LIST_FAMILIES, Permission.VIEW_FAMILY, Permission.EXPORT_COHORT}
+    ),
     Role.ADMINISTRATOR: frozenset(
-        {Permission.LIST_FAMILIES, Permission.VIEW_FAMILY, Permission.MANAGE_USERS}
+        {Permission.LIST_FAMILIES, Permission.VIEW_FAMILY, Permission.MANAGE_USERS,
+         Permission.VIEW_AUDIT}
     ),
 }
 
 # Roles that may hold a blank county and then see every county. Anyone else with a blank
 # county sees nothing (a worker without a county is a data-entry error, not a superuser).
 STATEWIDE_ROLES: frozenset[Role] = frozenset({Role.EVALUATOR, Role.ADMINISTRATOR})
+
+# Roles that must sign in with a second factor (linkages.services.two_factor): they see every
+# county, a county's whole caseload, or manage the accounts. Workers may choose to.
+SECOND_FACTOR_ROLES: frozenset[Role] = frozenset(
+    {Role.ADMINISTRATOR, Role.EVALUATOR, Role.PROGRAM_MANAGER})
 
 
 @dataclass(frozen=True, slots=True)

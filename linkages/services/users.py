@@ -1,10 +1,9 @@
-"""User accounts: creation, argon2 password hashing, sign-in with lockout, and the token that
-binds a browser session to the account state it was issued for."""
+"""User accounts: creation and administration, argon2 password hashing, and sign-in with
+lockout. Browser sessions are in :mod:`linkages.services.sessions`, the second factor in
+:mod:`linkages.services.two_factor`, throttling in :mod:`linkages.services.throttle`."""
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import re
 import threading
 from collections.abc import Iterator
@@ -15,15 +14,22 @@ from functools import cache
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
-from sqlalchemy import and_, case, or_, select, update
+from sqlalchemy import ColumnElement, and_, case, delete, func, or_, select, true, update
 from sqlalchemy.orm import Session
 
-from linkages.codes import valid_county
-from linkages.models import User
+from linkages.codes import county_name, valid_county
+from linkages.models import RecoveryCode, User
 from linkages.models.enums import Program, Role
-from linkages.services import audit
+from linkages.services import audit, sessions
 from linkages.services.audit import AuditAction
-from linkages.services.scope import STATEWIDE_ROLES, Actor, Permission, require
+from linkages.services.scope import (
+    SECOND_FACTOR_ROLES,
+    STATEWIDE_ROLES,
+    Actor,
+    NotFound,
+    Permission,
+    require,
+)
 
 # NIST SP 800-63B-4 (3.1.1.2): a password that is the only factor is at least 15 characters;
 # no composition rules, and long passphrases are allowed.
@@ -163,6 +169,7 @@ def create_user(
     require(actor, Permission.MANAGE_USERS)
     username = normalise_username(username)
     program = _check_account(username, display_name, role, program, county_cd)
+    _check_assignable(actor, county_cd)
     check_password(password, username)
     if session.scalar(select(User.id).where(User.username == username)) is not None:
         raise UserError("username", f"{username!r} already exists")
@@ -212,6 +219,7 @@ def reset_user(
     user.failed_logins = 0
     user.locked_until = None
     session.flush()
+    sessions.end_all(session, user.id, "password_reset")
     audit.record(
         session, actor, AuditAction.USER_RESET, "user", user.id,
         {"username": user.username, "role": role.value, "program": program and program.value,
@@ -219,6 +227,163 @@ def reset_user(
         ip,
     )
     return user
+
+
+# --- administration ---------------------------------------------------------------------------
+
+USERS_PER_PAGE = 50
+
+
+def _check_assignable(actor: Actor, county_cd: int | None) -> None:
+    """A county's administrator gives accounts her own county only; a statewide one any."""
+    if actor.county_cd is not None and county_cd != actor.county_cd:
+        raise UserError("county", "you may only give accounts your own county "
+                                  f"({actor.county_cd})")
+
+
+def assignable_counties(actor: Actor) -> list[int] | None:
+    """The counties an administrator may give accounts: None for any (and statewide), else
+    only her own. Raises PermissionDenied for anyone who does not manage accounts."""
+    require(actor, Permission.MANAGE_USERS)
+    return None if actor.county_cd is None else [actor.county_cd]
+
+
+def _managed(actor: Actor) -> ColumnElement[bool]:
+    """The accounts an administrator manages: all, or her county's."""
+    return true() if actor.county_cd is None else User.county_cd == actor.county_cd
+
+
+@dataclass(frozen=True, slots=True)
+class AccountSummary:
+    id: int
+    username: str
+    display_name: str
+    role: Role
+    program: Program | None
+    county_cd: int | None
+    active: bool
+    locked: bool
+    two_factor: bool
+    last_login_at: datetime | None
+
+    @property
+    def county_label(self) -> str:
+        return "Statewide" if self.county_cd is None else (
+            f"{self.county_cd} {county_name(self.county_cd)}")
+
+
+@dataclass(frozen=True, slots=True)
+class AccountPage:
+    accounts: list[AccountSummary]
+    search: str
+    next_after: str | None  # the key of the next page (usernames are unique and ordered)
+
+
+def list_users(session: Session, actor: Actor, *, search: str = "", after: str | None = None,
+               per_page: int = USERS_PER_PAGE, ip: str | None = None,
+               now: datetime | None = None) -> AccountPage:
+    """The accounts an administrator manages, by username, a page at a time (by key, never
+    OFFSET); ``search`` matches username or name."""
+    require(actor, Permission.MANAGE_USERS)
+    now = now or datetime.now(UTC)
+    search = " ".join(search.split())[:80]
+    stmt = select(User).where(_managed(actor)).order_by(User.username).limit(per_page + 1)
+    if search:
+        pattern = "%" + search.lower().replace("\\", "").replace("%", "").replace("_", "") + "%"
+        stmt = stmt.where(or_(func.lower(User.username).like(pattern),
+                              func.lower(User.display_name).like(pattern)))
+    if after:
+        stmt = stmt.where(User.username > after)
+    rows = session.scalars(stmt).all()
+    more = len(rows) > per_page
+    rows = rows[:per_page]
+    accounts = [AccountSummary(
+        u.id, u.username, u.display_name, Role(u.role), Program(u.program) if u.program else None,
+        u.county_cd, u.active, (lock := _utc(u.locked_until)) is not None and lock > now,
+        u.totp_secret is not None, _utc(u.last_login_at)) for u in rows]
+    audit.record(session, actor, AuditAction.USER_LIST, "user", None,
+                 {"search": search, "after": after, "shown": len(accounts)}, ip)
+    return AccountPage(accounts, search, rows[-1].username if more and rows else None)
+
+
+def get_user(session: Session, actor: Actor, user_id: int, *, ip: str | None = None,
+             audited: bool = True) -> User:
+    """An account the administrator manages (else NotFound, as if it did not exist)."""
+    require(actor, Permission.MANAGE_USERS)
+    user = session.scalar(select(User).where(User.id == user_id, _managed(actor)))
+    if user is None:
+        raise NotFound(f"user {user_id}")
+    if audited:
+        audit.record(session, actor, AuditAction.USER_VIEW, "user", user.id,
+                     {"username": user.username}, ip)
+    return user
+
+
+def update_user(session: Session, actor: Actor, user_id: int, *, display_name: str, role: Role,
+                county_cd: int | None, program: Program | None = None,
+                ip: str | None = None) -> User:
+    """Change an account's name, role, program and county. An administrator cannot take her
+    own administrator role away (someone must be left to manage the accounts)."""
+    user = get_user(session, actor, user_id, audited=False)
+    program = _check_account(user.username, display_name, role, program, county_cd)
+    _check_assignable(actor, county_cd)
+    if user.id == actor.user_id and role != Role.ADMINISTRATOR:
+        raise UserError("role", "you cannot take your own administrator role away")
+    before = {"display_name": user.display_name, "role": str(user.role),
+              "program": user.program and str(user.program), "county_cd": user.county_cd}
+    user.display_name = display_name.strip()
+    user.role = role
+    user.program = program
+    user.county_cd = county_cd
+    session.flush()
+    after = {"display_name": user.display_name, "role": str(user.role),
+             "program": user.program and str(user.program), "county_cd": user.county_cd}
+    changed = {k: [before[k], after[k]] for k in before if before[k] != after[k]}
+    if changed.keys() & {"role", "program", "county_cd"}:
+        # What the account may see has changed: its open sessions carry the old scope.
+        sessions.end_all(session, user.id, "account_changed")
+    audit.record(session, actor, AuditAction.USER_UPDATE, "user", user.id,
+                 {"username": user.username, "changed": changed}, ip)
+    return user
+
+
+def set_active(session: Session, actor: Actor, user_id: int, active: bool, *,
+               ip: str | None = None) -> User:
+    """Deactivate an account (its sessions end at once: a copied cookie stops working) or
+    reactivate it. Nobody deactivates her own account."""
+    user = get_user(session, actor, user_id, audited=False)
+    if not active and user.id == actor.user_id:
+        raise UserError("account", "you cannot deactivate your own account")
+    changed = session.execute(
+        update(User).where(User.id == user.id, User.active.is_(not active))
+        .values(active=active, **({"failed_logins": 0, "locked_until": None} if active else {}))
+        .execution_options(synchronize_session=False)).rowcount == 1
+    session.expire(user)
+    ended = 0 if active else sessions.end_all(session, user.id, "deactivated")
+    if changed:
+        audit.record(session, actor,
+                     AuditAction.USER_REACTIVATE if active else AuditAction.USER_DEACTIVATE,
+                     "user", user.id, {"username": user.username, "sessions_ended": ended}, ip)
+    return user
+
+
+def reset_password(session: Session, actor: Actor, user_id: int, password: str, *,
+                   ip: str | None = None) -> User:
+    """Set a new password for an account (the administrator tells its owner by another
+    channel): unlocks it and ends its sessions."""
+    user = get_user(session, actor, user_id, audited=False)
+    check_password(password, user.username)
+    user.password_hash = hash_password(password)
+    user.failed_logins = 0
+    user.locked_until = None
+    session.flush()
+    ended = sessions.end_all(session, user.id, "password_reset")
+    audit.record(session, actor, AuditAction.USER_PASSWORD_RESET, "user", user.id,
+                 {"username": user.username, "sessions_ended": ended}, ip)
+    return user
+
+
+# --- signing in --------------------------------------------------------------------------------
 
 
 def authenticate(
@@ -291,31 +456,44 @@ def authenticate(
         audit.record(session, actor, AuditAction.LOGIN_FAILED, "user", user.id,
                      {"reason": "locked"}, ip)
         return SignInResult(None, "locked")
-    audit.record(session, actor, AuditAction.LOGIN, "user", user.id, {"rehashed": rehashed}, ip)
+    if needs_second_factor(user):  # not signed in until the code passes
+        audit.record(session, actor, AuditAction.LOGIN_PASSWORD_OK, "user", user.id,
+                     {"rehashed": rehashed, "second_factor": "set_up" if user.totp_secret
+                      is None else "code"}, ip)
+    else:
+        audit.record(session, actor, AuditAction.LOGIN, "user", user.id,
+                     {"rehashed": rehashed, "second_factor": None}, ip)
     return SignInResult(user, "ok")
+
+
+def needs_second_factor(user: User) -> bool:
+    """After the right password, is a second-factor code (or setting one up) asked for? Always
+    for the roles that require it; for a worker, once she has turned it on."""
+    return user.totp_secret is not None or Role(user.role) in SECOND_FACTOR_ROLES
+
+
+def record_sign_in(session: Session, user: User, second_factor: str, *,
+                   ip: str | None = None) -> None:
+    """The second factor has passed (``totp``, ``recovery_code`` or ``set_up``): signed in."""
+    audit.record(session, Actor.from_user(user), AuditAction.LOGIN, "user", user.id,
+                 {"second_factor": second_factor}, ip)
+
+
+def record_throttled(session: Session, username: str, retry_after: int, *,
+                     ip: str | None = None) -> None:
+    """An attempt refused by the throttle, before any password check. The trail names the
+    account when there is one; the person at the browser is told nothing of it."""
+    username = normalise_username(username)[:80]
+    user = session.scalar(select(User).where(User.username == username))
+    audit.record(session, Actor.from_user(user) if user else None, AuditAction.LOGIN_THROTTLED,
+                 "user", user.id if user else None,
+                 {"attempted_username": username, "retry_after": retry_after}, ip)
 
 
 def record_logout(session: Session, actor: Actor, *, ip: str | None = None,
                   expired: bool = False) -> None:
     action = AuditAction.SESSION_EXPIRED if expired else AuditAction.LOGOUT
     audit.record(session, actor, action, "user", actor.user_id, {}, ip)
-
-
-def session_token(user: User) -> str:
-    """A fingerprint of the account state a browser session was issued for. It changes when
-    the password changes or the user signs in again elsewhere, which ends older sessions."""
-    last = _utc(user.last_login_at)
-    material = f"{user.id}|{user.password_hash}|{last.isoformat() if last else ''}"
-    return hashlib.sha256(material.encode()).hexdigest()[:32]
-
-
-def user_for_session(session: Session, user_id: int, token: str) -> User | None:
-    """The signed-in user of a browser session, or None when the account has been deactivated
-    or the session is stale."""
-    user = session.get(User, user_id)
-    if user is None or not user.active:
-        return None
-    return user if hmac.compare_digest(session_token(user), token) else None
 
 
 @dataclass(frozen=True, slots=True)
@@ -371,4 +549,9 @@ def ensure_demo_accounts(session: Session, actor: Actor, password: str, *,
             users.append(create_user(session, actor, username=account.username, **fields))
         else:
             users.append(reset_user(session, actor, existing, **fields))
+            # A demo account sets its second factor up afresh at its next sign-in, so that
+            # the way in `linkages users demo` prints always works.
+            existing.totp_secret = existing.totp_enabled_at = existing.totp_last_step = None
+            existing.second_factor_failures = 0
+            session.execute(delete(RecoveryCode).where(RecoveryCode.user_id == existing.id))
     return users

@@ -9,13 +9,14 @@ and web app tests (imported by both conftest files).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import UTC, date, datetime
 from functools import cache
 
 import pytest
 from argon2 import PasswordHasher
 from sqlalchemy.orm import Session
 
+from linkages.keys import totp_cipher
 from linkages.models import (
     CalworksCase,
     CalworksPerson,
@@ -35,8 +36,12 @@ from linkages.models.enums import (
     WtwStatus,
 )
 from linkages.services import users
+from linkages.services.scope import SECOND_FACTOR_ROLES
 
 PASSWORD = "correct-horse-battery-staple"
+# The two-factor secret of the seeded accounts whose role requires one (tests sign in with a
+# code made from it: pyotp.TOTP(TOTP_SECRET).now()).
+TOTP_SECRET = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
 FRESNO, LOS_ANGELES = 10, 19
 
 
@@ -108,8 +113,12 @@ def _family(session: Session, *, name: str, case_number: str, county: int,
 def seed(session: Session) -> Seeded:
     users = {}
     for username, (name, role, program, county) in USERS.items():
+        two_factor = role in SECOND_FACTOR_ROLES
         user = User(username=username, display_name=name, password_hash=password_hash(),
-                    role=role, program=program, county_cd=county, active=True, failed_logins=0)
+                    role=role, program=program, county_cd=county, active=True, failed_logins=0,
+                    totp_secret=totp_cipher().encrypt(TOTP_SECRET.encode()).decode()
+                    if two_factor else None,
+                    totp_enabled_at=datetime.now(UTC) if two_factor else None)
         session.add(user)
         session.flush()
         users[username] = user.id

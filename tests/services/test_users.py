@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from linkages.models import AuditEvent, User
 from linkages.models.enums import Program, Role
-from linkages.services import users
+from linkages.services import sessions, users
 from linkages.services.scope import Actor, PermissionDenied
 
 MakeActor = Callable[[str], Actor]
@@ -162,19 +162,21 @@ def test_password_is_rehashed_when_the_parameters_change(
 
 def test_a_new_sign_in_or_password_ends_older_browser_sessions(session: Session,
                                                                seeded: Seeded) -> None:
+    policy = sessions.SessionPolicy()
     user = users.authenticate(session, "fresno-cws", PASSWORD).user
     assert user is not None
+    token = sessions.begin(session, user, pending=False, policy=policy)
     session.commit()
-    token = users.session_token(user)
     session.expire_all()  # read back from the database as the next request would
-    assert users.user_for_session(session, user.id, token) is not None
-    users.authenticate(session, "fresno-cws", PASSWORD, now=datetime.now(UTC) + timedelta(1))
+    assert sessions.resume(session, token, policy=policy).user is not None
+    elsewhere = sessions.begin(session, user, pending=False, policy=policy)
     session.commit()
-    assert users.user_for_session(session, user.id, token) is None
-    token = users.session_token(user)
+    assert sessions.resume(session, token, policy=policy).reason == "ended"
+    assert sessions.resume(session, elsewhere, policy=policy).reason == "ok"
     users.reset_user(session, CLI, user, password=NEW_PASSWORD, display_name="Ana",
                      role=Role.CWS_WORKER, county_cd=10)
-    assert users.user_for_session(session, user.id, token) is None
+    session.commit()
+    assert sessions.resume(session, elsewhere, policy=policy).reason == "ended"
 
 
 def test_demo_accounts_are_created_then_reset(session: Session) -> None:

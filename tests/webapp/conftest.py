@@ -26,14 +26,18 @@ sys.path.insert(0, str(_TESTS / "services"))
 # anywhere on sys.path lets the real package win.
 if str(_TESTS.parent) not in sys.path:
     sys.path.append(str(_TESTS.parent))
+import pyotp  # noqa: E402
 from mutual_family_fixtures import (  # noqa: E402 - fixtures register by import
     PASSWORD,
+    TOTP_SECRET,
     Seeded,
     fast_password_hashing,  # noqa: F401
     seed,
 )
+from sqlalchemy import update  # noqa: E402
 
 from linkages.db import session_scope  # noqa: E402
+from linkages.models import User  # noqa: E402
 from webapp import create_app  # noqa: E402
 
 TEST_SECRET = "test-secret-key-0123456789abcdef0123456789abcdef"
@@ -64,11 +68,31 @@ def csrf_token(html: str) -> str:
 
 
 def sign_in(client: FlaskClient, username: str, password: str = PASSWORD,
-            next_url: str | None = None) -> TestResponse:
+            next_url: str | None = None, code: bool = True) -> TestResponse:
+    """Sign in through the form. A seeded account whose role requires two-factor sign-in
+    answers with a code made from TOTP_SECRET (unless ``code=False``: the response is then
+    the redirect to the code page)."""
     login = client.get("/login")
     url = "/login" + (f"?next={next_url}" if next_url else "")
-    return client.post(url, data={"username": username, "password": password,
-                                  "csrf_token": csrf_token(login.get_data(as_text=True))})
+    response = client.post(url, data={"username": username, "password": password,
+                                      "csrf_token": csrf_token(login.get_data(as_text=True))})
+    if code and response.headers.get("Location") == "/login/code":
+        return enter_code(client, username)
+    return response
+
+
+def enter_code(client: FlaskClient, username: str, code: str | None = None) -> TestResponse:
+    """Answer the code page. Without ``code``: the current code of TOTP_SECRET, after
+    forgetting the last step used, so one test may sign the same account in twice within 30
+    seconds (replays are refused: see test_two_factor.py)."""
+    if code is None:
+        with session_scope(client.application.config["DATABASE_URL"]) as s:
+            s.execute(update(User).where(User.username == username)
+                      .values(totp_last_step=None))
+        code = pyotp.TOTP(TOTP_SECRET).now()
+    page = client.get("/login/code")
+    return client.post("/login/code", data={"code": code,
+                                            "csrf_token": csrf_token(page.get_data(as_text=True))})
 
 
 def sign_out(client: FlaskClient) -> TestResponse:

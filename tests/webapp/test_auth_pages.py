@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+
 import pytest
 from conftest import csrf_token, sign_in, sign_out
 from flask import Flask
@@ -9,7 +11,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 
 from linkages.db import session_scope
-from linkages.models import AuditEvent
+from linkages.models import AuditEvent, UserSession
 
 pytestmark = pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
 
@@ -39,7 +41,7 @@ def test_sign_in_leads_to_the_families_list(client: FlaskClient, db_url: str) ->
     assert ("login", "fresno-cws") in audit_actions(db_url)
 
 
-def test_sign_in_rotates_the_session(client: FlaskClient) -> None:
+def test_sign_in_rotates_the_session(client: FlaskClient, db_url: str) -> None:
     client.get("/login")
     with client.session_transaction() as before:
         anonymous_token = before["csrf_token"]
@@ -48,7 +50,13 @@ def test_sign_in_rotates_the_session(client: FlaskClient) -> None:
     with client.session_transaction() as after:
         assert "planted" not in after
         assert after.get("csrf_token") != anonymous_token
-        assert after["_user_id"].startswith(f"{after['_user_id'].split(':')[0]}:")
+        token = after["_user_id"]
+    # The cookie names a server-side session by a random token, kept there only as a hash.
+    assert len(token) >= 40 and "fresno" not in token
+    with session_scope(db_url) as s:
+        row = s.scalars(select(UserSession)).one()
+        assert row.token_hash == hashlib.sha256(token.encode()).hexdigest()
+        assert row.signed_in_at is not None and row.ended_at is None
 
 
 def test_wrong_password_shows_one_message_for_every_failure(client: FlaskClient,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import time
+from datetime import UTC, datetime, timedelta
 from urllib.parse import unquote
 
 import pytest
@@ -13,7 +13,7 @@ from mutual_family_fixtures import Seeded
 from sqlalchemy import select
 
 from linkages.db import session_scope
-from linkages.models import AuditEvent, User
+from linkages.models import AuditEvent, User, UserSession
 from webapp import create_app
 
 pytestmark = pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
@@ -55,10 +55,17 @@ def test_pages_carry_security_headers_and_are_never_cached(client: FlaskClient,
     assert css.status_code == 200 and "no-store" not in css.headers.get("Cache-Control", "")
 
 
-def _age_session(client: FlaskClient, **seconds_ago: float) -> None:
-    with client.session_transaction() as session:
-        for key, ago in seconds_ago.items():
-            session[key] = time.time() - ago
+def _age_session(client: FlaskClient, *, seen_at: float | None = None,
+                 signed_in_at: float | None = None) -> None:
+    """Move the server-side session's clocks back: last used, or signed in, so long ago."""
+    now = datetime.now(UTC)
+    with session_scope(client.application.config["DATABASE_URL"]) as s:
+        row = s.scalars(select(UserSession).where(UserSession.ended_at.is_(None))).one()
+        if seen_at is not None:
+            row.last_seen_at = now - timedelta(seconds=seen_at)
+        if signed_in_at is not None:
+            row.signed_in_at = now - timedelta(seconds=signed_in_at)
+            row.expires_at = row.signed_in_at + timedelta(hours=12)
 
 
 def test_thirty_idle_minutes_end_the_session(client: FlaskClient, db_url: str) -> None:

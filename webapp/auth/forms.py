@@ -16,3 +16,18 @@ class SignInForm(FlaskForm):
     )
     submit = SubmitField("Sign in")
 
+
+class CodeForm(FlaskForm):
+    """A second-factor code: six digits from the authenticator app, or a recovery code."""
+
+    code = StringField(
+        "Security code", validators=[DataRequired("Enter the code"), Length(max=40)],
+        render_kw={"autocomplete": "one-time-code", "autocapitalize": "none",
+                   "spellcheck": "false", "inputmode": "text"},
+    )
+    submit = SubmitField("Continue")
+
+
+class SetUpCodeForm(CodeForm):
+    submit = SubmitField("Turn on two-factor sign-in")
+
