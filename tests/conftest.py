@@ -145,7 +145,12 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path,
     else:
         url = request.getfixturevalue("_postgres_database")
         tables = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)
+        # A connection an earlier test left in a transaction (a streamed response it never
+        # read to the end, a server it started) would block TRUNCATE for ever: end them.
+        get_engine(url).dispose()
         with get_engine(url).begin() as conn:
+            conn.execute(text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                              "WHERE datname = current_database() AND pid <> pg_backend_pid()"))
             # TRUNCATE fires no row triggers, so the append-only audit table can be reset.
             conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
     previous = os.environ.get("LINKAGES_DATABASE_URL")
