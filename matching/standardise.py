@@ -33,6 +33,12 @@ PLACEHOLDER_GIVEN = frozenset({
     "UNK", "UNKN", "UNKNOWN", "NONE", "NFN", "FNU", "LNU", "NA", "NO NAME", "NONAME", "TBD",
     "NEWBORN", "NB", "NEW BORN", "MALE", "FEMALE", "BABY A", "BABY B", "TWIN A", "TWIN B", "X",
     "XX", "XXX", "TEST",
+    # A relationship or a role written where the name belongs (a form filled in for the
+    # household, a record opened before the name was known): not identifying either.
+    "DAUGHTER", "SON", "CHILD", "KID", "MINOR", "INFANT CHILD", "RESIDENT", "OCCUPANT", "MOM",
+    "MOTHER", "DAD", "FATHER", "PARENT", "SISTER", "BROTHER", "SIBLING", "NIECE", "NEPHEW",
+    "GRANDSON", "GRANDDAUGHTER", "GRANDCHILD", "STEPSON", "STEPDAUGHTER", "FOSTER CHILD",
+    "UNNAMED", "NAME UNKNOWN", "NOT GIVEN", "REFUSED", "NMN", "NMI",
 })
 PLACEHOLDER_PREFIXES = ("BABY ", "BB ", "INFANT ", "NEWBORN ", "TWIN ")
 PLACEHOLDER_SURNAME = frozenset({"UNK", "UNKN", "UNKNOWN", "NONE", "LNU", "NA", "X", "XX",
@@ -76,6 +82,14 @@ def given_name(text: object) -> str:
     if len(s) == 1:  # an initial only: too weak to compare as a name
         return ""
     return s
+
+
+def _middle_initial(text: object) -> int:
+    """The first letter of a middle name or initial ('' and placeholders: -1)."""
+    s = clean_name(text)
+    if not s or s in PLACEHOLDER_GIVEN or s.replace(" ", "") in PLACEHOLDER_GIVEN:
+        return MISSING
+    return ord(s[0])
 
 
 def surname_tokens(text: object) -> tuple[str, list[str]]:
@@ -216,6 +230,8 @@ class Records:
     first: np.ndarray           # int32 code of the whole first name
     first_token: np.ndarray     # int32 code of its first word (JUAN of JUAN CARLOS)
     middle: np.ndarray          # int32 code of the first middle word
+    middle_initial: np.ndarray  # int32: the middle name's first letter (also of an initial
+                                # alone, which ``middle`` leaves missing), -1 when none
     given_phonetic: np.ndarray  # int32 per given code: code of the phonetic key
     given_as_token: np.ndarray  # int32 per given code: the same text's surname-token code
     surnames: Vocabulary        # full surnames (spaces removed)
@@ -374,6 +390,9 @@ def standardise(left: pd.DataFrame, right: pd.DataFrame,
     first_codes = given_codes("first_name", 0)
     first_token_codes = given_codes("first_name", 1)
     middle_codes = given_codes("middle_name", 1)
+    mid_raw, mid_uniq = _distinct(_column(frame, "middle_name"))
+    mid_initial = _take(np.array([_middle_initial(u) for u in mid_uniq], dtype=np.int32),
+                        mid_raw)
     parent_first_codes = given_codes("parent_first_name", 1)
 
     # Surnames: the full surname and up to MAX_TOKENS tokens, per distinct value.
@@ -438,6 +457,7 @@ def standardise(left: pd.DataFrame, right: pd.DataFrame,
         first=first_codes,
         first_token=first_token_codes,
         middle=middle_codes,
+        middle_initial=mid_initial.astype(np.int32),
         given_phonetic=given_phonetic,
         given_as_token=token_index.get_indexer(given_values).astype(np.int32),
         surnames=Vocabulary(surname_values),
