@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from functools import cache, cached_property
 from pathlib import Path
@@ -323,6 +323,32 @@ def _column(frame: pd.DataFrame, name: str) -> pd.Series:
     return pd.Series([None] * len(frame), index=frame.index, dtype=object)
 
 
+@dataclass
+class _Both:
+    """The two files' columns one at a time, left rows first. (Not one ``pd.concat`` of the
+    frames: where a file lacks a column, pandas checks every missing cell of it one by one,
+    ten million Python calls for a statewide file without parents or addresses.)"""
+
+    left: pd.DataFrame
+    right: pd.DataFrame
+
+    def __len__(self) -> int:
+        return len(self.left) + len(self.right)
+
+    def column(self, name: str) -> pd.Series:
+        parts = [_column(f, name).to_numpy(dtype=object) for f in (self.left, self.right)]
+        return pd.Series(np.concatenate(parts), dtype=object)
+
+    def each(self, name: str, convert: Callable[[pd.Series], np.ndarray]) -> np.ndarray:
+        """``convert`` applied to each file's column (typed as read), then joined."""
+        return np.concatenate([convert(_column(f, name)) for f in (self.left, self.right)])
+
+
+def _county(values: pd.Series) -> np.ndarray:
+    county = pd.to_numeric(values, errors="coerce")
+    return county.where(county.between(1, 99)).fillna(MISSING).astype(np.int16).to_numpy()
+
+
 def _dob_int(values: pd.Series) -> np.ndarray:
     dates = pd.to_datetime(values, errors="coerce")
     ymd = (dates.dt.year * 10000 + dates.dt.month * 100 + dates.dt.day)
@@ -355,15 +381,14 @@ def standardise(left: pd.DataFrame, right: pd.DataFrame,
     """Standardise both sides into one :class:`Records` (left rows first).
 
     Every cleaning rule runs once per distinct raw value; rows only index into the results."""
-    frame = pd.concat([left.reset_index(drop=True), right.reset_index(drop=True)],
-                      ignore_index=True, sort=False)
+    frame = _Both(left, right)
     n = len(frame)
     source = np.concatenate([np.zeros(len(left), np.int8), np.ones(len(right), np.int8)])
 
     # Given names: the whole name (spaces removed) and its first word, per distinct value.
     given_parts = {}
     for col in ("first_name", "middle_name", "parent_first_name"):
-        codes, uniq = _distinct(_column(frame, col))
+        codes, uniq = _distinct(frame.column(col))
         cleaned = [given_name(u) for u in uniq]
         given_parts[col] = (codes, [c.replace(" ", "") for c in cleaned],
                             [c.split(" ")[0] if c else "" for c in cleaned])
@@ -390,7 +415,7 @@ def standardise(left: pd.DataFrame, right: pd.DataFrame,
     first_codes = given_codes("first_name", 0)
     first_token_codes = given_codes("first_name", 1)
     middle_codes = given_codes("middle_name", 1)
-    mid_raw, mid_uniq = _distinct(_column(frame, "middle_name"))
+    mid_raw, mid_uniq = _distinct(frame.column("middle_name"))
     mid_initial = _take(np.array([_middle_initial(u) for u in mid_uniq], dtype=np.int32),
                         mid_raw)
     parent_first_codes = given_codes("parent_first_name", 1)
@@ -398,7 +423,7 @@ def standardise(left: pd.DataFrame, right: pd.DataFrame,
     # Surnames: the full surname and up to MAX_TOKENS tokens, per distinct value.
     surname_parts = {}
     for col in ("last_name", "parent_last_name"):
-        codes, uniq = _distinct(_column(frame, col))
+        codes, uniq = _distinct(frame.column(col))
         split = [surname_tokens(u) for u in uniq]
         surname_parts[col] = (codes, [f for f, _ in split], [t for _, t in split])
     full_vocab: dict[str, None] = {}
@@ -425,31 +450,30 @@ def standardise(left: pd.DataFrame, right: pd.DataFrame,
     last_codes, last_tokens = surname_codes("last_name")
     parent_last_codes, parent_tokens = surname_codes("parent_last_name")
 
-    addr_codes, addr_uniq = _distinct(_column(frame, "address"))
+    addr_codes, addr_uniq = _distinct(frame.column("address"))
     addr_clean = [clean_address(u) for u in addr_uniq]
     address_values = np.array(list(dict.fromkeys(a for a in addr_clean if a)), dtype=object)
     address_index = pd.Index(address_values)
     address = _take(_lookup(addr_clean, address_index), addr_codes)
 
-    sex_codes, sex_uniq = _distinct(_column(frame, "sex"))
+    sex_codes, sex_uniq = _distinct(frame.column("sex"))
     sex_map = np.array([{"F": 0, "M": 1}.get(str(v).strip().upper(), MISSING)
                         for v in sex_uniq], dtype=np.int8)
     sex = _take(sex_map, sex_codes).astype(np.int8)
-    county = pd.to_numeric(_column(frame, "county_cd"), errors="coerce")
-    county_arr = county.where(county.between(1, 99)).fillna(MISSING).astype(np.int16).to_numpy()
-    zip_codes, zip_uniq = _distinct(_column(frame, "zip"))
+    county_arr = frame.each("county_cd", _county).astype(np.int16)
+    zip_codes, zip_uniq = _distinct(frame.column("zip"))
 
     def zip_value(v: object) -> int:
         z = str(v).strip()[:5]
         return int(z) if len(z) == 5 and z.isdigit() and z != "00000" else MISSING
 
     zip_arr = _take(np.array([zip_value(v) for v in zip_uniq], dtype=np.int32), zip_codes)
-    case_codes, case_uniq = _distinct(_column(frame, "case_id"))
+    case_codes, case_uniq = _distinct(frame.column("case_id"))
     has_case = _take(np.array([str(v).strip() != "" for v in case_uniq], dtype=bool),
                      case_codes).astype(bool) if n else np.zeros(0, bool)
 
     return Records(
-        record_id=_column(frame, "record_id").astype(str).to_numpy(dtype=object),
+        record_id=frame.column("record_id").astype(str).to_numpy(dtype=object),
         source=source,
         n_left=len(left),
         has_case=(has_case & (source == 1)),
@@ -467,8 +491,8 @@ def standardise(left: pd.DataFrame, right: pd.DataFrame,
         parent_first=parent_first_codes,
         parent_last=parent_last_codes,
         parent_tokens=parent_tokens,
-        dob=_dob_int(_column(frame, "dob")),
-        ssn=normalise_ssn(_column(frame, "ssn")).to_numpy(),
+        dob=frame.each("dob", _dob_int).astype(np.int32),
+        ssn=normalise_ssn(frame.column("ssn")).to_numpy(),
         sex=sex,
         county=county_arr,
         zip=zip_arr.astype(np.int32),
