@@ -90,3 +90,19 @@ def test_a_missing_or_borrowed_date_of_birth_still_links_on_rare_names(tmp_path:
     found = matched(links)
     assert ("L0", "R0") in found
     assert ("L1", "R1") in found
+
+
+def test_a_loose_pass_is_used_in_a_small_file_and_skipped_whole_in_a_large_one() -> None:
+    from matching.blocking import block
+
+    rows = [("2010-01-02", "2010-01-02", "", "")] * 30
+    left, right = _pair_files(rows)
+    rec = standardise(left, right)
+    loose = BlockingPass("same_dob", ("dob",), max_pairs_per_record=6.0)
+    # 60 records on one date: 1,770 pairs, 29.5 a record, over the budget: skipped whole.
+    skipped = block(rec, (loose,), max_block=2000)
+    assert len(skipped) == 0
+    assert skipped.by_pass["same_dob"]["over_budget_pairs"] == 60 * 59 // 2
+    small = standardise(left.iloc[:3], right.iloc[:3])
+    used = block(small, (loose,), max_block=2000)
+    assert len(used) == 15 and "over_budget_pairs" not in used.by_pass["same_dob"]
