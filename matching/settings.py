@@ -158,8 +158,13 @@ DEFAULT_PASSES: tuple[BlockingPass, ...] = (
     BlockingPass("zip_house_number", ("zip", "house_number")),
     BlockingPass("surname_parent_no_dob", ("surname_token", "parent_phonetic"),
                  only_if_missing="dob"),
-    BlockingPass("names_no_dob", ("first_phonetic", "surname_token"), only_if_missing="dob"),
-    BlockingPass("names_middle_initial", ("first_phonetic", "surname_token", "middle_initial")),
-    *(BlockingPass(f"small_file_{key}", (key,), max_pairs_per_record=SMALL_FILE_PAIRS)
-      for key in ("dob", "surname_token", "first_phonetic")),
+    BlockingPass("names_county_no_dob", ("county", "first_phonetic", "surname_token"),
+                 only_if_missing="dob"),
+    BlockingPass("names_no_dob", ("first_phonetic", "surname_token"), only_if_missing="dob",
+                 max_pairs_per_record=1.0),
+    BlockingPass("names_middle_initial", ("first_phonetic", "surname_token", "middle_initial"),
+                 max_pairs_per_record=2.0),
+    *(BlockingPass(f"small_file_{name}", (key,), max_pairs_per_record=SMALL_FILE_PAIRS)
+      for name, key in (("dob", "dob"), ("surname", "surname_token"),
+                        ("first", "first_phonetic"))),
 )
