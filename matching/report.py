@@ -63,10 +63,14 @@ def unblocked_matches(rec: Records, passes: tuple[BlockingPass, ...], a: np.ndar
     uses_dob = [any(k in DOB_KEYS for k in p.keys) for p in passes]
     list_a = np.zeros(len(a), dtype=bool)
     list_b = np.zeros(len(a), dtype=bool)
+    # Keys only for the records of these pairs, not for every record of the files.
+    involved, local = np.unique(np.concatenate([a, b]), return_inverse=True)
+    few = rec.subset(involved)
+    la, lb = local[: len(a)], local[len(a):]
     for blocking_pass, dob in zip(passes, uses_dob, strict=True):
         if blocking_pass.only_if_missing:
             continue  # catches only the pairs with a key missing: not independent of A
-        hit = in_pass(rec, blocking_pass, a, b)
+        hit = in_pass(few, blocking_pass, la, lb)
         if dob:
             list_a |= hit
         else:

@@ -106,3 +106,19 @@ def test_a_loose_pass_is_used_in_a_small_file_and_skipped_whole_in_a_large_one()
     small = standardise(left.iloc[:3], right.iloc[:3])
     used = block(small, (loose,), max_block=2000)
     assert len(used) == 15 and "over_budget_pairs" not in used.by_pass["same_dob"]
+
+
+def test_a_subset_of_records_keeps_every_per_record_field() -> None:
+    from dataclasses import fields
+
+    from matching.standardise import PER_RECORD
+
+    left, right = _pair_files([("2010-01-02", "2010-01-03", "ANA", "A")] * 4)
+    rec = standardise(left, right)
+    per_record = {f.name for f in fields(rec)
+                  if isinstance(getattr(rec, f.name), np.ndarray)
+                  and len(getattr(rec, f.name)) == rec.n and rec.n != len(rec.given)}
+    assert per_record <= set(PER_RECORD)
+    few = rec.subset(np.array([1, 5]))
+    assert list(few.record_id) == ["L1", "R1"] and few.n_left == 1
+    assert (few.dob == rec.dob[[1, 5]]).all()
