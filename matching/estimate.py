@@ -384,14 +384,11 @@ def anchored_em(levels: np.ndarray, kinds: np.ndarray, counts: np.ndarray,
     prior = np.clip(0.1 * kind_candidates / totals, 1e-12, 0.5)
     onehots = one_hot(levels, n_levels)
     # Person fields whose fellow person fields are mostly missing (files without SSN or sex):
-    # too thin to judge a pair alone, so every other field judges them. Only fields of more
-    # than two levels count as fellows: sex alone (one bit) never makes a pair 20:1, so a
-    # first name with a birth date and sex but no SSN beside it has a single real judge.
+    # too thin to judge a pair alone, so every other field judges them.
     present = levels >= 0
     thin = set()
     for f in person:
-        fellows = [g for g in person if g != f]
-        others = present[:, fellows].sum(axis=1)
+        others = present[:, [g for g in person if g != f]].sum(axis=1)
         if float(((others >= 2) * counts).sum()) < 0.5 * float(counts.sum()):
             thin.add(f)
     n_kinds = len(PAIR_KINDS)

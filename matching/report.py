@@ -49,8 +49,8 @@ DOB_KEYS = frozenset({"dob", "dob_unordered", "birth_year", "birth_monthday",
 def unblocked_matches(rec: Records, passes: tuple[BlockingPass, ...], a: np.ndarray,
                       b: np.ndarray, probability: np.ndarray) -> dict[str, Any]:
     """The true pairs no blocking pass proposed, estimated without labels by capture-
-    recapture between two lists of passes (Lincoln-Petersen; e.g. Christen P. (2012), Data
-    Matching, ch. 7, and the dual-system estimation of census coverage).
+    recapture between two lists of passes (the Lincoln-Petersen estimator, as in the
+    dual-system estimation of census coverage).
 
     List A: the passes keyed on the date of birth; list B: the passes that use no date of
     birth (SSN, address, names with middle initial). A pair's date of birth is corrupted
