@@ -29,9 +29,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import (
     LINKAGES,
     OUT_DIR,
+    PYTHON,
     error_ratio,
+    expected_errors,
     linkages_match_available,
     machine,
+    print_expected,
     print_table,
     run_measured,
     score,
@@ -46,12 +49,16 @@ POPULATION_FILES = ("calworks_children.csv", "cws_children.csv", "truth.csv", "t
 TARGETS = {"speed_ratio": 2.0, "peak_rss_mb": 4096.0, "error_ratio": 0.3, "rate_pp": 0.5}
 
 
-def ensure_population(data_dir: Path, scale: float, seed: int) -> dict[str, Any] | None:
+def ensure_population(data_dir: Path, scale: float, seed: int,
+                      generator: str = "synth") -> dict[str, Any] | None:
     """Generate the population into ``data_dir`` unless it is already there."""
     if all((data_dir / f).exists() for f in POPULATION_FILES):
         return None
     command = [LINKAGES, "synth", "--out", str(data_dir), "--scale", str(scale),
                "--seed", str(seed)]
+    if generator == "independent":
+        command = [PYTHON, str(Path(__file__).resolve().parent / "independent_model.py"),
+                   "--out", str(data_dir), "--scale", str(scale), "--seed", str(seed)]
     run = run_measured(command, data_dir.parent / f"{data_dir.name}.synth.log")
     if not run.ok:
         raise SystemExit(f"linkages synth failed (exit {run.returncode}):\n{tail(run.log)}")
@@ -80,19 +87,24 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--scale", type=float, required=True)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--data", type=Path, help="population directory (default under bench/out)")
+    parser.add_argument("--generator", choices=("synth", "independent"), default="synth",
+                        help="synth: `linkages synth`; independent: bench/independent_model.py "
+                             "(another population and corruption model, never tuned on)")
     parser.add_argument("--tools", default="linkages,splink")
     parser.add_argument("--splink-args", default="",
                         help="extra options for bench/splink_runner.py, space separated")
     args = parser.parse_args(argv)
     tag = f"scale-{args.scale:g}-seed-{args.seed}"
-    data_dir = args.data or OUT_DIR / "synth" / tag
+    if args.generator == "independent":
+        tag = f"independent-{tag}"
+    data_dir = args.data or OUT_DIR / args.generator / tag
     work = OUT_DIR / "linkage" / tag
     tools = [t for t in args.tools.split(",") if t]
     if "linkages" in tools and not linkages_match_available():
         print("linkages match is not available yet; running splink only", file=sys.stderr)
         tools.remove("linkages")
 
-    synth = ensure_population(data_dir, args.scale, args.seed)
+    synth = ensure_population(data_dir, args.scale, args.seed, args.generator)
     if synth:
         print(f"generated {data_dir} in {synth['wall_seconds']} s "
               f"(peak {synth['peak_rss_mb']} MB)", file=sys.stderr)
@@ -109,7 +121,8 @@ def main(argv: list[str] | None = None) -> int:
         if not run.ok:
             print(f"{tool} failed (exit {run.returncode}):\n{tail(run.log)}", file=sys.stderr)
         rows.append({"tool": tool, **score(run, links, truth),
-                     **(rate_figures(stats, truth_stats) if run.ok else {})})
+                     **(rate_figures(stats, truth_stats) if run.ok else {}),
+                     **(expected_errors(stats) if run.ok else {})})
 
     print(f"\nsynthetic population {tag}: {len(truth):,} person records "
           f"({truth_stats['left_records']:,} CalWORKs, {truth_stats['right_records']:,} CWS)")
@@ -122,6 +135,7 @@ def main(argv: list[str] | None = None) -> int:
         ("right_case_match_rate", "case rate", ".4f"), ("right_case_match_rate_pp", "±pp", "+.2f"),
     ])
 
+    print_expected(rows[1:])
     by_tool = {r["tool"]: r for r in rows}
     ours, theirs = by_tool.get("linkages"), by_tool.get("splink")
     summary: dict[str, Any] = {}

@@ -129,6 +129,34 @@ def print_table(rows: list[dict[str, Any]], columns: list[tuple[str, str, str]])
             print("  ".join("-" * w for w in widths))
 
 
+def expected_errors(stats_path: Path) -> dict[str, Any]:
+    """The run's own estimate of its false and missed links (its stats JSON), if it made one."""
+    if not stats_path.exists():
+        return {}
+    stats = json.loads(stats_path.read_text())
+    return {key: stats[key] for key in ("expected_false_matches", "expected_missed_matches",
+                                        "expected_missed_unblocked") if key in stats}
+
+
+def print_expected(rows: list[dict[str, Any]]) -> None:
+    """Expected against actual false and missed links, and their ratio (the target: within a
+    factor of 1.5 either way)."""
+    print("\nerror estimate (the run's own, without labels) against the truth:")
+    for row in rows:
+        if "expected_false_matches" not in row or "fp" not in row:
+            print(f"  {row.get('tool', '')} {row.get('variant', '')}: no estimate".rstrip())
+            continue
+        parts = []
+        for what, expected, actual in (("false", row["expected_false_matches"], row["fp"]),
+                                       ("missed", row["expected_missed_matches"], row["fn"])):
+            ratio = (expected / actual) if actual else float("inf") if expected else 1.0
+            within = 1 / 1.5 <= ratio <= 1.5 or abs(expected - actual) < 1.5
+            parts.append(f"{what} expected {expected:,.1f} actual {actual:,} "
+                         f"(x{ratio:.2f} {'within 1.5' if within else 'OUTSIDE 1.5'})")
+        label = " ".join(str(row[k]) for k in ("variant", "tool") if k in row)
+        print(f"  {label}: " + "; ".join(parts))
+
+
 def error_ratio(ours_f1: float | None, splink_f1: float | None) -> float | None:
     """(1 − F1 ours) / (1 − F1 Splink): below 0.3 means at least 70% fewer errors."""
     if ours_f1 is None or splink_f1 is None:
@@ -149,6 +177,21 @@ def machine() -> dict[str, Any]:
             "written_utc": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")}
 
 
-__all__ = ["OUT_DIR", "REPO", "Run", "asdict", "error_ratio", "linkages_match_available",
-           "machine", "print_table", "read_links", "run_measured", "score", "tail",
-           "tool_commands", "write_json"]
+__all__ = [
+    "OUT_DIR",
+    "REPO",
+    "Run",
+    "asdict",
+    "error_ratio",
+    "expected_errors",
+    "linkages_match_available",
+    "machine",
+    "print_expected",
+    "print_table",
+    "read_links",
+    "run_measured",
+    "score",
+    "tail",
+    "tool_commands",
+    "write_json",
+]

@@ -223,6 +223,7 @@ def run(left_path: Path, right_path: Path, out: Path, stats_path: Path | None,
     left = read_extract(left_path, PERSON_FILE)
     right = read_extract(right_path, PERSON_FILE)
     from splink import DuckDBAPI, Linker  # after the files are known good: a slow import
+    from splink.internals.exceptions import EMTrainingException
     for result in (left, right):
         write_rejects(result.rejections, rejects_path(out, result.path))
         note(result.summary())
@@ -257,9 +258,10 @@ def run(left_path: Path, right_path: Path, out: Path, stats_path: Path | None,
             linker.training.estimate_parameters_using_expectation_maximisation(
                 rule, max_pairs=em_max_pairs)
             trained += 1
-        except ValueError as exc:
-            # EM on a block of (nearly) only matches can drive an m to 0, which Splink refuses;
-            # the other training rules still estimate those m values.
+        except (ValueError, EMTrainingException) as exc:
+            # EM on a block of (nearly) only matches can drive an m to 0, which Splink refuses,
+            # and a rule on a column one file leaves blank (an SSN only one side carries)
+            # yields no pairs at all; the other training rules still estimate those m values.
             note(f"EM on {rule.get_blocking_rule('duckdb').blocking_rule_sql} skipped: "
                  f"{str(exc).splitlines()[0]}")
     note(f"estimated m by EM on {trained} of {len(training)} blocking rules")

@@ -66,6 +66,7 @@ KEY_FIELDS: dict[str, tuple[str, ...]] = {
     # Any of a record's names: first or surname, whichever field it was written in.
     "name_phonetic": ("first_name", "last_name"), "name_initial": (), "address": ("address",),
     "house_number": ("address",), "first_initial": ("first_name",),
+    "middle_initial": ("middle_name",),
 }
 """The compared fields a blocking key constrains: within a pass, agreement on them says
 nothing about a match, so EM ignores them for that pass's pairs."""
@@ -149,6 +150,8 @@ def key_columns(rec: Records, name: str) -> np.ndarray:
         return _through(rec.address, codes).reshape(-1, 1)
     if name == "county":
         return _single(rec.county, rec.county < 0)
+    if name == "middle_initial":
+        return _single(rec.middle_initial, rec.middle_initial < 0)
     raise ValueError(f"unknown blocking key {name!r}")
 
 
@@ -255,6 +258,11 @@ def pass_pairs(rec: Records, blocking_pass: BlockingPass, max_block: int,
     # Chunk the positions so no more than CHUNK_PAIRS pairs are materialised at once.
     counts = (hi - lo).clip(min=0)
     cum = np.cumsum(counts)
+    budget = blocking_pass.max_pairs_per_record
+    if budget is not None and len(cum) and cum[-1] > budget * rec.n:
+        # Too loose for files this large: skipped whole, and said so in the counts.
+        info.update(pairs=0, over_budget_pairs=int(cum[-1]))
+        return np.empty(0, np.int64), info
     bounds = np.searchsorted(cum, np.arange(CHUNK_PAIRS, int(cum[-1]) + CHUNK_PAIRS,
                                             CHUNK_PAIRS)) if len(cum) else np.array([], int)
     begin = 0

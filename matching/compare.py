@@ -30,7 +30,8 @@ FIELDS: tuple[FieldSpec, ...] = (
                              "nickname, sound-alike or first/middle swap", "exact")),
     FieldSpec("last_name", ("different", "similar (JW>=0.88)", "very similar or sound-alike",
                             "a surname in common", "exact")),
-    FieldSpec("dob", ("different", "same year", "same year, one side an estimated 1 January",
+    FieldSpec("dob", ("16 years or more apart (another person's date)", "different",
+                      "same year", "same year, one side an estimated 1 January",
                       "one digit, a few days or one year off", "day and month transposed",
                       "exact")),
     FieldSpec("ssn", ("different", "one digit or adjacent swap", "exact")),
@@ -42,6 +43,7 @@ FIELDS: tuple[FieldSpec, ...] = (
                                     "nickname or sound-alike", "exact")),
     FieldSpec("parent_last_name", ("different", "similar (JW>=0.90)", "a surname in common",
                                    "exact, and the child's surname on both records", "exact")),
+    FieldSpec("middle_name", ("different initial", "same initial")),
 )
 FIELD_NAMES = tuple(f.name for f in FIELDS)
 FIELD_INDEX = {f.name: i for i, f in enumerate(FIELDS)}
@@ -51,6 +53,15 @@ DEPENDENT_GROUPS: tuple[tuple[str, ...], ...] = (
 )
 """Fields that agree or disagree together (the same parent recorded or not; the family moved
 or not): their joint levels are modelled (``matching.estimate``)."""
+
+DOB_DECADES = 0
+DOB_APART_YEARS = 16
+"""Dates of birth this many years apart or more: among children's records that is rarely
+another child and often another person's date (a parent's, keyed into the child's record).
+Its weight is never counted for a match, and it counts against one less than a plain
+disagreement (level 1)."""
+NEVER_FOR = ((FIELD_INDEX["dob"], DOB_DECADES),)
+"""(field, level) whose weight is capped at 0: errors of a kind that say nothing for a match."""
 
 FIRST_ALIAS = 3
 FIRST_WEAK = 1
@@ -246,17 +257,18 @@ def _dob_level(da: np.ndarray, db: np.ndarray) -> np.ndarray:
         digits_differ += (x % 10 != y % 10)
         x //= 10
         y //= 10
-    lv = np.zeros(len(a), np.int8)
-    lv[ya == yb] = 1
+    lv = np.ones(len(a), np.int8)
+    lv[np.abs(ya - yb) >= DOB_APART_YEARS] = DOB_DECADES
+    lv[ya == yb] = 2
     # An unknown birth date is often entered as 1 January of the known year.
     jan1 = ((a % 10000) == 101) | ((b % 10000) == 101)
-    lv[(ya == yb) & jan1] = 2
+    lv[(ya == yb) & jan1] = 3
     # Days apart, approximately (31-day months): a date keyed a day or two off.
     days = np.abs((ya * 372 + ma * 31 + dda) - (yb * 372 + mb * 31 + ddb))
     lv[(digits_differ == 1) | ((np.abs(ya - yb) == 1) & (ma == mb) & (dda == ddb))
-       | (days <= 3)] = 3
-    lv[(ya == yb) & (ma == ddb) & (dda == mb) & (ma != dda)] = 4
-    lv[a == b] = 5
+       | (days <= 3)] = 4
+    lv[(ya == yb) & (ma == ddb) & (dda == mb) & (ma != dda)] = 5
+    lv[a == b] = 6
     level[ok] = lv
     return level
 
@@ -351,7 +363,15 @@ def compare(rec: Records, a: np.ndarray, b: np.ndarray) -> np.ndarray:
     out[:, 9] = _surname_level(rec, rec.parent_last[a], rec.parent_last[b],
                                rec.parent_tokens[a], rec.parent_tokens[b], child=False)
     _parent_surname_echo(rec, a, b, out[:, 9])
+    out[:, 10] = _middle_level(rec, a, b)
     return out
+
+
+def _middle_level(rec: Records, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """1 the same middle initial, 0 a different one, -1 missing on either side. Initials
+    only: one file often holds nothing more (a census form), and the full name's u could
+    then not be measured across the files."""
+    return _equal_level(rec.middle_initial[a], rec.middle_initial[b])
 
 
 def _parent_surname_echo(rec: Records, a: np.ndarray, b: np.ndarray, level: np.ndarray) -> None:

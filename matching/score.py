@@ -18,7 +18,7 @@ from matching.estimate import PAIR_KINDS, Model, surname_bucket
 from matching.standardise import Records
 
 MATCH, REVIEW, NON_MATCH = 2, 1, 0
-PERSON_FIELDS = ("first_name", "dob", "ssn", "sex")
+PERSON_FIELDS = ("first_name", "dob", "ssn", "sex", "middle_name")
 """The child's own identifiers. Surname, address, zip, county and parents are shared by
 siblings; a `match` needs evidence from these too (``min_person_weight`` bits)."""
 DECISIONS = {MATCH: "match", REVIEW: "review", NON_MATCH: "non_match"}
@@ -33,20 +33,27 @@ class Scores:
     person: np.ndarray         # float: the weight from the child's own identifiers
     log2_odds: np.ndarray      # float64: prior log2 odds + weight
     rivals: np.ndarray         # float64: log2(1 + rivals' odds) taken off (matching.compete)
+    same_name: np.ndarray      # bool: the first names agree (exactly, or as a nickname,
+                               # sound-alike or first/middle swap) and no parent is named on
+                               # both records
 
     def guarded(self, min_person_weight: float) -> np.ndarray:
-        return self.sibling | (self.person < min_person_weight)
+        """Held back from `match`: the twin/sibling pattern, or too little evidence from the
+        child's own identifiers (a brother or sister rests on the family's fields alone),
+        unless the first names agree and no parent is named on both records to make a
+        sibling of the other (a child whose date of birth or SSN was mistyped)."""
+        return self.sibling | ((self.person < min_person_weight) & ~self.same_name)
 
     def subset(self, rows: np.ndarray) -> Scores:
         return Scores(self.contributions[rows], self.weight[rows], self.probability[rows],
                       self.sibling[rows], self.person[rows], self.log2_odds[rows],
-                      self.rivals[rows])
+                      self.rivals[rows], self.same_name[rows])
 
     def with_rivals(self, adjusted_log2_odds: np.ndarray) -> Scores:
         """The same scores with the probability the pairs' rivals leave them."""
         return Scores(self.contributions, self.weight, probability(adjusted_log2_odds),
                       self.sibling, self.person, self.log2_odds,
-                      self.log2_odds - adjusted_log2_odds)
+                      self.log2_odds - adjusted_log2_odds, self.same_name)
 
 
 def pair_kinds(rec: Records, a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -80,8 +87,13 @@ def score(rec: Records, a: np.ndarray, b: np.ndarray, levels: np.ndarray, model:
     prior = np.array([model.prior[k] for k in PAIR_KINDS])[kinds]
     log2_odds = weight + np.log2(prior) - np.log2(1 - prior)
     person = contrib[:, [FIELD_INDEX[f] for f in PERSON_FIELDS]].sum(axis=1)
+    # A sibling is told by the parent both records name; without a parent on one of them
+    # the same first name says the child's own records.
+    no_parent = ((levels[:, FIELD_INDEX["parent_first_name"]] < 0)
+                 & (levels[:, FIELD_INDEX["parent_last_name"]] < 0))
     return Scores(contrib, weight, probability(log2_odds), sibling_guard(levels), person,
-                  log2_odds, np.zeros(len(weight)))
+                  log2_odds, np.zeros(len(weight)),
+                  (levels[:, FIELD_INDEX["first_name"]] >= FIRST_ALIAS) & no_parent)
 
 
 def sibling_guard(levels: np.ndarray) -> np.ndarray:

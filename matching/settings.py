@@ -16,6 +16,7 @@ BLOCKING_KEYS = frozenset({
     "surname_phonetic", "surname_token", "surname_initial", "parent_phonetic",
     "parent_first_phonetic", "zip", "county", "ssn_first5", "ssn_last4",
     "name_phonetic", "name_initial", "address", "house_number", "first_initial",
+    "middle_initial",
 })
 
 
@@ -24,6 +25,10 @@ class BlockingPass:
     name: str
     keys: tuple[str, ...]
     only_if_missing: str | None = None
+    max_pairs_per_record: float | None = None
+    """A loose pass (one field alone) is used only while it makes at most this many pairs per
+    record: in a small file its blocks are small and it reaches the records corrupted in
+    every other key; in a large one it would make billions of pairs and is skipped whole."""
 
 
 @dataclass(frozen=True)
@@ -73,8 +78,10 @@ class MatchSettings:
                 raise ValueError(f"{source}: blocking pass {p.get('name')!r} uses unknown "
                                  f"key(s) {', '.join(unknown)}; known: "
                                  f"{', '.join(sorted(BLOCKING_KEYS))}")
+            budget = p.get("max_pairs_per_record")
             passes.append(BlockingPass(str(p.get("name", "+".join(keys))), keys,
-                                       p.get("only_if_missing")))
+                                       p.get("only_if_missing"),
+                                       None if budget is None else float(budget)))
         est = raw.get("estimate", {}) or {}
         thr = raw.get("thresholds", {}) or {}
         res = raw.get("resolve", {}) or {}
@@ -115,7 +122,9 @@ class MatchSettings:
         out = asdict(self)
         out["nicknames_path"] = str(self.nicknames_path) if self.nicknames_path else None
         out["passes"] = [{"name": p.name, "keys": list(p.keys),
-                          "only_if_missing": p.only_if_missing} for p in self.passes]
+                          "only_if_missing": p.only_if_missing,
+                          "max_pairs_per_record": p.max_pairs_per_record}
+                         for p in self.passes]
         out["tf_fields"] = list(self.tf_fields)
         return out
 
@@ -130,6 +139,8 @@ def _threshold(value: Any, source: str) -> float | None:
         raise ValueError(f"{source}: thresholds.match_probability must be a probability or "
                          f"auto, not {value!r}") from None
 
+
+SMALL_FILE_PAIRS = 6.0
 
 DEFAULT_PASSES: tuple[BlockingPass, ...] = (
     # The passes of config/matching.yaml (which says why each is there).
@@ -149,4 +160,11 @@ DEFAULT_PASSES: tuple[BlockingPass, ...] = (
                  only_if_missing="dob"),
     BlockingPass("names_county_no_dob", ("county", "first_phonetic", "surname_token"),
                  only_if_missing="dob"),
+    BlockingPass("names_no_dob", ("first_phonetic", "surname_token"), only_if_missing="dob",
+                 max_pairs_per_record=1.0),
+    BlockingPass("names_middle_initial", ("first_phonetic", "surname_token", "middle_initial"),
+                 max_pairs_per_record=2.0),
+    *(BlockingPass(f"small_file_{name}", (key,), max_pairs_per_record=SMALL_FILE_PAIRS)
+      for name, key in (("dob", "dob"), ("surname", "surname_token"),
+                        ("first", "first_phonetic"))),
 )

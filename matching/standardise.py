@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Iterable
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, replace
 from functools import cache, cached_property
 from pathlib import Path
 
@@ -33,6 +33,12 @@ PLACEHOLDER_GIVEN = frozenset({
     "UNK", "UNKN", "UNKNOWN", "NONE", "NFN", "FNU", "LNU", "NA", "NO NAME", "NONAME", "TBD",
     "NEWBORN", "NB", "NEW BORN", "MALE", "FEMALE", "BABY A", "BABY B", "TWIN A", "TWIN B", "X",
     "XX", "XXX", "TEST",
+    # A relationship or a role written where the name belongs (a form filled in for the
+    # household, a record opened before the name was known): not identifying either.
+    "DAUGHTER", "SON", "CHILD", "KID", "MINOR", "INFANT CHILD", "RESIDENT", "OCCUPANT", "MOM",
+    "MOTHER", "DAD", "FATHER", "PARENT", "SISTER", "BROTHER", "SIBLING", "NIECE", "NEPHEW",
+    "GRANDSON", "GRANDDAUGHTER", "GRANDCHILD", "STEPSON", "STEPDAUGHTER", "FOSTER CHILD",
+    "UNNAMED", "NAME UNKNOWN", "NOT GIVEN", "REFUSED", "NMN", "NMI",
 })
 PLACEHOLDER_PREFIXES = ("BABY ", "BB ", "INFANT ", "NEWBORN ", "TWIN ")
 PLACEHOLDER_SURNAME = frozenset({"UNK", "UNKN", "UNKNOWN", "NONE", "LNU", "NA", "X", "XX",
@@ -76,6 +82,14 @@ def given_name(text: object) -> str:
     if len(s) == 1:  # an initial only: too weak to compare as a name
         return ""
     return s
+
+
+def _middle_initial(text: object) -> int:
+    """The first letter of a middle name or initial ('' and placeholders: -1)."""
+    s = clean_name(text)
+    if not s or s in PLACEHOLDER_GIVEN or s.replace(" ", "") in PLACEHOLDER_GIVEN:
+        return MISSING
+    return ord(s[0])
 
 
 def surname_tokens(text: object) -> tuple[str, list[str]]:
@@ -216,6 +230,8 @@ class Records:
     first: np.ndarray           # int32 code of the whole first name
     first_token: np.ndarray     # int32 code of its first word (JUAN of JUAN CARLOS)
     middle: np.ndarray          # int32 code of the first middle word
+    middle_initial: np.ndarray  # int32: the middle name's first letter (also of an initial
+                                # alone, which ``middle`` leaves missing), -1 when none
     given_phonetic: np.ndarray  # int32 per given code: code of the phonetic key
     given_as_token: np.ndarray  # int32 per given code: the same text's surname-token code
     surnames: Vocabulary        # full surnames (spaces removed)
@@ -242,6 +258,13 @@ class Records:
     def n(self) -> int:
         return len(self.record_id)
 
+    def subset(self, positions: np.ndarray) -> Records:
+        """The records at ``positions`` (in that order) with the same vocabularies: what a
+        question about a few hundred thousand records of a statewide file needs."""
+        per_record = {name: getattr(self, name)[positions] for name in PER_RECORD}
+        source = per_record["source"]
+        return replace(self, **per_record, n_left=int((source == 0).sum()))
+
     def slice_ids(self, source: int) -> np.ndarray:
         return self.record_id[self.source == source]
 
@@ -257,6 +280,12 @@ class Records:
         la = left_index.get_indexer(left_ids.astype(str)).astype(np.int64)
         rb = right_index.get_indexer(right_ids.astype(str)).astype(np.int64)
         return la, np.where(rb >= 0, rb + self.n_left, -1)
+
+
+PER_RECORD = ("record_id", "source", "has_case", "first", "first_token", "middle",
+              "middle_initial", "last", "last_tokens", "parent_first", "parent_last",
+              "parent_tokens", "dob", "ssn", "sex", "county", "zip", "address")
+"""The fields of :class:`Records` that hold one value (or row) per record."""
 
 
 def load_nicknames(path: Path | None) -> list[tuple[str, str]]:
@@ -307,6 +336,32 @@ def _column(frame: pd.DataFrame, name: str) -> pd.Series:
     return pd.Series([None] * len(frame), index=frame.index, dtype=object)
 
 
+@dataclass
+class _Both:
+    """The two files' columns one at a time, left rows first. (Not one ``pd.concat`` of the
+    frames: where a file lacks a column, pandas checks every missing cell of it one by one,
+    ten million Python calls for a statewide file without parents or addresses.)"""
+
+    left: pd.DataFrame
+    right: pd.DataFrame
+
+    def __len__(self) -> int:
+        return len(self.left) + len(self.right)
+
+    def column(self, name: str) -> pd.Series:
+        parts = [_column(f, name).to_numpy(dtype=object) for f in (self.left, self.right)]
+        return pd.Series(np.concatenate(parts), dtype=object)
+
+    def each(self, name: str, convert: Callable[[pd.Series], np.ndarray]) -> np.ndarray:
+        """``convert`` applied to each file's column (typed as read), then joined."""
+        return np.concatenate([convert(_column(f, name)) for f in (self.left, self.right)])
+
+
+def _county(values: pd.Series) -> np.ndarray:
+    county = pd.to_numeric(values, errors="coerce")
+    return county.where(county.between(1, 99)).fillna(MISSING).astype(np.int16).to_numpy()
+
+
 def _dob_int(values: pd.Series) -> np.ndarray:
     dates = pd.to_datetime(values, errors="coerce")
     ymd = (dates.dt.year * 10000 + dates.dt.month * 100 + dates.dt.day)
@@ -339,15 +394,14 @@ def standardise(left: pd.DataFrame, right: pd.DataFrame,
     """Standardise both sides into one :class:`Records` (left rows first).
 
     Every cleaning rule runs once per distinct raw value; rows only index into the results."""
-    frame = pd.concat([left.reset_index(drop=True), right.reset_index(drop=True)],
-                      ignore_index=True, sort=False)
+    frame = _Both(left, right)
     n = len(frame)
     source = np.concatenate([np.zeros(len(left), np.int8), np.ones(len(right), np.int8)])
 
     # Given names: the whole name (spaces removed) and its first word, per distinct value.
     given_parts = {}
     for col in ("first_name", "middle_name", "parent_first_name"):
-        codes, uniq = _distinct(_column(frame, col))
+        codes, uniq = _distinct(frame.column(col))
         cleaned = [given_name(u) for u in uniq]
         given_parts[col] = (codes, [c.replace(" ", "") for c in cleaned],
                             [c.split(" ")[0] if c else "" for c in cleaned])
@@ -374,12 +428,15 @@ def standardise(left: pd.DataFrame, right: pd.DataFrame,
     first_codes = given_codes("first_name", 0)
     first_token_codes = given_codes("first_name", 1)
     middle_codes = given_codes("middle_name", 1)
+    mid_raw, mid_uniq = _distinct(frame.column("middle_name"))
+    mid_initial = _take(np.array([_middle_initial(u) for u in mid_uniq], dtype=np.int32),
+                        mid_raw)
     parent_first_codes = given_codes("parent_first_name", 1)
 
     # Surnames: the full surname and up to MAX_TOKENS tokens, per distinct value.
     surname_parts = {}
     for col in ("last_name", "parent_last_name"):
-        codes, uniq = _distinct(_column(frame, col))
+        codes, uniq = _distinct(frame.column(col))
         split = [surname_tokens(u) for u in uniq]
         surname_parts[col] = (codes, [f for f, _ in split], [t for _, t in split])
     full_vocab: dict[str, None] = {}
@@ -406,31 +463,30 @@ def standardise(left: pd.DataFrame, right: pd.DataFrame,
     last_codes, last_tokens = surname_codes("last_name")
     parent_last_codes, parent_tokens = surname_codes("parent_last_name")
 
-    addr_codes, addr_uniq = _distinct(_column(frame, "address"))
+    addr_codes, addr_uniq = _distinct(frame.column("address"))
     addr_clean = [clean_address(u) for u in addr_uniq]
     address_values = np.array(list(dict.fromkeys(a for a in addr_clean if a)), dtype=object)
     address_index = pd.Index(address_values)
     address = _take(_lookup(addr_clean, address_index), addr_codes)
 
-    sex_codes, sex_uniq = _distinct(_column(frame, "sex"))
+    sex_codes, sex_uniq = _distinct(frame.column("sex"))
     sex_map = np.array([{"F": 0, "M": 1}.get(str(v).strip().upper(), MISSING)
                         for v in sex_uniq], dtype=np.int8)
     sex = _take(sex_map, sex_codes).astype(np.int8)
-    county = pd.to_numeric(_column(frame, "county_cd"), errors="coerce")
-    county_arr = county.where(county.between(1, 99)).fillna(MISSING).astype(np.int16).to_numpy()
-    zip_codes, zip_uniq = _distinct(_column(frame, "zip"))
+    county_arr = frame.each("county_cd", _county).astype(np.int16)
+    zip_codes, zip_uniq = _distinct(frame.column("zip"))
 
     def zip_value(v: object) -> int:
         z = str(v).strip()[:5]
         return int(z) if len(z) == 5 and z.isdigit() and z != "00000" else MISSING
 
     zip_arr = _take(np.array([zip_value(v) for v in zip_uniq], dtype=np.int32), zip_codes)
-    case_codes, case_uniq = _distinct(_column(frame, "case_id"))
+    case_codes, case_uniq = _distinct(frame.column("case_id"))
     has_case = _take(np.array([str(v).strip() != "" for v in case_uniq], dtype=bool),
                      case_codes).astype(bool) if n else np.zeros(0, bool)
 
     return Records(
-        record_id=_column(frame, "record_id").astype(str).to_numpy(dtype=object),
+        record_id=frame.column("record_id").astype(str).to_numpy(dtype=object),
         source=source,
         n_left=len(left),
         has_case=(has_case & (source == 1)),
@@ -438,6 +494,7 @@ def standardise(left: pd.DataFrame, right: pd.DataFrame,
         first=first_codes,
         first_token=first_token_codes,
         middle=middle_codes,
+        middle_initial=mid_initial.astype(np.int32),
         given_phonetic=given_phonetic,
         given_as_token=token_index.get_indexer(given_values).astype(np.int32),
         surnames=Vocabulary(surname_values),
@@ -447,8 +504,8 @@ def standardise(left: pd.DataFrame, right: pd.DataFrame,
         parent_first=parent_first_codes,
         parent_last=parent_last_codes,
         parent_tokens=parent_tokens,
-        dob=_dob_int(_column(frame, "dob")),
-        ssn=normalise_ssn(_column(frame, "ssn")).to_numpy(),
+        dob=frame.each("dob", _dob_int).astype(np.int32),
+        ssn=normalise_ssn(frame.column("ssn")).to_numpy(),
         sex=sex,
         county=county_arr,
         zip=zip_arr.astype(np.int32),

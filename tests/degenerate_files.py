@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
+from click.testing import Result
 from hypothesis import strategies as st
 
 # Text a county system could emit: any printable character (accents, CJK, emoji, right-to-
@@ -158,3 +159,22 @@ LINKS_COLUMNS: dict[str, st.SearchStrategy[str]] = {
 
 def links_files(max_rows: int = 4) -> st.SearchStrategy[CsvFile]:
     return csv_files(LINKS_COLUMNS, ("left_id", "right_id", "decision"), max_rows)
+
+
+def assert_clean_run(result: Result, files: dict[str, CsvFile | None]) -> None:
+    """Exit 0 or 2, never a traceback; on 0 every file given (not None) reconciles:
+    ``read = accepted + rejected`` and read is the number of rows written below the header."""
+    if result.exception is not None and not isinstance(result.exception, SystemExit):
+        raise result.exception
+    assert result.exit_code in (0, 2), result.output
+    assert "Traceback" not in result.output
+    if result.exit_code == 2:
+        assert result.output.strip(), "exit 2 needs a message"
+        return
+    counts = read_lines(result.output)
+    for name, spec in files.items():
+        if spec is None:
+            continue
+        read, accepted, rejected = counts[name]
+        assert read == accepted + rejected, result.output
+        assert read == spec.data_rows, (name, result.output)

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pandas as pd
 from click.testing import CliRunner, Result
-from degenerate_files import CsvFile, person_files, read_lines
+from degenerate_files import CsvFile, assert_clean_run, person_files
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from matching_cases import person_files as person_files_of_cases
@@ -31,22 +31,6 @@ def run_match(directory: Path, left: CsvFile | Path, right: CsvFile | Path) -> R
         main, ["match", "--left", str(lp), "--right", str(rp), "--out",
                str(directory / "out" / "links.csv"), "--stats",
                str(directory / "out" / "stats.json"), "--no-progress"])
-
-
-def assert_clean_run(result: Result, files: dict[str, CsvFile]) -> None:
-    """Exit 0 or 2, no traceback; on 0 every file's counts reconcile with its lines."""
-    if result.exception is not None and not isinstance(result.exception, SystemExit):
-        raise result.exception
-    assert result.exit_code in (0, 2), result.output
-    assert "Traceback" not in result.output
-    if result.exit_code == 2:
-        assert result.output.strip(), "exit 2 needs a message"
-        return
-    counts = read_lines(result.output)
-    for name, spec in files.items():
-        read, accepted, rejected = counts[name]
-        assert read == accepted + rejected, result.output
-        assert read == spec.data_rows, (name, result.output)
 
 
 @settings(max_examples=60, deadline=None,

@@ -1,0 +1,124 @@
+"""Error patterns of files the project did not generate (issue 12): placeholder first names,
+a date of birth missing on one side or another person's in the child's place, the middle
+initial, and the estimate of the true pairs blocking never proposed."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from matching_cases import person_files
+from test_match_cli import matched, run_match
+
+from matching.compare import DOB_DECADES, FIELD_INDEX, NEVER_FOR, _dob_level
+from matching.estimate import Model
+from matching.report import unblocked_matches
+from matching.settings import BlockingPass
+from matching.standardise import given_name, standardise
+
+
+def test_relationship_words_are_not_first_names() -> None:
+    for word in ("Daughter", "SON", "Resident", "Mom", "Baby", "Child", "Infant", "minor"):
+        assert given_name(word) == "", word
+    assert given_name("SONIA") == "SONIA"
+
+
+def test_a_date_decades_apart_is_its_own_level_and_never_counts_for_a_match() -> None:
+    child = np.array([20120304, 20120304, 20120304], dtype=np.int32)
+    other = np.array([19850304, 20120305, 20090817], dtype=np.int32)
+    levels = _dob_level(child, other)
+    assert levels[0] == DOB_DECADES  # a parent's date in the child's place
+    assert levels[1] == 4  # one digit off
+    assert levels[2] == 1  # a different child's date
+    # Even where m/u would favour it, the level weighs at most 0.
+    sizes = (5, 5, 7, 3, 2, 2, 3, 3, 4, 5, 2)
+    m = [np.full(s, 1.0 / s) for s in sizes]
+    u = [np.full(s, 1.0 / s) for s in sizes]
+    dob = FIELD_INDEX["dob"]
+    m[dob] = np.array([0.05, 0.01, 0.01, 0.01, 0.02, 0.02, 0.88])
+    u[dob] = np.array([0.001, 0.9, 0.05, 0.01, 0.01, 0.0001, 0.0289])
+    model = Model(m=m, u=u, prior={"cross": 0.01, "left": 0.01, "right": 0.01},
+                  never_for=NEVER_FOR)
+    weights = model.weights()[dob]
+    assert weights[DOB_DECADES] == 0.0
+    assert weights[1] < weights[DOB_DECADES]
+
+
+def _pair_files(rows: list[tuple[str, str, str, str]]) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Left and right records, one pair per row: (left dob, right dob, left middle, right
+    middle); names and everything else agree."""
+    left, right = [], []
+    for i, (ldob, rdob, lmid, rmid) in enumerate(rows):
+        name = {"first_name": f"NAME{chr(65 + i % 26)}{chr(65 + i // 26)}",
+                "last_name": f"SURNAME{chr(65 + i % 26)}{chr(65 + i // 26)}"}
+        left.append({"record_id": f"L{i}", **name, "dob": ldob, "middle_name": lmid})
+        right.append({"record_id": f"R{i}", **name, "dob": rdob, "middle_name": rmid})
+    return pd.DataFrame(left), pd.DataFrame(right)
+
+
+def test_unblocked_pairs_are_estimated_by_capture_recapture_between_passes() -> None:
+    # 60 true pairs caught by both lists, 20 by the DOB pass only (middle initials differ),
+    # 20 by the names pass only (dates differ): N = 80 * 80 / 60, 100 seen, 6.67 unseen.
+    rows = ([("2010-01-02", "2010-01-02", "ANA", "ANA")] * 60
+            + [("2010-01-02", "2010-01-02", "ANA", "BEA")] * 20
+            + [("2010-01-02", "2011-05-06", "ANA", "ANA")] * 20)
+    left, right = _pair_files(rows)
+    rec = standardise(left, right)
+    passes = (BlockingPass("dob", ("dob",)),
+              BlockingPass("names", ("first_phonetic", "surname_token", "middle_initial")))
+    a = np.arange(100)
+    b = np.arange(100) + rec.n_left
+    out = unblocked_matches(rec, passes, a, b, np.ones(100))
+    assert abs(out["expected_missed_unblocked"] - (80 * 80 / 60 - 100)) < 0.01
+
+
+def test_a_missing_or_borrowed_date_of_birth_still_links_on_rare_names(tmp_path: Path
+                                                                         ) -> None:
+    left, right = person_files()
+    left, right = left.astype(object), right.astype(object)
+    rare = [("XIOMARA", "Q", "ZUNZUNEGUI", "F"), ("TELESFORO", "B", "ACHTERBERG", "M")]
+    for i, (first, middle, last, sex) in enumerate(rare):
+        for frame in (left, right):
+            frame.loc[i, ["first_name", "middle_name", "last_name", "sex"]] = [
+                first, middle, last, sex]
+            frame.loc[i, "ssn"] = ""
+        left.loc[i, "middle_name"] = {"Q": "QUINTINA", "B": "BENIGNO"}[middle]
+    right.loc[0, "dob"] = ""             # missing on one side
+    right.loc[1, "dob"] = "1984-07-19"   # the mother's date in the child's place
+    links, _, _ = run_match(tmp_path, left, right)
+    found = matched(links)
+    assert ("L0", "R0") in found
+    assert ("L1", "R1") in found
+
+
+def test_a_loose_pass_is_used_in_a_small_file_and_skipped_whole_in_a_large_one() -> None:
+    from matching.blocking import block
+
+    rows = [("2010-01-02", "2010-01-02", "", "")] * 30
+    left, right = _pair_files(rows)
+    rec = standardise(left, right)
+    loose = BlockingPass("same_dob", ("dob",), max_pairs_per_record=6.0)
+    # 60 records on one date: 1,770 pairs, 29.5 a record, over the budget: skipped whole.
+    skipped = block(rec, (loose,), max_block=2000)
+    assert len(skipped) == 0
+    assert skipped.by_pass["same_dob"]["over_budget_pairs"] == 60 * 59 // 2
+    small = standardise(left.iloc[:3], right.iloc[:3])
+    used = block(small, (loose,), max_block=2000)
+    assert len(used) == 15 and "over_budget_pairs" not in used.by_pass["same_dob"]
+
+
+def test_a_subset_of_records_keeps_every_per_record_field() -> None:
+    from dataclasses import fields
+
+    from matching.standardise import PER_RECORD
+
+    left, right = _pair_files([("2010-01-02", "2010-01-03", "ANA", "A")] * 4)
+    rec = standardise(left, right)
+    per_record = {f.name for f in fields(rec)
+                  if isinstance(getattr(rec, f.name), np.ndarray)
+                  and len(getattr(rec, f.name)) == rec.n and rec.n != len(rec.given)}
+    assert per_record <= set(PER_RECORD)
+    few = rec.subset(np.array([1, 5]))
+    assert list(few.record_id) == ["L1", "R1"] and few.n_left == 1
+    assert (few.dob == rec.dob[[1, 5]]).all()
