@@ -40,8 +40,10 @@ demo-data: $(STAMP)
 	$(BIN)/linkages outcomes P4 --foster-care $(DEMO_DIR)/extract/foster_care.csv \
 		--period-start 2019-01-01 --periods 4 --by calworks_match --links $(DEMO_DIR)/links.csv \
 		--rejects-dir $(DEMO_DIR)
-	@# The demo evaluator's de-identified cohort export, ready to download in the app.
+	@# Casework for half the Fresno families, carried by the demo accounts and synthetic staff,
+	@# then the demo evaluator's de-identified cohort export, ready to download in the app.
 	$(BIN)/linkages users demo > /dev/null
+	$(BIN)/linkages casework generate --county 10 --share 0.5 --seed $(DEMO_SEED)
 	$(BIN)/linkages export cohort --for evaluator --from 2019-01-01 --to 2020-12-31
 
 lint: $(STAMP)

@@ -22,6 +22,7 @@ SUBCOMMANDS: dict[str, str] = {
     "outcomes": "linkages.outcomes.cli:outcomes",
     "users": "linkages.services.cli:users",
     "export": "linkages.exports.cli:export",
+    "casework": "linkages.casework.cli:casework",
     "serve": "webapp.cli:serve",
 }
 

@@ -4,9 +4,13 @@ One blueprint per area. Now: ``auth`` (sign in, second factor, sign out), ``fami
 mutual families list and detail), ``account`` (the user's own two-factor settings), ``admin``
 (user administration), ``audit`` (the audit log viewer) and ``exports`` (evaluators'
 de-identified cohort exports). The co-case-management areas follow the same shape, each a package
+One blueprint per area: ``auth`` (sign in and out), ``families`` (the mutual families list),
+``dashboard`` (My families, the landing page) and the family workspace: ``workspace``
+(overview, members, team, consent, notes, history), ``meetings``, ``plans`` and
+``resources`` (shared-resource services). Further areas follow the same shape, each a package
 ``webapp/<area>/`` with ``__init__.py`` (the blueprint), ``routes.py`` (parse the request, call
 a service, render or redirect) and ``forms.py`` (WTForms), templates in
-``webapp/templates/<area>/``: meetings, plans, services, review, reports, exports, admin.
+``webapp/templates/<area>/``: review, reports, exports, admin.
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter
 from werkzeug.wrappers import Response
 
+from linkages.services.scope import Permission
 from webapp import db, errors, security, settings
 
 # Ids in URLs are database integers: PostgreSQL's INTEGER holds 2**31 - 1.
@@ -72,8 +77,13 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
     from webapp.admin import bp as admin_bp
     from webapp.audit import bp as audit_bp
     from webapp.auth import bp as auth_bp
+    from webapp.dashboard import bp as dashboard_bp
     from webapp.exports import bp as exports_bp
     from webapp.families import bp as families_bp
+    from webapp.meetings import bp as meetings_bp
+    from webapp.plans import bp as plans_bp
+    from webapp.resources import bp as resources_bp
+    from webapp.workspace import bp as workspace_bp
 
     app.register_blueprint(auth_bp)
     app.register_blueprint(families_bp, url_prefix="/families")
@@ -81,10 +91,20 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
     app.register_blueprint(admin_bp, url_prefix="/admin")
     app.register_blueprint(audit_bp, url_prefix="/audit")
     app.register_blueprint(exports_bp, url_prefix="/exports")
+    app.register_blueprint(dashboard_bp, url_prefix="/my")
+    # The family workspace: its sections, each under /families/<id>/.
+    app.register_blueprint(workspace_bp, url_prefix="/families")
+    app.register_blueprint(meetings_bp, url_prefix="/families/<int:family_id>/meetings")
+    app.register_blueprint(plans_bp, url_prefix="/families/<int:family_id>/plan")
+    app.register_blueprint(resources_bp, url_prefix="/families/<int:family_id>/services")
 
     @app.get("/")
     def index() -> Response:
+        """The landing page: My families for the family's workers, supervisors and managers;
+        the list of mutual families for the others."""
         if current_user.is_authenticated:
+            if current_user.actor.can(Permission.VIEW_CASEWORK):
+                return redirect(url_for("dashboard.index"))
             return redirect(url_for("families.index"))
         return redirect(url_for("auth.login"))
 

@@ -59,6 +59,7 @@ from linkages.models.enums import (
     AuthorizationStatus,
     Disposition,
     LinkDecision,
+    MeetingStatus,
     MeetingType,
     PlanStatus,
 )
@@ -321,7 +322,7 @@ def _casework(session: Session, ids: Select) -> pd.DataFrame:
     meetings = _read(session, select(JointMeeting.family_id.label("mutual_family_pk"),
                                      JointMeeting.meeting_type, JointMeeting.held_at)
                      .where(JointMeeting.family_id.in_(family_ids),
-                            JointMeeting.held_at.is_not(None)))
+                            JointMeeting.status == MeetingStatus.HELD))
     meetings["held_on"] = pd.to_datetime(meetings["held_at"], utc=True).dt.tz_localize(None)
     meetings["cft"] = meetings["meeting_type"].map(str) == MeetingType.CFT.value
     by_family = meetings.groupby("mutual_family_pk")
@@ -339,7 +340,7 @@ def _casework(session: Session, ids: Select) -> pd.DataFrame:
                                      ServiceAuthorization.category, ServiceAuthorization.amount)
                      .where(ServiceAuthorization.family_id.in_(family_ids),
                             ServiceAuthorization.status.in_([AuthorizationStatus.APPROVED,
-                                                             AuthorizationStatus.PAID])))
+                                                             AuthorizationStatus.DELIVERED])))
     services["category"] = services["category"].map(str)
     services["amount"] = services["amount"].astype(float)
     by_service = services.groupby("mutual_family_pk")

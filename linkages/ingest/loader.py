@@ -187,6 +187,8 @@ def _load_calworks_cases(conn: Connection, result: ExtractResult) -> dict[str, T
                           "address": "address", "zip": "zip"})
     cases["aid_status"] = _lower(data["aid_status"])
     cases["wtw_status"] = _lower(data["wtw_status"])
+    if "parents_in_au" in data:  # optional: older extracts do not have it
+        cases["parents_in_au"] = data["parents_in_au"]
     synced = sync_table(conn, case_t, cases, ["case_number"], label="calworks_case")
     heads = pd.DataFrame({
         "record_id": data["case_id"].astype(str) + CASE_HEAD_SUFFIX,

@@ -85,6 +85,9 @@ CALWORKS_CASES_FILE = FileSpec(
                allowed=frozenset({"active", "discontinued"})),
         Column("wtw_status", allowed=frozenset(
             {"participating", "exempt", "non_compliance", "sanction", "good_cause"})),
+        Column("parents_in_au", kind="int",
+               check=(lambda v: v.notna() & ~v.isin([0, 1, 2]),
+                      "not 0, 1 or 2 parents in the assistance unit")),
     ),
 )
 

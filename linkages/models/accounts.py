@@ -97,11 +97,15 @@ class SignInThrottle(Base):
 
 class AuditEvent(Base):
     """Append-only: the migration installs triggers that refuse UPDATE and DELETE, and the
-    ORM refuses them too (see ``linkages.db``)."""
+    ORM refuses them too (see ``linkages.db``). ``family_id`` ties an event to the mutual
+    family it touched (not a foreign key: the trail outlives what it describes), so that a
+    family's own history is one indexed read."""
 
     __tablename__ = "audit_event"
-    # The audit viewer's questions: who opened this family, what did this user do.
-    __table_args__ = (Index("ix_audit_event_entity", "entity_type", "entity_id"),)
+    # The audit viewer's questions (who opened this family, what did this user do) and a
+    # family's own history, read by its indexed family_id.
+    __table_args__ = (Index("ix_audit_event_entity", "entity_type", "entity_id"),
+                      Index("ix_audit_event_family", "family_id", "id"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     occurred_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
@@ -114,6 +118,7 @@ class AuditEvent(Base):
     entity_id: Mapped[str | None] = mapped_column(String(60))
     detail: Mapped[dict[str, Any]] = mapped_column(default=dict)
     ip_address: Mapped[str | None] = mapped_column(String(64))
+    family_id: Mapped[int | None]
 
 
 class IngestRun(Base):

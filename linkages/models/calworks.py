@@ -19,6 +19,9 @@ class CalworksCase(Timestamped, Base):
     county_cd: Mapped[int] = mapped_column(index=True)
     aid_status: Mapped[AidStatus] = mapped_column(enum_column(AidStatus, "aid_status"))
     wtw_status: Mapped[WtwStatus | None] = mapped_column(enum_column(WtwStatus, "wtw_status"))
+    # Parents aided in the assistance unit: 0 child-only, 1 one-parent, 2 two-parent; None when
+    # the extract does not say. It sets the family's weekly WtW participation requirement.
+    parents_in_au: Mapped[int | None]
     address: Mapped[str | None] = mapped_column(String(200))
     zip: Mapped[str | None] = mapped_column(String(10))
 

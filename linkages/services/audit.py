@@ -15,7 +15,7 @@ from linkages.models.base import utcnow
 from linkages.services.scope import Actor
 
 _EVENT_COLUMNS = ("occurred_at", "user_id", "username", "role", "county_cd", "action",
-                  "entity_type", "entity_id", "ip_address")
+                  "entity_type", "entity_id", "ip_address", "family_id")
 
 
 class AuditAction(enum.StrEnum):
@@ -59,6 +59,42 @@ class AuditAction(enum.StrEnum):
     FAMILY_REGISTRY_UNDO = "family.registry_undo"
     MATCH_RUN_RECORD = "match_run.record"
     MATCH_RUN_UNDO = "match_run.undo"
+    # Co-case-management: a view of a workspace section, and each change, with before/after.
+    WORKSPACE_VIEW = "workspace.view"
+    DASHBOARD_VIEW = "dashboard.view"
+    CONSENT_RECORD = "consent.record"
+    CONSENT_REVOKE = "consent.revoke"
+    WORKER_ASSIGN = "worker.assign"
+    WORKER_UNASSIGN = "worker.unassign"
+    FAMILY_STATUS = "family.status"
+    MEETING_SCHEDULE = "meeting.schedule"
+    MEETING_UPDATE = "meeting.update"
+    MEETING_CANCEL = "meeting.cancel"
+    MEETING_PARTICIPANT_ADD = "meeting.participant_add"
+    MEETING_PARTICIPANT_REMOVE = "meeting.participant_remove"
+    MEETING_ACTION_ADD = "meeting.action_add"
+    MEETING_ACTION_REMOVE = "meeting.action_remove"
+    MEETING_RECORD = "meeting.record"
+    ACTION_STATUS = "action_item.status"
+    PLAN_CREATE = "plan.create"
+    PLAN_UPDATE = "plan.update"
+    PLAN_SUBMIT = "plan.submit"
+    PLAN_RETURN = "plan.return"
+    PLAN_APPROVE = "plan.approve"
+    PLAN_REVISE = "plan.revise"
+    PLAN_ACKNOWLEDGE = "plan.acknowledge"
+    PLAN_GOAL_ADD = "plan.goal_add"
+    PLAN_GOAL_UPDATE = "plan.goal_update"
+    PLAN_ACTIVITY_ADD = "plan.activity_add"
+    PLAN_ACTIVITY_UPDATE = "plan.activity_update"
+    PLAN_ACTIVITY_REMOVE = "plan.activity_remove"
+    SERVICE_REQUEST = "service.request"
+    SERVICE_APPROVE = "service.approve"
+    SERVICE_DENY = "service.deny"
+    SERVICE_DELIVER = "service.deliver"
+    SERVICE_CANCEL = "service.cancel"
+    NOTE_ADD = "note.add"
+    CASEWORK_GENERATE = "casework.generate"
 
 
 def record(
@@ -69,10 +105,15 @@ def record(
     entity_id: object = None,
     detail: Mapping[str, Any] | None = None,
     ip: str | None = None,
+    *,
+    family_id: int | None = None,
 ) -> AuditEvent:
     """Add one audit event to ``session``; the caller's commit writes it with the work it
-    records. ``actor`` is None only when nobody is signed in (a failed login)."""
-    event = AuditEvent(**event_values(actor, action, entity_type, entity_id, detail, ip))
+    records. ``actor`` is None only when nobody is signed in (a failed login). ``family_id``
+    files the event in that family's history; an event about a mutual family itself is filed
+    there without being told."""
+    event = AuditEvent(**event_values(actor, action, entity_type, entity_id, detail, ip,
+                                      family_id=family_id))
     session.add(event)
     pending(session).append(event)
     return event
@@ -85,8 +126,15 @@ def event_values(
     entity_id: object = None,
     detail: Mapping[str, Any] | None = None,
     ip: str | None = None,
+    *,
+    family_id: int | None = None,
 ) -> dict[str, Any]:
     """The columns of one audit event (also for bulk inserts by the command line's services)."""
+    if family_id is None and entity_type == "mutual_family" and entity_id is not None:
+        try:
+            family_id = int(str(entity_id))
+        except ValueError:
+            family_id = None
     return {
         "occurred_at": utcnow(),
         "user_id": actor.user_id if actor else None,
@@ -98,6 +146,7 @@ def event_values(
         "entity_id": None if entity_id is None else str(entity_id)[:60],
         "detail": dict(detail or {}),
         "ip_address": ip[:64] if ip else None,
+        "family_id": family_id,
     }
 
 

@@ -33,19 +33,34 @@ class Permission(enum.StrEnum):
     MANAGE_USERS = "manage_users"
     EXPORT_COHORT = "export_cohort"  # de-identified linked-cohort exports
     VIEW_AUDIT = "view_audit"  # the audit log viewer
+    # Co-case-management (linkages/services/workspace.py and the casework services).
+    VIEW_CASEWORK = "view_casework"  # meetings, plan, services, notes, consents, team
+    WORK_FAMILY = "work_family"  # record meetings, edit the plan, write notes, request services
+    ASSIGN_WORKERS = "assign_workers"
+    APPROVE_PLAN = "approve_plan"
+    DECIDE_SERVICE = "decide_service"
+    VIEW_FAMILY_HISTORY = "view_family_history"
 
+
+_WORKER = frozenset({Permission.LIST_FAMILIES, Permission.VIEW_FAMILY,
+                     Permission.VIEW_CASEWORK, Permission.WORK_FAMILY})
+_SUPERVISOR = _WORKER | {Permission.ASSIGN_WORKERS, Permission.APPROVE_PLAN,
+                         Permission.DECIDE_SERVICE, Permission.VIEW_FAMILY_HISTORY}
 
 # What each role may do. The record scope (county) is applied on top of this, never instead.
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
-    Role.CWS_WORKER: frozenset({Permission.LIST_FAMILIES, Permission.VIEW_FAMILY}),
-    Role.CALWORKS_WORKER: frozenset({Permission.LIST_FAMILIES, Permission.VIEW_FAMILY}),
-    Role.PROGRAM_MANAGER: frozenset({Permission.LIST_FAMILIES, Permission.VIEW_FAMILY}),
-    Role.EVALUATOR: frozenset(
-        {Permission.LIST_FAMILIES, Permission.VIEW_FAMILY, Permission.EXPORT_COHORT}
-    ),
+    Role.CWS_WORKER: _WORKER,
+    Role.CALWORKS_WORKER: _WORKER,
+    Role.CWS_SUPERVISOR: _SUPERVISOR,
+    Role.CALWORKS_SUPERVISOR: _SUPERVISOR,
+    Role.PROGRAM_MANAGER: frozenset({Permission.LIST_FAMILIES, Permission.VIEW_FAMILY,
+                                     Permission.VIEW_CASEWORK, Permission.ASSIGN_WORKERS,
+                                     Permission.VIEW_FAMILY_HISTORY}),
+    Role.EVALUATOR: frozenset({Permission.LIST_FAMILIES, Permission.VIEW_FAMILY,
+                               Permission.EXPORT_COHORT}),
     Role.ADMINISTRATOR: frozenset(
         {Permission.LIST_FAMILIES, Permission.VIEW_FAMILY, Permission.MANAGE_USERS,
-         Permission.VIEW_AUDIT}
+         Permission.VIEW_FAMILY_HISTORY, Permission.VIEW_AUDIT}
     ),
 }
 

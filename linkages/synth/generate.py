@@ -234,6 +234,10 @@ def generate(
     cw_cases, aid = history.calworks_cases(
         rng, params, pd.concat([cases, rel_cases], ignore_index=True)
     )
+    # The assistance unit's parents (its WtW hours requirement), from a stream of its own so
+    # that every other column stays as it was.
+    cw_cases["parents_in_au"] = history.parents_in_au(
+        streams[10], params, np.concatenate([head, np.full(len(rel_cases), "relative")]))
     say(f"CalWORKs: {len(cw_cases):,} cases, {len(aid):,} aid periods")
 
     # --- person records ----------------------------------------------------------------------

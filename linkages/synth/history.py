@@ -277,3 +277,14 @@ def calworks_cases(
 
 def calworks_case_ids(rng: np.random.Generator, n: int) -> np.ndarray:
     return numeric_ids(rng, n, "C", 9)
+
+
+def parents_in_au(rng: np.random.Generator, params: SynthParams, head: np.ndarray) -> np.ndarray:
+    """Parents aided in each case's assistance unit: 0 for a relative caretaker's child-only
+    case, else one or two parents (two more often when the father heads the case)."""
+    mix = params["calworks"]["two_parent"]
+    two = rng.random(len(head)) < np.where(head == "father", mix["father_head"],
+                                          mix["mother_head"])
+    out = np.where(two, 2, 1)
+    child_only = (head == "relative") & (rng.random(len(head)) < mix["relative_child_only"])
+    return np.where(child_only, 0, out)

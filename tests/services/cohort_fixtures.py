@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from decimal import Decimal
 
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
 from linkages.models import (
@@ -46,6 +46,7 @@ from linkages.models.enums import (
     Disposition,
     FundSource,
     LinkDecision,
+    MeetingStatus,
     MeetingType,
     PlanStatus,
     ServiceCategory,
@@ -159,6 +160,8 @@ def add_cohort(session: Session) -> Cohort:
                                                             == "FR-1001"))
     assert garcia_case is not None
     garcia_case.address = "12 Olive Avenue"
+    # This scenario's aid, in place of the seed's own aid periods of the case.
+    session.execute(delete(CalworksAidPeriod).where(CalworksAidPeriod.case_id == garcia_case.id))
     session.add(CalworksAidPeriod(case_id=garcia_case.id, aid_start=date(2019, 3, 15),
                                   aid_end=date(2020, 6, 30)))
     family_id = session.scalar(select(FamilyMember.family_id)
@@ -166,6 +169,7 @@ def add_cohort(session: Session) -> Cohort:
 
     # Casework with the Garcia Lopez family (identified 2026-03-02 in the seed).
     session.add(JointMeeting(family_id=family_id, meeting_type=MeetingType.CFT,
+                             status=MeetingStatus.HELD,
                              scheduled_at=datetime(2026, 3, 9, 10, tzinfo=UTC),
                              held_at=datetime(2026, 3, 9, 10, tzinfo=UTC),
                              location="Fresno DSS, 1404 Divisadero Street"))
@@ -176,6 +180,8 @@ def add_cohort(session: Session) -> Cohort:
     session.add(ServiceAuthorization(family_id=family_id, category=ServiceCategory.CHILD_CARE,
                                      fund_source=FundSource.CALWORKS_SUPPORTIVE,
                                      amount=Decimal("420.00"), vendor="Little Stars Daycare",
+                                     period_start=date(2026, 3, 23),
+                                     period_end=date(2026, 6, 30),
                                      status=AuthorizationStatus.APPROVED))
     session.execute(update(CwsChildClient).where(CwsChildClient.record_id == okafor)
                     .values(county_cd=10))

@@ -1,9 +1,14 @@
 """Hand-made mutual families in two counties, and the users who work them, for the services
 and web app tests (imported by both conftest files).
 
-    GARCIA LOPEZ  CalWORKs Fresno (10), CWS Fresno     2 children, active, Fresno CWS worker
+    GARCIA LOPEZ  CalWORKs Fresno (10), CWS Fresno     2 children, active, paired workers;
+                  aid periods, a sanction, a referral with allegations, an FR case and a
+                  placement episode, and the match run's evidence for each child
     NGUYEN        CalWORKs Los Angeles (19), CWS LA    1 child, identified
     OKAFOR        CalWORKs Los Angeles (19), CWS Fresno (moved): both counties see it
+
+Supervisors of each program in Fresno, and a Los Angeles CalWORKs worker, for pairing and
+approvals. No consent is recorded: each test records the ones it needs.
 """
 
 from __future__ import annotations
@@ -18,11 +23,20 @@ from sqlalchemy.orm import Session
 
 from linkages.keys import totp_cipher
 from linkages.models import (
+    Allegation,
+    CalworksAidPeriod,
     CalworksCase,
     CalworksPerson,
+    CaseServiceComponent,
+    CwsCase,
     CwsChildClient,
     FamilyMember,
+    Link,
+    MatchRun,
     MutualFamily,
+    Placement,
+    PlacementEpisode,
+    Referral,
     User,
     WorkerAssignment,
 )
@@ -30,9 +44,12 @@ from linkages.models.enums import (
     AidStatus,
     AssignmentRole,
     CalworksRole,
+    Disposition,
     FamilyStatus,
+    LinkDecision,
     Program,
     Role,
+    ServiceComponent,
     WtwStatus,
 )
 from linkages.services import users
@@ -80,6 +97,10 @@ USERS = {
     "fresno-calworks": ("Ben Fresno", Role.CALWORKS_WORKER, Program.CALWORKS, FRESNO),
     "fresno-manager": ("Cy Fresno", Role.PROGRAM_MANAGER, None, FRESNO),
     "la-cws": ("Dee Angeles", Role.CWS_WORKER, Program.CWS, LOS_ANGELES),
+    "fresno-cws-sup": ("Fay Fresno", Role.CWS_SUPERVISOR, Program.CWS, FRESNO),
+    "fresno-calworks-sup": ("Gil Fresno", Role.CALWORKS_SUPERVISOR, Program.CALWORKS, FRESNO),
+    "fresno-cws-2": ("Hal Fresno", Role.CWS_WORKER, Program.CWS, FRESNO),
+    "la-calworks": ("Ida Angeles", Role.CALWORKS_WORKER, Program.CALWORKS, LOS_ANGELES),
     "evaluator": ("Eve State", Role.EVALUATOR, None, None),
     "admin": ("Al Admin", Role.ADMINISTRATOR, None, None),
 }
@@ -87,9 +108,10 @@ USERS = {
 
 def _family(session: Session, *, name: str, case_number: str, county: int,
             cws_county: int | None, cws_case: str | None, status: FamilyStatus,
-            identified: date, children: list[tuple[str, str, str, date, float]]) -> MutualFamily:
+            identified: date, children: list[tuple[str, str, str, date, float]],
+            wtw: WtwStatus = WtwStatus.PARTICIPATING, parents: int | None = 1) -> MutualFamily:
     case = CalworksCase(case_number=case_number, county_cd=county,
-                        aid_status=AidStatus.ACTIVE, wtw_status=WtwStatus.PARTICIPATING)
+                        aid_status=AidStatus.ACTIVE, wtw_status=wtw, parents_in_au=parents)
     session.add(case)
     session.flush()
     family = MutualFamily(county_cd=county, cws_county_cd=cws_county, calworks_case_id=case.id,
@@ -106,8 +128,61 @@ def _family(session: Session, *, name: str, case_number: str, county: int,
                                    case_number=cws_case))
         session.add(FamilyMember(family_id=family.id, calworks_record_id=cw_id,
                                  cws_record_id=cws_id, match_probability=p))
+    session.add(CalworksPerson(record_id=f"{case_number}-H", case_id=case.id,
+                               role=CalworksRole.CASE_HEAD, first_name="ROSA",
+                               last_name=name.removesuffix(" family"), dob=date(1990, 2, 3),
+                               county_cd=county))
     session.flush()
     return family
+
+
+def _facts(session: Session, family: MutualFamily) -> None:
+    """Both programs' records of the GARCIA LOPEZ family, and the run that linked it."""
+    session.add(CalworksAidPeriod(case_id=family.calworks_case_id, aid_start=date(2019, 4, 1),
+                                  aid_end=date(2021, 3, 31)))
+    session.add(CalworksAidPeriod(case_id=family.calworks_case_id, aid_start=date(2023, 9, 1)))
+    kids = session.query(CwsChildClient).filter(
+        CwsChildClient.case_number == family.cws_case_number).order_by(CwsChildClient.id).all()
+    referral = Referral(referral_number="R-0101-77", county_cd=FRESNO,
+                        received_dt=date(2024, 5, 6))
+    session.add(referral)
+    session.flush()
+    session.add(Allegation(allegation_number="A-1", referral_id=referral.id,
+                           child_id=kids[0].id, allegation_type="general_neglect",
+                           disposition=Disposition.SUBSTANTIATED,
+                           disposition_dt=date(2024, 6, 1), perpetrator_role="parent"))
+    session.add(Allegation(allegation_number="A-2", referral_id=referral.id,
+                           child_id=kids[1].id, allegation_type="at_risk_sibling",
+                           disposition=Disposition.INCONCLUSIVE,
+                           disposition_dt=date(2024, 6, 1)))
+    case = CwsCase(case_number=family.cws_case_number, county_cd=FRESNO,
+                   opened=date(2024, 6, 3))
+    session.add(case)
+    session.flush()
+    for kid in kids:
+        session.add(CaseServiceComponent(case_id=case.id, child_id=kid.id,
+                                         service_component=ServiceComponent.FR,
+                                         component_start=date(2024, 6, 3)))
+    episode = PlacementEpisode(episode_number="E-77", child_id=kids[0].id,
+                               episode_start=date(2024, 6, 2), agency_cd=34)
+    session.add(episode)
+    session.flush()
+    session.add(Placement(episode_id=episode.id, placement_start=date(2024, 6, 2),
+                          facility_type_cd=1421, county_cd=FRESNO,
+                          caregiver_relationship_cd=1639))
+    run = MatchRun(left_file="calworks_children.csv", right_file="cws_children.csv")
+    session.add(run)
+    session.flush()
+    for member, weights in zip(
+            session.query(FamilyMember).filter_by(family_id=family.id).order_by(FamilyMember.id),
+            ({"first_name": 6.1, "last_name": 5.2, "dob": 9.8, "ssn": None},
+             {"first_name": -1.4, "last_name": 5.2, "dob": 9.8, "ssn": None}), strict=True):
+        session.add(Link(run_id=run.id, left_record_id=member.calworks_record_id,
+                         right_record_id=member.cws_record_id, match_weight=12.0,
+                         match_probability=member.match_probability,
+                         decision=LinkDecision.MATCH, contributions=weights))
+    family.last_seen_run_id = run.id
+    session.flush()
 
 
 def seed(session: Session) -> Seeded:
@@ -128,7 +203,9 @@ def seed(session: Session) -> Seeded:
         identified=date(2026, 3, 2),
         children=[("MARIA", "GARCIA LOPEZ", "MARIA", date(2017, 5, 4), 0.998),
                   ("JOSE", "GARCIA LOPEZ", "JOSEPH", date(2019, 11, 30), 0.941)],
+        wtw=WtwStatus.SANCTION,
     )
+    _facts(session, garcia)
     nguyen = _family(
         session, name="NGUYEN family", case_number="LA-2002", county=LOS_ANGELES,
         cws_county=LOS_ANGELES, cws_case="1900-1111-2222-3333333",
@@ -148,8 +225,8 @@ def seed(session: Session) -> Seeded:
                                  program=Program.CALWORKS, role=AssignmentRole.PRIMARY,
                                  start_date=date(2026, 3, 6)))
     # An ended assignment is history, not a current worker.
-    session.add(WorkerAssignment(family_id=garcia.id, user_id=users["fresno-manager"],
-                                 program=Program.CWS, role=AssignmentRole.SECONDARY,
+    session.add(WorkerAssignment(family_id=garcia.id, user_id=users["fresno-cws-2"],
+                                 program=Program.CWS, role=AssignmentRole.PRIMARY,
                                  start_date=date(2025, 1, 1), end_date=date(2025, 6, 30)))
     session.flush()
     return Seeded(users, garcia.id, nguyen.id, okafor.id)

@@ -111,8 +111,9 @@ def test_one_row_per_cws_child_with_the_facts_for_evaluation(
     assert maria["calworks_aid_months_in_period"] == "16"
     assert (maria["calworks_aided_at_period_start"], maria["calworks_aided_at_period_end"]) == (
         "false", "false")
+    # The seed's Garcia Lopez case is active, with its WtW participant under sanction.
     assert (maria["calworks_aid_status"], maria["calworks_wtw_status"]) == (
-        "active", "participating")
+        "active", "sanction")
     # Casework: a CFT 7 days after identification, a plan approved after 18, child care.
     assert (maria["joint_meetings_held"], maria["cft_meeting_held"]) == ("1", "true")
     assert maria["days_to_first_joint_meeting"] == "7"
@@ -308,14 +309,14 @@ def cohort_user(session: Session) -> int:
 def test_the_command_line_makes_an_export_for_an_evaluator(
     db_url: str, seeded: Seeded, session: Session, tmp_path: Path
 ) -> None:
-    add_cohort(session)
+    cohort = add_cohort(session)
     session.commit()
     out = tmp_path / "bundle"
     result = CliRunner().invoke(main, ["export", "cohort", "--from", "2019-01-01", "--to",
                                        "2020-12-31", "--county", "10", "--for", "evaluator",
                                        "--out", str(out)])
     assert result.exit_code == 0, result.output
-    assert "4 children" in result.output and "match run 1" in result.output
+    assert "4 children" in result.output and f"match run {cohort.run_id}" in result.output
     assert sorted(p.name for p in out.iterdir()) == sorted(bundle.BUNDLE_FILES)
     with session_scope(db_url) as s:
         row = s.scalars(select(CohortExport)).one()

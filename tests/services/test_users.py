@@ -183,15 +183,18 @@ def test_demo_accounts_are_created_then_reset(session: Session) -> None:
     created = users.ensure_demo_accounts(session, CLI, NEW_PASSWORD)
     assert [(u.username, u.role, u.county_cd) for u in created] == [
         ("fresno-cws", Role.CWS_WORKER, 10), ("fresno-calworks", Role.CALWORKS_WORKER, 10),
-        ("fresno-manager", Role.PROGRAM_MANAGER, 10), ("la-cws", Role.CWS_WORKER, 19),
+        ("fresno-manager", Role.PROGRAM_MANAGER, 10),
+        ("fresno-cws-supervisor", Role.CWS_SUPERVISOR, 10),
+        ("fresno-calworks-supervisor", Role.CALWORKS_SUPERVISOR, 10),
+        ("la-cws", Role.CWS_WORKER, 19),
         ("evaluator", Role.EVALUATOR, None), ("admin", Role.ADMINISTRATOR, None)]
     for _ in range(6):
         users.authenticate(session, "la-cws", "not-the-password")
     session.commit()
     again = users.ensure_demo_accounts(session, CLI, NEW_PASSWORD)
     assert [u.id for u in again] == [u.id for u in created]
-    assert session.scalar(select(User.id).where(User.username == "la-cws")) == again[3].id
+    assert session.scalar(select(User.id).where(User.username == "la-cws")) == again[5].id
     assert users.authenticate(session, "la-cws", NEW_PASSWORD).ok  # unlocked by the reset
     actions = session.scalars(select(AuditEvent.action).where(
         AuditEvent.action.in_(["user.create", "user.reset"]))).all()
-    assert sorted(set(actions)) == ["user.create", "user.reset"] and len(actions) == 12
+    assert sorted(set(actions)) == ["user.create", "user.reset"] and len(actions) == 16

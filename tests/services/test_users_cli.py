@@ -80,8 +80,9 @@ def test_demo_prints_one_account_per_role(db_url: str) -> None:
     assert code == 0, out
     lines = out.splitlines()
     assert lines[0].split() == ["username", "role", "program", "county"]
-    table = "\n".join(lines[2:8])
+    table = "\n".join(lines[2:10])
     for expected in ("fresno-cws", "fresno-calworks", "fresno-manager", "la-cws",
+                     "fresno-cws-supervisor", "fresno-calworks-supervisor", "CWS supervisor",
                      "19 Los Angeles", "evaluator", "admin", "statewide"):
         assert expected in table
     assert "password for every demo account: linkages-demo-password" in out

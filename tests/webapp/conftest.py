@@ -3,13 +3,9 @@ tests/services/mutual_family_fixtures.py, and a client that signs in through the
 
 from __future__ import annotations
 
-import os
 import re
-import socket
 import subprocess
 import sys
-import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -27,6 +23,7 @@ sys.path.insert(0, str(_TESTS / "services"))
 if str(_TESTS.parent) not in sys.path:
     sys.path.append(str(_TESTS.parent))
 import pyotp  # noqa: E402
+from live import start_server  # noqa: E402
 from mutual_family_fixtures import (  # noqa: E402 - fixtures register by import
     PASSWORD,
     TOTP_SECRET,
@@ -98,39 +95,6 @@ def enter_code(client: FlaskClient, username: str, code: str | None = None) -> T
 def sign_out(client: FlaskClient) -> TestResponse:
     page = client.get("/families/")
     return client.post("/logout", data={"csrf_token": csrf_token(page.get_data(as_text=True))})
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def start_server(db_url: str, directory: Path, *args: str,
-                 env: dict[str, str] | None = None) -> tuple[str, subprocess.Popen[bytes]]:
-    """`linkages serve --insecure-local` (waitress) on a free port, its log in
-    ``directory``/serve.log; returns its URL once it answers."""
-    port = free_port()
-    environment = {**os.environ, "LINKAGES_DATABASE_URL": db_url,
-                   "LINKAGES_VAR_DIR": str(directory),
-                   "LINKAGES_SECRET_KEY": "browser-test-secret-0123456789abcdef", **(env or {})}
-    linkages = Path(sys.executable).with_name("linkages")
-    log = (directory / "serve.log").open("w")
-    server = subprocess.Popen([str(linkages), "serve", "--port", str(port), "--insecure-local",
-                              *args], env=environment, stdout=log, stderr=subprocess.STDOUT)
-    log.close()
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            urllib.request.urlopen(f"{url}/login", timeout=2).close()
-            return url, server
-        except OSError:
-            if server.poll() is not None or time.monotonic() > deadline:
-                server.kill()
-                pytest.fail("linkages serve did not start:\n"
-                            + (directory / "serve.log").read_text())
-            time.sleep(0.2)
 
 
 @pytest.fixture

@@ -43,7 +43,7 @@ def test_an_administrator_creates_an_account_that_then_signs_in(
     listing = client.get("/admin/users/?q=doe").get_data(as_text=True)
     assert ">jdoe</a>" in listing and "10 Fresno" in listing and ">fresno-cws<" not in listing
     newcomer = app.test_client()
-    assert sign_in(newcomer, "jdoe", NEW_PASSWORD).headers["Location"] == "/families/"
+    assert sign_in(newcomer, "jdoe", NEW_PASSWORD).headers["Location"] == "/"
     with session_scope(db_url) as s:
         user = s.scalars(select(User).where(User.username == "jdoe")).one()
         assert (user.role, user.program, user.county_cd) == (Role.CWS_WORKER, "cws", 10)

@@ -31,10 +31,11 @@ def test_login_page_is_an_accessible_form(client: FlaskClient) -> None:
     assert "<h1>Sign in</h1>" in html
 
 
-def test_sign_in_leads_to_the_families_list(client: FlaskClient, db_url: str) -> None:
+def test_sign_in_leads_to_my_families(client: FlaskClient, db_url: str) -> None:
     response = sign_in(client, "fresno-cws")
     assert response.status_code == 302
-    assert response.headers["Location"] == "/families/"
+    assert response.headers["Location"] == "/"
+    assert client.get("/").headers["Location"] == "/my/"
     page = client.get("/families/").get_data(as_text=True)
     assert "Signed in as <strong>Ana Fresno</strong>" in page
     assert "(CWS social worker, Fresno County)" in page
@@ -107,13 +108,13 @@ def test_next_page_after_sign_in_stays_on_this_site(client: FlaskClient) -> None
         "Location"] == "/families/?status=active"
     sign_out(client)
     for evil in ("https://evil.example/", "//evil.example/", "/\\evil.example"):
-        assert sign_in(client, "fresno-cws", next_url=evil).headers["Location"] == "/families/"
+        assert sign_in(client, "fresno-cws", next_url=evil).headers["Location"] == "/"
         sign_out(client)
 
 
-def test_signed_in_user_visiting_login_goes_to_families(client: FlaskClient) -> None:
+def test_signed_in_user_visiting_login_goes_to_the_landing_page(client: FlaskClient) -> None:
     sign_in(client, "fresno-cws")
-    assert client.get("/login").headers["Location"] == "/families/"
+    assert client.get("/login").headers["Location"] == "/"
 
 
 def test_six_wrong_passwords_lock_the_account_through_the_form(client: FlaskClient) -> None:

@@ -19,9 +19,9 @@ from typing import Any
 import pyotp
 import pytest
 from cohort_fixtures import add_cohort, assert_no_identifier
+from live import chromium
 from mutual_family_fixtures import PASSWORD, TOTP_SECRET, Seeded
 from sqlalchemy import select, update
-from test_browser import chromium
 
 from linkages.db import session_scope
 from linkages.exports.bundle import pseudonym
@@ -226,7 +226,7 @@ def test_copied_cookies_throttling_user_administration_and_the_audit_viewer(
         admin.get_by_role("link", name="Users", exact=True).click()
         _h1(admin, "Users")
         shots.take(admin, "21-users")
-        admin.get_by_role("link", name="fresno-cws").click()
+        admin.get_by_role("link", name="fresno-cws", exact=True).click()
         _h1(admin, "fresno-cws")
         shots.take(admin, "22-user")
         admin.get_by_role("button", name="Deactivate the account").click()
@@ -263,7 +263,7 @@ def test_copied_cookies_throttling_user_administration_and_the_audit_viewer(
         admin.get_by_label("Family number").first.fill(str(seeded.garcia))
         admin.get_by_role("button", name="Show who viewed it").click()
         viewers = admin.locator("table.viewers")
-        expect(viewers.get_by_role("rowheader", name="fresno-cws")).to_be_visible()
+        expect(viewers.get_by_role("rowheader", name="fresno-cws", exact=True)).to_be_visible()
         expect(viewers.get_by_role("row")).to_have_count(2)  # header + one viewer
         shots.take(admin, "27-audit-who-viewed-family")
         with admin.expect_download() as info:

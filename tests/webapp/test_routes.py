@@ -15,7 +15,8 @@ from flask.testing import FlaskClient
 from mutual_family_fixtures import Seeded
 
 PUBLIC = {"static", "auth.login"}
-SAMPLE = {"family_id": 1, "user_id": 1, "export_id": 1, "name": "cohort.csv"}
+# A value for each non-id argument of a rule; every id (an <int:...>) is 1.
+SAMPLE = {"name": "cohort.csv", "program": "cws", "move": "approve", "filename": "x"}
 
 # Which roles may reach each guarded area (everything else must be refused).
 AREAS = {"exports": {"evaluator"}, "admin": {"admin"}, "audit": {"admin"}}
@@ -23,7 +24,8 @@ ROLES = ("fresno-cws", "fresno-calworks", "la-cws", "fresno-manager", "evaluator
 
 
 def _url(app: Flask, endpoint: str, arguments: set[str]) -> str:
-    return app.url_map.bind("localhost").build(endpoint, {a: SAMPLE[a] for a in arguments})
+    return app.url_map.bind("localhost").build(endpoint,
+                                               {a: SAMPLE.get(a, 1) for a in arguments})
 
 
 def test_signed_out_every_get_redirects_to_sign_in_and_ids_are_typed(

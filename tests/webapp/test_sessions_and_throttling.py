@@ -111,14 +111,14 @@ def test_throttling_per_address(db_url: str, seeded: Seeded) -> None:
     # Another address is not held back.
     other = app.test_client()
     other.environ_base["REMOTE_ADDR"] = "10.9.8.7"
-    assert sign_in(other, "fresno-cws").headers["Location"] == "/families/"
+    assert sign_in(other, "fresno-cws").headers["Location"] == "/"
 
 
 def test_a_completed_sign_in_forgives_the_account_not_the_address(
     client: FlaskClient, db_url: str
 ) -> None:
     _attempts(client, "la-cws", 5)
-    assert sign_in(client, "la-cws").headers["Location"] == "/families/"
+    assert sign_in(client, "la-cws").headers["Location"] == "/"
     sign_out(client)
     with session_scope(db_url) as s:
         from linkages.models import SignInThrottle

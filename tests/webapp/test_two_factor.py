@@ -111,7 +111,7 @@ def test_a_code_is_accepted_once_and_a_recovery_code_once(
         user = s.scalars(select(User).where(User.username == "admin")).one()
         recovery = two_factor._new_recovery_codes(s, user.id, user.created_at)[0]
     used = _post(client, "/login/code", code=recovery.lower().replace("-", " "))
-    assert used.headers["Location"] == "/families/"  # type: ignore[attr-defined]
+    assert used.headers["Location"] == "/"  # type: ignore[attr-defined]
     assert "You signed in with a recovery code: 9 left" in client.get("/families/").get_data(
         as_text=True)
     sign_out(client)
@@ -179,7 +179,7 @@ def test_a_worker_may_turn_two_factor_on_and_off(client: FlaskClient, db_url: st
     assert sign_in(client, "fresno-cws", code=False).headers["Location"] == "/login/code"
     # The next step's code: the current one was used to set it up (a replay otherwise).
     nxt = pyotp.TOTP(secret).at(int(time.time()) + 30)
-    assert _post(client, "/login/code", code=nxt).headers["Location"] == "/families/"  # type: ignore[attr-defined]
+    assert _post(client, "/login/code", code=nxt).headers["Location"] == "/"  # type: ignore[attr-defined]
     page = client.get("/account/").get_data(as_text=True)
     with session_scope(db_url) as s:  # every step of this half minute is used up
         s.execute(update(User).where(User.username == "fresno-cws").values(totp_last_step=None))
@@ -188,7 +188,7 @@ def test_a_worker_may_turn_two_factor_on_and_off(client: FlaskClient, db_url: st
                             "off-csrf_token": csrf_token(page)})
     assert off.headers["Location"] == "/account/"
     sign_out(client)
-    assert sign_in(client, "fresno-cws", code=False).headers["Location"] == "/families/"
+    assert sign_in(client, "fresno-cws", code=False).headers["Location"] == "/"
 
 
 @sqlite_only

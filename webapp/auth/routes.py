@@ -51,7 +51,7 @@ def _end_pending(reason: str) -> None:
 @bp.route("/login", methods=["GET", "POST"])
 def login() -> Page:
     if current_user.is_authenticated:
-        return redirect(url_for("families.index"))
+        return redirect(url_for("index"))
     if PENDING in session:  # leaving a half-done sign-in ends it
         _end_pending("abandoned")
     form = SignInForm()
@@ -81,7 +81,7 @@ def login() -> Page:
             token = sessions.begin(db, user, pending=False, policy=session_policy, ip=ip)
             throttle.clear_account(db, username, policy=current_app.config["THROTTLE_POLICY"])
             sign_in_now(user, token)
-            return redirect(target or url_for("families.index"))
+            return redirect(target or url_for("index"))
         throttle.record_failure(db, username, ip, policy=current_app.config["THROTTLE_POLICY"])
         flash(SIGN_IN_FAILED.format(n=policy.max_failures,
                                     minutes=int(policy.lockout.total_seconds() // 60)), "error")
@@ -141,7 +141,7 @@ def _complete(row: UserSession, user: User, method: str) -> str | None:
     throttle.clear_account(db, user.username, policy=current_app.config["THROTTLE_POLICY"])
     users.record_sign_in(db, user, method, ip=client_ip())
     sign_in_now(user, token)
-    return safe_next(target) or url_for("families.index")
+    return safe_next(target) or url_for("index")
 
 
 @bp.route("/login/code", methods=["GET", "POST"])

@@ -27,10 +27,3 @@ def index() -> str:
     )
     return render_template("families/list.html", form=form, result=result,
                            status_labels=STATUS_LABELS)
-
-
-@bp.get("/<int:family_id>")
-@login_required
-def detail(family_id: int) -> str:
-    family = families.get_family(get_db(), current_actor(), family_id, ip=client_ip())
-    return render_template("families/detail.html", family=family, status_labels=STATUS_LABELS)

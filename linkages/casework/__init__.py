@@ -1,0 +1,1 @@
+"""Synthetic casework for demonstration and benchmark databases (``linkages casework``)."""
