@@ -92,7 +92,7 @@ def load(scale: float, seed: int, share: float, casework_only: bool = False
     commands = {
         "db_upgrade": [LINKAGES, "db", "upgrade"],
         "ingest": [LINKAGES, "ingest", str(extract)],
-        "match": [LINKAGES, "match", "--left", str(extract / "calworks_children.csv"),
+        "match": [LINKAGES, "match", "--record", "--left", str(extract / "calworks_children.csv"),
                   "--right", str(extract / "cws_children.csv"),
                   "--out", str(WORK / "links.csv"), "--stats", str(WORK / "stats.json")],
     }
@@ -120,13 +120,16 @@ def _casework(steps: dict[str, object], scale: float, seed: int, share: float
     steps["casework"] = {"wall_s": round(time.perf_counter() - begun, 1),
                          "output": log.read_text().strip()}
     print(f"casework: {log.read_text().strip()}", flush=True)
-    engine = create_engine(db_url())
+    # Autocommit: VACUUM cannot run in a transaction, and an ANALYZE in one that is never
+    # committed leaves the planner without statistics. VACUUM sets the visibility map that
+    # index-only scans need, as autovacuum would soon after a load.
+    engine = create_engine(db_url(), isolation_level="AUTOCOMMIT")
     with engine.connect() as conn:
         counts = {t: conn.scalar(text(f"SELECT count(*) FROM {t}")) for t in (
             "calworks_case", "cws_child_client", "link", "mutual_family", "worker_assignment",
             "joint_meeting", "coordinated_plan", "plan_activity", "service_authorization",
             "contact_note", "audit_event", "app_user")}
-        conn.execute(text("ANALYZE"))
+        conn.execute(text("VACUUM ANALYZE"))
     engine.dispose()
     steps["rows"] = counts
     result = {"scale": scale, "seed": seed, "share": share, "steps": steps}

@@ -138,7 +138,8 @@ class CoordinatedPlan(Timestamped, Base):
     __tablename__ = "coordinated_plan"
     __table_args__ = (
         UniqueConstraint("family_id", "version"),
-        Index("ix_coordinated_plan_status", "status"),
+        # A supervisor's approval queue, oldest first (linkages.services.dashboard).
+        Index("ix_coordinated_plan_status", "status", "submitted_at", "id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -364,7 +365,8 @@ class ServiceAuthorization(Timestamped, Base):
     __table_args__ = (
         CheckConstraint("amount > 0", name="amount_positive"),
         Index("ix_service_authorization_family", "family_id", "status"),
-        Index("ix_service_authorization_status", "status"),
+        # A supervisor's decision queue, oldest first (linkages.services.dashboard).
+        Index("ix_service_authorization_status", "status", "created_at", "id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

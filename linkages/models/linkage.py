@@ -116,12 +116,25 @@ class MutualFamily(Timestamped, Base):
     finds the link marks it, never deletes it."""
 
     __tablename__ = "mutual_family"
+    __table_args__ = (
+        # A county's families newest first, one index per arm of the county scope
+        # (linkages.services.scope.family_scope_arms); the CWS arm leaves out the families of
+        # its own CalWORKs county, so county_cd is in that index too. Status last: the status
+        # filter is read from the index.
+        Index("ix_mutual_family_county_identified", "county_cd", "identified_on", "id",
+              "status"),
+        Index("ix_mutual_family_cws_county_identified",
+              "cws_county_cd", "county_cd", "identified_on", "id", "status"),
+        # Part-of-name search (LIKE '%…%') on PostgreSQL; SQLite scans, at county scale.
+        Index("ix_mutual_family_search_key_trgm", "search_key", postgresql_using="gin",
+              postgresql_ops={"search_key": "gin_trgm_ops"}).ddl_if(dialect="postgresql"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     # The CalWORKs case's county, and the CWS child's county when the family has moved: a
     # worker of either county sees the family.
-    county_cd: Mapped[int] = mapped_column(index=True)
-    cws_county_cd: Mapped[int | None] = mapped_column(index=True)
+    county_cd: Mapped[int]
+    cws_county_cd: Mapped[int | None]
     calworks_case_id: Mapped[int | None] = mapped_column(
         ForeignKey("calworks_case.id", ondelete="SET NULL"), unique=True
     )

@@ -23,9 +23,16 @@ def test_upgrade_from_empty_reaches_head_with_every_table(db_url: str) -> None:
 
 
 def test_models_and_head_migration_agree(db_url: str) -> None:
+    def on_this_database(obj: object, name: str | None, type_: str, reflected: bool,
+                         compare_to: object) -> bool:
+        # A PostgreSQL index method (the trigram search index) exists only there.
+        return not (type_ == "index" and not reflected and conn.dialect.name != "postgresql"
+                    and obj.dialect_options["postgresql"]["using"])  # type: ignore[attr-defined]
+
     with get_engine(db_url).connect() as conn:
-        diff = compare_metadata(MigrationContext.configure(conn, opts={"compare_type": True}),
-                                Base.metadata)
+        context = MigrationContext.configure(
+            conn, opts={"compare_type": True, "include_object": on_this_database})
+        diff = compare_metadata(context, Base.metadata)
     assert diff == [], f"models differ from the migrations: {diff}"
 
 

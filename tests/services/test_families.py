@@ -119,3 +119,17 @@ def test_a_family_without_members_or_calworks_case_still_lists(session: Session)
     page = families.list_families(session, statewide, search="referred")
     (row,) = page.families
     assert (row.member_count, row.calworks_case_number, row.cws_county_name) == (0, None, None)
+
+
+def test_a_county_worker_pages_through_families_of_either_county_once_each(
+        session: Session, seeded: Seeded, actor: MakeActor) -> None:
+    # Fresno's worker sees GARCIA LOPEZ (both programs in Fresno: in both arms of the scope)
+    # and OKAFOR (CalWORKs in Los Angeles, CWS in Fresno), never NGUYEN (Los Angeles only).
+    worker = actor("fresno-cws")
+    pages = [families.list_families(session, worker, per_page=1, page=n) for n in (1, 2, 3)]
+    assert [p.total for p in pages] == [2, 2, 2]
+    assert [[f.display_name for f in p.families] for p in pages] == [
+        ["OKAFOR family"], ["GARCIA LOPEZ family"], ["GARCIA LOPEZ family"]]
+    assert families.list_families(session, worker, search="nguyen").total == 0
+    active = families.list_families(session, worker, status=FamilyStatus.ACTIVE)
+    assert [f.display_name for f in active.families] == ["GARCIA LOPEZ family"]
