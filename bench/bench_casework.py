@@ -226,7 +226,10 @@ def drive(users: int, requests: int, seed: int, threads: int,
     server = subprocess.Popen(
         [PYTHON, "-c", "import waitress, webapp.wsgi; waitress.serve(webapp.wsgi.app, "
          f"host='127.0.0.1', port={port}, threads={threads}, connection_limit=200, "
-         "channel_timeout=60)"], env={**_env(), "LINKAGES_SECRET_KEY": "bench-" + "x" * 40},
+         "channel_timeout=60)"],
+        # Plain HTTP on 127.0.0.1 (TLS would sit in front in a county): cookies without Secure.
+        env={**_env(), "LINKAGES_SECRET_KEY": "bench-" + "x" * 40,
+             "LINKAGES_SESSION_COOKIE_SECURE": "false", "LINKAGES_INSECURE_LOCAL": "true"},
         stdout=log, stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"
     try:

@@ -251,9 +251,12 @@ def get_family(session: Session, actor: Actor, family_id: int, *,
     return detail
 
 
+_CALWORKS_RECORD = aliased(CalworksPerson, name="calworks_record")
+_CWS_RECORD = aliased(CwsChildClient, name="cws_record")
+
+
 def _members(session: Session, family_id: int) -> list[FamilyMemberDetail]:
-    cw = aliased(CalworksPerson)
-    cws = aliased(CwsChildClient)
+    cw, cws = _CALWORKS_RECORD, _CWS_RECORD
     rows = session.execute(
         select(
             FamilyMember.calworks_record_id, cw.first_name, cw.last_name, cw.dob,

@@ -104,11 +104,14 @@ def may_decide(actor: Actor, fund: FundSource) -> bool:
     return fund.program is None or fund.program == actor.program
 
 
+_REQUESTER = aliased(User, name="requester")
+_DECIDER = aliased(User, name="decider")
+
+
 def section(session: Session, actor: Actor, family_id: int, *, ip: str | None = None,
             today: date | None = None) -> ServicesSection:
     ws = open_workspace(session, actor, family_id, Section.SERVICES, ip=ip, today=today)
-    requester = aliased(User)
-    decider = aliased(User)
+    requester, decider = _REQUESTER, _DECIDER
     rows = session.execute(
         select(ServiceAuthorization.id, ServiceAuthorization.category,
                ServiceAuthorization.fund_source, ServiceAuthorization.amount,

@@ -59,10 +59,13 @@ def may_assign(actor: Actor, ws: Workspace, program: Program) -> bool:
     return actor.role is Role.PROGRAM_MANAGER or actor.program == program
 
 
+_ASSIGNED_BY = aliased(User, name="assigned_by")
+
+
 def section(session: Session, actor: Actor, family_id: int, *, ip: str | None = None,
             today: date | None = None) -> TeamSection:
     ws = open_workspace(session, actor, family_id, Section.TEAM, ip=ip, today=today)
-    by = aliased(User)
+    by = _ASSIGNED_BY
     rows = session.execute(
         select(WorkerAssignment.id, WorkerAssignment.program, User.display_name,
                WorkerAssignment.start_date, WorkerAssignment.end_date, by.display_name)
