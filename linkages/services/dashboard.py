@@ -19,10 +19,10 @@ from sqlalchemy import (
     ColumnElement,
     Select,
     and_,
+    distinct,
     exists,
     func,
     literal,
-    not_,
     or_,
     select,
 )
@@ -374,13 +374,17 @@ def pending_services(session: Session, actor: Actor, today: date) -> list[Pendin
 
 
 def _unpaired_conditions(actor: Actor) -> list[ColumnElement[bool]]:
-    current = [
-        exists().where(WorkerAssignment.family_id == MutualFamily.id,
-                       WorkerAssignment.program == p, WorkerAssignment.end_date.is_(None))
-        for p in Program]
+    # Counted per family on its index: "not (a current CWS worker and a current CalWORKs
+    # worker)" as two NOT EXISTS made PostgreSQL hash every current assignment in the state
+    # on each request.
+    programs_paired = (
+        select(func.count(distinct(WorkerAssignment.program)))
+        .where(WorkerAssignment.family_id == MutualFamily.id,
+               WorkerAssignment.end_date.is_(None))
+        .correlate(MutualFamily).scalar_subquery())
     return [family_in_scope(actor),
             MutualFamily.status.in_([FamilyStatus.IDENTIFIED, FamilyStatus.ACTIVE]),
-            not_(and_(*current))]
+            programs_paired < len(Program)]
 
 
 def unpaired(session: Session, actor: Actor, *, after: int | None = None,
