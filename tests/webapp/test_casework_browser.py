@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from live import CHROMIUM, CHROMIUM_ARGS, keep_screenshot, need_chromium, serve
+from live import chromium, keep_screenshot, serve
 from mutual_family_fixtures import PASSWORD, Seeded
 from sqlalchemy import select
 
@@ -38,16 +38,8 @@ def live_url(db_url: str, seeded: Seeded, tmp_path: Path) -> Iterator[str]:
 
 @pytest.fixture
 def browser() -> Iterator[Any]:
-    need_chromium()
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        b = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS,
-                                       headless=True)
-        try:
-            yield b
-        finally:
-            b.close()
+    with chromium() as b:
+        yield b
 
 
 class Shots:
