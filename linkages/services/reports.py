@@ -586,3 +586,139 @@ def require_reports(actor: Actor) -> None:
 
 
 __all__: Sequence[str] = ("build", "match_rate", "match_rate_csv", "outcomes", "profile_csv")
+
+
+# --- process ----------------------------------------------------------------------------------
+
+
+@dataclass
+class ProcessRow:
+    month: str  # YYYY-MM of identification
+    families: int | str
+    median_days_to_meeting: float | str | None
+    meeting_within_30: float | str | None  # percent of the month's families
+    plan_within_60: float | str | None
+    paired: float | str | None
+
+
+@dataclass
+class ProcessReport:
+    county_cd: int | None
+    county_label: str
+    masked: bool
+    rows: list[ProcessRow]
+    total: ProcessRow
+    spending: list[dict[str, Any]]  # fund source, category, services, amount
+    notes: list[str]
+
+
+def _share(part: int, whole: int, whole_masked: bool, unmasked: bool) -> float | str | None:
+    """A percent of families, masked when its families are, or when it rests on 1 to 10."""
+    if whole == 0:
+        return None if unmasked else masking.ZERO
+    masked = whole_masked or bool(masking.primary(np.array([part]))[0])
+    return masking.show_quotient(part / whole * 100, masked, unmasked, 1)
+
+
+def process(session: Session, actor: Actor, county_cd: int | None = None,
+            ip: str | None = None) -> ProcessReport:
+    """Co-case-management by month of identification, for a county (default: the reader's;
+    statewide readers: the state): families identified, days from identification to the first
+    joint meeting held (median, share within 30 days), share with an approved coordinated plan
+    within 60 days, share with a worker of each program assigned now; and shared-resource
+    spending (approved or delivered) by fund source and category. Read live: these tables
+    change as workers work, and hold only the families that have casework."""
+    from linkages.models import (
+        CoordinatedPlan,
+        JointMeeting,
+        MutualFamily,
+        ServiceAuthorization,
+        WorkerAssignment,
+    )
+    from linkages.models.enums import AuthorizationStatus, MeetingStatus, PlanStatus
+
+    require(actor, Permission.VIEW_REPORTS)
+    if county_cd is None and not actor.statewide:
+        county_cd = actor.county_cd
+    if not county_in_scope(actor, county_cd):
+        raise NotFound("no such county in your scope")
+    unmasked = actor.can(Permission.VIEW_UNMASKED)
+    fam = MutualFamily.__table__
+    where = [] if county_cd is None else [fam.c.county_cd == county_cd]
+    families = _frame(session, select(fam.c.id, fam.c.identified_on).where(*where),
+                      ["family_id", "identified_on"])
+    ids = select(fam.c.id).where(*where)
+    jm = JointMeeting.__table__
+    meetings = _frame(session, select(jm.c.family_id, jm.c.held_at)
+                      .where(jm.c.status == MeetingStatus.HELD.value, jm.c.held_at.is_not(None),
+                             jm.c.family_id.in_(ids)), ["family_id", "held_at"])
+    cp = CoordinatedPlan.__table__
+    plans = _frame(session, select(cp.c.family_id, cp.c.approved_at)
+                   .where(cp.c.status.in_([PlanStatus.APPROVED.value,
+                                           PlanStatus.SUPERSEDED.value]),
+                          cp.c.approved_at.is_not(None), cp.c.family_id.in_(ids)),
+                   ["family_id", "approved_at"])
+    wa = WorkerAssignment.__table__
+    workers = _frame(session, select(wa.c.family_id, wa.c.program)
+                     .where(wa.c.end_date.is_(None), wa.c.family_id.in_(ids)),
+                     ["family_id", "program"])
+    sa = ServiceAuthorization.__table__
+    spend = _frame(session, select(sa.c.fund_source, sa.c.category, sa.c.amount)
+                   .where(sa.c.status.in_([AuthorizationStatus.APPROVED.value,
+                                           AuthorizationStatus.DELIVERED.value]),
+                          sa.c.family_id.in_(ids)), ["fund_source", "category", "amount"])
+
+    def day(values: pd.Series) -> pd.Series:
+        return pd.to_datetime(values, utc=True).dt.tz_localize(None).dt.normalize()
+
+    f = families.set_index("family_id")
+    f["identified"] = pd.to_datetime(f["identified_on"])
+    if len(meetings):
+        first = meetings.assign(held=day(meetings["held_at"])).groupby("family_id")["held"].min()
+        f["days_to_meeting"] = (first.reindex(f.index) - f["identified"]).dt.days
+    else:
+        f["days_to_meeting"] = np.nan
+    if len(plans):
+        approved = plans.assign(at=day(plans["approved_at"])).groupby("family_id")["at"].min()
+        f["days_to_plan"] = (approved.reindex(f.index) - f["identified"]).dt.days
+    else:
+        f["days_to_plan"] = np.nan
+    programs = workers.assign(program=workers["program"].map(str)).groupby("family_id")[
+        "program"].nunique()
+    f["paired"] = programs.reindex(f.index).fillna(0) >= 2
+    f["month"] = f["identified"].dt.strftime("%Y-%m")
+    grouped = f.groupby("month")
+    months = sorted(grouped.groups)
+    counts = np.array([len(grouped.groups[m]) for m in months], dtype=float)
+    masks, total_masked = masking.suppress(counts, float(len(f)),
+                                           masking.table_relations([(m,) for m in months]))
+
+    def row(label: str, part: pd.DataFrame, masked: bool) -> ProcessRow:
+        n = len(part)
+        met = part["days_to_meeting"].dropna()
+        median = float(met.median()) if len(met) else None
+        return ProcessRow(
+            label, masking.show_count(n, masked, unmasked),
+            (masking.MASK if (masked or masking.primary(np.array([len(met)]))[0])
+             and not unmasked else median),
+            _share(int((part["days_to_meeting"] <= 30).sum()), n, masked, unmasked),
+            _share(int((part["days_to_plan"] <= 60).sum()), n, masked, unmasked),
+            _share(int(part["paired"].sum()), n, masked, unmasked))
+
+    rows = [row(m, f.loc[grouped.groups[m]], bool(mk)) for m, mk in zip(months, masks,
+                                                                        strict=True)]
+    total = row("All months", f, total_masked)
+    spending = []
+    if len(spend):
+        spend["amount"] = spend["amount"].astype(float)
+        for (source, category), part in spend.groupby(
+                [spend["fund_source"].map(str), spend["category"].map(str)]):
+            spending.append({"fund_source": source, "category": category,
+                             "services": len(part),
+                             "amount": round(float(part["amount"].sum()), 2)})
+    notes = ["WtW sanctions cured within 6 months: not shown. The CalWORKs extract carries each "
+             "case's current WtW status only, not the dates a sanction began and was cured."]
+    audit.record(session, actor, AuditAction.REPORT_VIEW, "report", "process",
+                 {"county_cd": county_cd}, ip)
+    label = "California (statewide)" if county_cd is None else f"{county_name(county_cd)} County"
+    return ProcessReport(county_cd, label, not unmasked, rows, total, spending, notes)
