@@ -572,7 +572,7 @@ def set_reviewer(session: Session, actor: Actor, username: str, on: bool) -> Use
     if user is None:
         raise UserError("username", f"there is no user {username!r}")
     if on and (Role(user.role) not in REVIEWER_ROLES or user.county_cd is None):
-        raise UserError("username", f"{user.username} is a {Role(user.role).label}: reviewers "
+        raise UserError("username", f"{user.username} is in the role {Role(user.role).label}: reviewers "
                         "are workers, supervisors or program managers of a county")
     before = bool(user.reviewer)
     user.reviewer = on
