@@ -52,8 +52,9 @@ class Series:
 def line_chart(title: str, labels: Sequence[str], series: Sequence[Series], unit: str = "%",
                width: int = 640, height: int = 240) -> Markup:
     """Lines over categories (runs, periods); a series' masked points leave gaps."""
-    left, right, top_pad, bottom = 56, 16, 16, 48
+    left, right, top_pad, bottom = 56, 16, 16, 30
     plot_w, plot_h = width - left - right, height - top_pad - bottom
+    height += 18 * len(series)  # the legend, one series a line
     drawn = [v for s in series for v in map(number, s.values) if v is not None]
     top = _nice_max(max(drawn, default=0.0))
     n = max(len(labels), 1)
@@ -79,7 +80,8 @@ def line_chart(title: str, labels: Sequence[str], series: Sequence[Series], unit
     step = max(1, (len(labels) + 7) // 8)
     for i, lab in enumerate(labels):
         if i % step == 0 or i == len(labels) - 1:
-            parts.append(f'<text x="{x(i):.1f}" y="{height - bottom + 16}" text-anchor="middle" '
+            parts.append(f'<text x="{x(i):.1f}" y="{top_pad + plot_h + 16}" '
+                         'text-anchor="middle" '
                          f'font-size="11" fill="#444">{escape(lab)}</text>')
     for k, s in enumerate(series):
         colour = COLOURS[k % len(COLOURS)]
@@ -99,10 +101,9 @@ def line_chart(title: str, labels: Sequence[str], series: Sequence[Series], unit
         if len(run) > 1:
             parts.append(f'<polyline fill="none" stroke="{colour}" stroke-width="2" '
                          f'points="{" ".join(run)}"/>')
-        lx = left + k * 190
-        parts.append(f'<rect x="{lx}" y="{height - 18}" width="12" height="12" '
-                     f'fill="{colour}"/>')
-        parts.append(f'<text x="{lx + 16}" y="{height - 8}" font-size="12" '
+        ly = top_pad + plot_h + bottom + 18 * k
+        parts.append(f'<rect x="{left}" y="{ly}" width="12" height="12" fill="{colour}"/>')
+        parts.append(f'<text x="{left + 18}" y="{ly + 10}" font-size="12" '
                      f'fill="#222">{escape(s.name)}</text>')
     parts.append("</svg>")
     return Markup("".join(parts))

@@ -572,8 +572,9 @@ def set_reviewer(session: Session, actor: Actor, username: str, on: bool) -> Use
     if user is None:
         raise UserError("username", f"there is no user {username!r}")
     if on and (Role(user.role) not in REVIEWER_ROLES or user.county_cd is None):
-        raise UserError("username", f"{user.username} is in the role {Role(user.role).label}: reviewers "
-                        "are workers, supervisors or program managers of a county")
+        raise UserError("username", f"{user.username} is in the role "
+                        f"{Role(user.role).label}: reviewers are workers, supervisors or "
+                        "program managers of a county")
     before = bool(user.reviewer)
     user.reviewer = on
     audit.record(session, actor, AuditAction.USER_REVIEWER, "app_user", user.id,

@@ -164,3 +164,36 @@ def test_report_and_review_pages_are_well_formed(client: FlaskClient, data: Revi
         response = client.get(path)
         assert response.status_code == 200, path
         check_page(response.get_data(as_text=True))
+
+
+def test_process_report_counts_meetings_plans_and_pairs(db_url: str, seeded: Seeded,
+                                                        data: ReviewData) -> None:
+    from datetime import UTC, datetime
+
+    from linkages.models import CoordinatedPlan, JointMeeting
+    from linkages.models.enums import MeetingStatus, MeetingType, PlanStatus, Role
+    from linkages.services import reports
+
+    with session_scope(db_url) as session:
+        # GARCIA LOPEZ, identified 2026-03-02: a CFT held on day 20, a plan approved on day 70.
+        session.add(JointMeeting(family_id=seeded.garcia, meeting_type=MeetingType.CFT,
+                                 status=MeetingStatus.HELD,
+                                 scheduled_at=datetime(2026, 3, 22, 17, tzinfo=UTC),
+                                 held_at=datetime(2026, 3, 22, 17, tzinfo=UTC)))
+        session.add(CoordinatedPlan(family_id=seeded.garcia, version=1,
+                                    status=PlanStatus.APPROVED,
+                                    approved_at=datetime(2026, 5, 11, 17, tzinfo=UTC)))
+    evaluator = Actor(None, "eve", Role.EVALUATOR, None, None)
+    with session_scope(db_url) as session:
+        fresno = reports.process(session, evaluator, county_cd=10)
+        state = reports.process(session, evaluator)
+        manager = reports.process(session, Actor(None, "pm", Role.PROGRAM_MANAGER, None, 10))
+    march = next(r for r in fresno.rows if r.month == "2026-03")
+    assert march.families == 1 and march.median_days_to_meeting == 20.0
+    assert march.meeting_within_30 == 100.0 and march.plan_within_60 == 0.0
+    assert march.paired == 100.0  # a CWS and a CalWORKs worker assigned now
+    assert state.total.families == 3  # every family of the state
+    assert fresno.total.families == 1  # the families whose CalWORKs county is Fresno
+    # A county manager: her county, masked (1 family).
+    assert manager.county_cd == 10 and manager.total.families == "M"
+    assert manager.total.meeting_within_30 == "M"
