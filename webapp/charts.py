@@ -40,7 +40,9 @@ def _ticks(top: float, count: int = 4) -> list[float]:
 
 
 def _fmt(value: float) -> str:
-    return f"{value:,.0f}" if value >= 10 or value == int(value) else f"{value:,.2f}".rstrip("0")
+    if value == int(value):
+        return f"{value:,.0f}"
+    return f"{value:,.2f}".rstrip("0").rstrip(".")
 
 
 @dataclass

@@ -236,7 +236,7 @@ class PairView:
     match_weight: float
     decision: str
     threshold: float | None
-    rows: list[tuple[str, str, str, bool]]  # label, CalWORKs value, CWS value, same
+    rows: list[tuple[str, str, str, bool | None]]  # label, CalWORKs, CWS, same (None: n/a)
     waterfall: list[Step]
     prior: float | None
     rivals_log2: float | None
@@ -304,7 +304,10 @@ def pair(session: Session, actor: Actor, link_id: int, ip: str | None = None) ->
         rv = _shown(getattr(right, rcol)) if rcol else ""
         if lcol == "case_id" and left.case is not None:
             lv = left.case.case_number
-        rows.append((label, lv, rv, bool(lv) and lv.strip().upper() == rv.strip().upper()))
+        # Record ids and case numbers are each system's own: never compared.
+        comparable = bool(lcol and rcol) and lcol not in ("record_id", "case_id")
+        same = (bool(lv) and lv.strip().upper() == rv.strip().upper()) if comparable else None
+        rows.append((label, lv, rv, same))
     params = (run.parameters or {}) if run else {}
     prior_p = ((params.get("model") or {}).get("prior") or {}).get("cross")
     prior = _log2_odds(float(prior_p)) if prior_p else None
