@@ -54,6 +54,8 @@ class Link(Base):
         UniqueConstraint("run_id", "left_record_id", "right_record_id"),
         Index("ix_link_right", "right_record_id"),
         Index("ix_link_left", "left_record_id"),
+        # The review queue: a run's review pairs and its match pairs under a probability.
+        Index("ix_link_run_decision", "run_id", "decision", "match_probability"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -185,13 +185,16 @@ def build(session: Session, actor: Actor, run_id: int | None = None,
                                                  ReportSnapshot.kind == MATCH_RATE))
     session.add(ReportSnapshot(run_id=run.id, kind=MATCH_RATE, county_cd=None,
                                payload=payload))
+    from linkages.services import review
+
+    queued = review.build_queue(session, run)
     result = BuildResult(run.id, len(counts), False, notes=notes)
     if extract is not None:
         result.extract_key = _build_outcomes(session, run.id, Path(extract), period_start,
                                              periods, notes)
         result.outcomes = True
     audit.record(session, actor, AuditAction.REPORT_BUILD, "match_run", run.id,
-                 {"counties": len(counts), "outcomes": result.outcomes,
+                 {"counties": len(counts), "outcomes": result.outcomes, "queue": queued,
                   "extract_key": result.extract_key})
     session.flush()
     return result

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, func, or_, select, true
+from sqlalchemy import ColumnElement, and_, delete, func, or_, select, true
 from sqlalchemy.orm import Session, aliased
 
 from linkages.models import (
@@ -35,7 +35,7 @@ from linkages.models import (
     MutualFamily,
     User,
 )
-from linkages.models.enums import ClericalDecisionValue, LinkDecision
+from linkages.models.enums import ClericalDecisionValue, LinkDecision, Role
 from linkages.services import audit
 from linkages.services.audit import AuditAction
 from linkages.services.scope import Actor, NotFound, Permission, require
@@ -139,15 +139,14 @@ def _impact(probability: float, changes_family: bool) -> float:
 def _items(session: Session, actor: Actor, run: MatchRun, undecided: bool = True,
            link_id: int | None = None) -> list[QueueItem]:
     fam = aliased(MutualFamily)
-    family_of_case = (select(fam.id).where(fam.calworks_case_id == _Left.case_id)
-                      .limit(1).scalar_subquery())
-    members = (select(func.count(FamilyMember.id))
-               .where(FamilyMember.family_id == family_of_case).scalar_subquery())
+    members = (select(func.count(FamilyMember.id)).where(FamilyMember.family_id == fam.id)
+               .correlate(fam).scalar_subquery())
     stmt = (select(Link.id, _Left.first_name, _Left.last_name, _Right.first_name,
-                   _Right.last_name, Link.match_probability, Link.decision,
-                   family_of_case, members)
+                   _Right.last_name, Link.match_probability, Link.decision, fam.id, members)
             .join(_Left, _Left.record_id == Link.left_record_id)
             .join(_Right, _Right.record_id == Link.right_record_id)
+            # A CalWORKs case has at most one family (mutual_family.calworks_case_id unique).
+            .outerjoin(fam, fam.calworks_case_id == _Left.case_id)
             .where(_uncertain(run), _pair_in_scope(actor)))
     if undecided:
         stmt = stmt.where(~_decided())
@@ -161,6 +160,85 @@ def _items(session: Session, actor: Actor, run: MatchRun, undecided: bool = True
                              bool(changes), _impact(float(p), bool(changes))))
     out.sort(key=lambda i: (-i.impact, i.link_id))
     return out
+
+
+QUEUE = "review_queue"  # report_snapshot kind: a run's uncertain pairs in queue order
+
+
+def build_queue(session: Session, run: MatchRun) -> int:
+    """Keep run ``run``'s uncertain pairs in queue order, per county (of either record), as
+    report snapshots: the order depends only on the run, so the queue and its next pair are
+    then read, not computed (``linkages reports build``). Returns the number of pairs."""
+    from linkages.models import ReportSnapshot
+
+    everyone = Actor(None, "build", Role.ADMINISTRATOR, None, None)
+    stmt = (select(Link.id, _Left.county_cd, _Right.county_cd)
+            .join(_Left, _Left.record_id == Link.left_record_id)
+            .join(_Right, _Right.record_id == Link.right_record_id)
+            .where(_uncertain(run)))
+    counties = {int(i): {c for c in (lc, rc) if c is not None}
+                for i, lc, rc in session.execute(stmt)}
+    by_county: dict[int, list[list[Any]]] = {}
+    items = _items(session, everyone, run, undecided=False)
+    for i in items:
+        for cd in counties.get(i.link_id, ()):
+            by_county.setdefault(int(cd), []).append(
+                [i.link_id, i.probability, i.decision, i.changes_family, i.impact])
+    session.execute(delete(ReportSnapshot).where(ReportSnapshot.run_id == run.id,
+                                                 ReportSnapshot.kind == QUEUE))
+    for cd, rows in by_county.items():
+        session.add(ReportSnapshot(run_id=run.id, kind=QUEUE, county_cd=cd,
+                                   payload={"items": rows}))
+    return len(items)
+
+
+def _ordered(session: Session, actor: Actor, run: MatchRun
+             ) -> tuple[list[QueueItem], int] | None:
+    """The undecided pairs of the reviewer's county in queue order, from the run's snapshot
+    (names left blank), and how many of its pairs are decided; None when the run has no
+    snapshot (then computed live)."""
+    from linkages.models import ReportSnapshot
+
+    if actor.county_cd is None:
+        return None
+    snap = session.scalars(select(ReportSnapshot.payload).where(
+        ReportSnapshot.kind == QUEUE, ReportSnapshot.run_id == run.id,
+        ReportSnapshot.county_cd == actor.county_cd).limit(1)).first()
+    if snap is None:
+        has_any = session.scalar(select(ReportSnapshot.id).where(
+            ReportSnapshot.kind == QUEUE, ReportSnapshot.run_id == run.id).limit(1))
+        return ([], 0) if has_any is not None else None
+    rows = snap["items"]
+    decided = set(session.execute(
+        select(Link.id).join(ClericalDecision, and_(
+            ClericalDecision.left_record_id == Link.left_record_id,
+            ClericalDecision.right_record_id == Link.right_record_id))
+        .where(Link.run_id == run.id)).scalars())
+    items = [QueueItem(int(i), "", "", float(p), str(d), bool(c), float(m))
+             for i, p, d, c, m in rows if int(i) not in decided]
+    return items, len(rows) - len(items)
+
+
+def _named(session: Session, items: list[QueueItem]) -> list[QueueItem]:
+    """The records' names of ``items`` (a page of the queue)."""
+    if not items:
+        return items
+    names = {int(i): (_name(lf, ll), _name(rf, rl)) for i, lf, ll, rf, rl in session.execute(
+        select(Link.id, _Left.first_name, _Left.last_name, _Right.first_name, _Right.last_name)
+        .join(_Left, _Left.record_id == Link.left_record_id)
+        .join(_Right, _Right.record_id == Link.right_record_id)
+        .where(Link.id.in_([i.link_id for i in items])))}
+    return [QueueItem(i.link_id, *names.get(i.link_id, ("", "")), i.probability, i.decision,
+                      i.changes_family, i.impact) for i in items]
+
+
+def _queue_items(session: Session, actor: Actor, run: MatchRun
+                 ) -> tuple[list[QueueItem], int]:
+    """The undecided pairs in queue order and the number decided."""
+    ordered = _ordered(session, actor, run)
+    if ordered is not None:
+        return ordered
+    return _items(session, actor, run), _scope_counts(session, actor, run)[1]
 
 
 def _scope_counts(session: Session, actor: Actor, run: MatchRun) -> tuple[int, int]:
@@ -191,11 +269,11 @@ def queue(session: Session, actor: Actor, limit: int = 50, ip: str | None = None
         .join(_Left, _Left.record_id == ClericalDecision.left_record_id)
         .join(_Right, _Right.record_id == ClericalDecision.right_record_id)
         .where(ClericalDecision.updated_at >= since, _pair_in_scope(actor))) or 0)
-    items = _items(session, actor, run)
-    size, decided = len(items), _scope_counts(session, actor, run)[1]
+    items, decided = _queue_items(session, actor, run)
+    size = len(items)
     audit.record(session, actor, AuditAction.REVIEW_QUEUE_VIEW, "match_run", run.id,
                  {"size": size, "shown": min(size, limit)}, ip)
-    return Queue(run.id, items[:limit], size, decided, mine, everyone)
+    return Queue(run.id, _named(session, items[:limit]), size, decided, mine, everyone)
 
 
 @dataclass(frozen=True)
@@ -423,7 +501,7 @@ def _next(session: Session, actor: Actor, latest: MatchRun | None, link_id: int)
     ``link_id`` has left it (decided)."""
     if latest is None:
         return None
-    ids = [i.link_id for i in _items(session, actor, latest)]
+    ids = [i.link_id for i in _queue_items(session, actor, latest)[0]]
     if link_id in ids:
         at = ids.index(link_id)
         return ids[at + 1] if at + 1 < len(ids) else None

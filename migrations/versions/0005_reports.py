@@ -1,4 +1,5 @@
-"""reports: precomputed report snapshots per match run, and designated clerical reviewers
+"""reports: precomputed report snapshots per match run, designated clerical reviewers, and an
+index of a run's links by decision and probability (the review queue)
 
 Revision ID: reports
 Revises: casework
@@ -40,9 +41,11 @@ def upgrade() -> None:
     )
     op.create_index("ix_report_snapshot_lookup", "report_snapshot",
                     ["kind", "run_id", "county_cd"])
+    op.create_index("ix_link_run_decision", "link", ["run_id", "decision", "match_probability"])
 
 
 def downgrade() -> None:
+    op.drop_index("ix_link_run_decision", table_name="link")
     op.drop_index("ix_report_snapshot_lookup", table_name="report_snapshot")
     op.drop_table("report_snapshot")
     with op.batch_alter_table("app_user") as batch:

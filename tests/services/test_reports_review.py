@@ -93,8 +93,11 @@ def test_reports_build_review_and_the_next_match(db_url: str, extract: Path, tmp
         assert uncertain
         link_id, county_cd, _, left_id, right_id = uncertain[0]
         manager = Actor(None, "pm", Role.PROGRAM_MANAGER, None, county_cd)
-        q = review.queue(session, manager)
+        q = review.queue(session, manager, limit=100_000)
         assert link_id in [i.link_id for i in q.items]
+        # The order kept by `reports build` is the order computed live.
+        assert [i.link_id for i in q.items] == [
+            i.link_id for i in review._items(session, manager, review.latest_run(session))]
         impacts = [i.impact for i in q.items]
         assert impacts == sorted(impacts, reverse=True)
         review.decide(session, manager, link_id, "confirm", "", "")
