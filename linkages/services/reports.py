@@ -26,7 +26,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import delete, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from linkages.codes import county_name, county_names
@@ -648,8 +648,11 @@ def process(session: Session, actor: Actor, county_cd: int | None = None,
     unmasked = actor.can(Permission.VIEW_UNMASKED)
     fam = MutualFamily.__table__
     where = [] if county_cd is None else [fam.c.county_cd == county_cd]
-    families = _frame(session, select(fam.c.id, fam.c.identified_on).where(*where),
-                      ["family_id", "identified_on"])
+    # Families by day identified (counted in the database: a state holds 100,000s of them).
+    per_day = _frame(session, select(fam.c.identified_on, func.count())
+                     .where(*where).group_by(fam.c.identified_on), ["identified_on", "n"])
+    per_day["month"] = per_day["identified_on"].map(lambda d: str(d)[:7])
+    families_by_month = per_day.groupby("month")["n"].sum()
     ids = select(fam.c.id).where(*where)
     jm = JointMeeting.__table__
     meetings = _frame(session, select(jm.c.family_id, jm.c.held_at)
@@ -670,11 +673,18 @@ def process(session: Session, actor: Actor, county_cd: int | None = None,
                    .where(sa.c.status.in_([AuthorizationStatus.APPROVED.value,
                                            AuthorizationStatus.DELIVERED.value]),
                           sa.c.family_id.in_(ids)), ["fund_source", "category", "amount"])
+    # Only the families with casework need their own row.
+    worked = sorted(set(meetings["family_id"]) | set(plans["family_id"])
+                    | set(workers["family_id"]))
+    f = pd.DataFrame(columns=["family_id", "identified_on"])
+    for start in range(0, len(worked), 5_000):
+        f = pd.concat([f, _frame(session, select(fam.c.id, fam.c.identified_on).where(
+            fam.c.id.in_(worked[start:start + 5_000])), ["family_id", "identified_on"])])
+    f = f.set_index("family_id")
 
     def day(values: pd.Series) -> pd.Series:
         return pd.to_datetime(values, utc=True).dt.tz_localize(None).dt.normalize()
 
-    f = families.set_index("family_id")
     f["identified"] = pd.to_datetime(f["identified_on"])
     if len(meetings):
         first = meetings.assign(held=day(meetings["held_at"])).groupby("family_id")["held"].min()
@@ -689,15 +699,13 @@ def process(session: Session, actor: Actor, county_cd: int | None = None,
     programs = workers.assign(program=workers["program"].map(str)).groupby("family_id")[
         "program"].nunique()
     f["paired"] = programs.reindex(f.index).fillna(0) >= 2
-    f["month"] = f["identified"].dt.strftime("%Y-%m")
-    grouped = f.groupby("month")
-    months = sorted(grouped.groups)
-    counts = np.array([len(grouped.groups[m]) for m in months], dtype=float)
-    masks, total_masked = masking.suppress(counts, float(len(f)),
+    f["month"] = f["identified_on"].map(lambda d: str(d)[:7])
+    months = sorted(families_by_month.index)
+    counts = np.array([families_by_month[m] for m in months], dtype=float)
+    masks, total_masked = masking.suppress(counts, float(counts.sum()),
                                            masking.table_relations([(m,) for m in months]))
 
-    def row(label: str, part: pd.DataFrame, masked: bool) -> ProcessRow:
-        n = len(part)
+    def row(label: str, n: int, part: pd.DataFrame, masked: bool) -> ProcessRow:
         met = part["days_to_meeting"].dropna()
         median = float(met.median()) if len(met) else None
         return ProcessRow(
@@ -708,9 +716,9 @@ def process(session: Session, actor: Actor, county_cd: int | None = None,
             _share(int((part["days_to_plan"] <= 60).sum()), n, masked, unmasked),
             _share(int(part["paired"].sum()), n, masked, unmasked))
 
-    rows = [row(m, f.loc[grouped.groups[m]], bool(mk)) for m, mk in zip(months, masks,
-                                                                        strict=True)]
-    total = row("All months", f, total_masked)
+    rows = [row(m, int(n), f[f["month"] == m], bool(mk))
+            for m, n, mk in zip(months, counts, masks, strict=True)]
+    total = row("All months", int(counts.sum()), f, total_masked)
     spending = []
     if len(spend):
         spend["amount"] = spend["amount"].astype(float)
