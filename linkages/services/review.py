@@ -209,14 +209,30 @@ def _ordered(session: Session, actor: Actor, run: MatchRun
             ReportSnapshot.kind == QUEUE, ReportSnapshot.run_id == run.id).limit(1))
         return ([], 0) if has_any is not None else None
     rows = snap["items"]
-    decided = set(session.execute(
+    decided = _decided_ids(session, run)
+    items = [QueueItem(int(i), "", "", float(p), str(d), bool(c), float(m))
+             for i, p, d, c, m in rows if int(i) not in decided]
+    return items, len(rows) - len(items)
+
+
+def _snapshot_rows(session: Session, actor: Actor, run: MatchRun) -> list[list[Any]] | None:
+    """The raw queue rows of the reviewer's county kept for ``run`` (None: not kept)."""
+    from linkages.models import ReportSnapshot
+
+    if actor.county_cd is None:
+        return None
+    snap = session.scalars(select(ReportSnapshot.payload).where(
+        ReportSnapshot.kind == QUEUE, ReportSnapshot.run_id == run.id,
+        ReportSnapshot.county_cd == actor.county_cd).limit(1)).first()
+    return None if snap is None else list(snap["items"])
+
+
+def _decided_ids(session: Session, run: MatchRun) -> set[int]:
+    return set(session.execute(
         select(Link.id).join(ClericalDecision, and_(
             ClericalDecision.left_record_id == Link.left_record_id,
             ClericalDecision.right_record_id == Link.right_record_id))
         .where(Link.run_id == run.id)).scalars())
-    items = [QueueItem(int(i), "", "", float(p), str(d), bool(c), float(m))
-             for i, p, d, c, m in rows if int(i) not in decided]
-    return items, len(rows) - len(items)
 
 
 def _named(session: Session, items: list[QueueItem]) -> list[QueueItem]:
@@ -427,8 +443,14 @@ def pair(session: Session, actor: Actor, link_id: int, ip: str | None = None) ->
         rivals.append(Rival(rl.id, "CWS", rl.left_record_id,
                             _name(ol.first_name, ol.last_name) if ol else "", rl.match_probability,
                             str(rl.decision)))
-    following = _next(session, actor, latest, link.id)
-    mine = _items(session, actor, run, undecided=False, link_id=link.id) if run else []
+    kept = _snapshot_rows(session, actor, run) if run else None
+    following = _next(session, actor, latest, link.id,
+                      kept if latest is not None and run is not None and latest.id == run.id
+                      else None)
+    changes = next((bool(r[3]) for r in kept or [] if int(r[0]) == link.id), None)
+    if changes is None:
+        mine = _items(session, actor, run, undecided=False, link_id=link.id) if run else []
+        changes = bool(mine and mine[0].changes_family)
     audit.record(session, actor, AuditAction.REVIEW_PAIR_VIEW, "link", link.id,
                  {"run_id": link.run_id}, ip)
     threshold = ((params.get("thresholds") or {}).get("match_probability"))
@@ -437,7 +459,7 @@ def pair(session: Session, actor: Actor, link_id: int, ip: str | None = None) ->
         link.left_record_id, link.right_record_id, float(link.match_probability),
         float(link.match_weight), str(link.decision), threshold, rows, steps, prior,
         rivals_log2, rivals, _existing(session, link.left_record_id, link.right_record_id),
-        following, bool(mine and mine[0].changes_family))
+        following, changes)
 
 
 @dataclass(frozen=True)
@@ -496,12 +518,19 @@ def decide(session: Session, actor: Actor, link_id: int, choice: str, reason: st
     return Decided(chosen, _next(session, actor, latest_run(session), link.id))
 
 
-def _next(session: Session, actor: Actor, latest: MatchRun | None, link_id: int) -> int | None:
+def _next(session: Session, actor: Actor, latest: MatchRun | None, link_id: int,
+          rows: list[list[Any]] | None = None) -> int | None:
     """The pair after ``link_id`` in the queue (so a skip moves on), or its first pair when
-    ``link_id`` has left it (decided)."""
+    ``link_id`` has left it (decided). ``rows``: the kept queue of ``latest``, if read."""
     if latest is None:
         return None
-    ids = [i.link_id for i in _queue_items(session, actor, latest)[0]]
+    if rows is None:
+        rows = _snapshot_rows(session, actor, latest)
+    if rows is not None:
+        decided = _decided_ids(session, latest)
+        ids = [int(r[0]) for r in rows if int(r[0]) not in decided]
+    else:
+        ids = [i.link_id for i in _queue_items(session, actor, latest)[0]]
     if link_id in ids:
         at = ids.index(link_id)
         return ids[at + 1] if at + 1 < len(ids) else None
