@@ -26,7 +26,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, select, union
 from sqlalchemy.orm import Session
 
 from linkages.codes import county_name, county_names
@@ -654,51 +654,48 @@ def process(session: Session, actor: Actor, county_cd: int | None = None,
     per_day["month"] = per_day["identified_on"].map(lambda d: str(d)[:7])
     families_by_month = per_day.groupby("month")["n"].sum()
     ids = select(fam.c.id).where(*where)
+    # Per family, in the database: the first joint meeting held, the first plan approved,
+    # and how many programs have a worker assigned now.
     jm = JointMeeting.__table__
-    meetings = _frame(session, select(jm.c.family_id, jm.c.held_at)
+    meetings = _frame(session, select(jm.c.family_id, func.min(jm.c.held_at))
                       .where(jm.c.status == MeetingStatus.HELD.value, jm.c.held_at.is_not(None),
-                             jm.c.family_id.in_(ids)), ["family_id", "held_at"])
+                             jm.c.family_id.in_(ids)).group_by(jm.c.family_id),
+                      ["family_id", "held_at"])
     cp = CoordinatedPlan.__table__
-    plans = _frame(session, select(cp.c.family_id, cp.c.approved_at)
+    plans = _frame(session, select(cp.c.family_id, func.min(cp.c.approved_at))
                    .where(cp.c.status.in_([PlanStatus.APPROVED.value,
                                            PlanStatus.SUPERSEDED.value]),
-                          cp.c.approved_at.is_not(None), cp.c.family_id.in_(ids)),
-                   ["family_id", "approved_at"])
+                          cp.c.approved_at.is_not(None), cp.c.family_id.in_(ids))
+                   .group_by(cp.c.family_id), ["family_id", "approved_at"])
     wa = WorkerAssignment.__table__
-    workers = _frame(session, select(wa.c.family_id, wa.c.program)
-                     .where(wa.c.end_date.is_(None), wa.c.family_id.in_(ids)),
-                     ["family_id", "program"])
+    workers = _frame(session, select(wa.c.family_id, func.count(func.distinct(wa.c.program)))
+                     .where(wa.c.end_date.is_(None), wa.c.family_id.in_(ids))
+                     .group_by(wa.c.family_id), ["family_id", "programs"])
     sa = ServiceAuthorization.__table__
-    spend = _frame(session, select(sa.c.fund_source, sa.c.category, sa.c.amount)
+    spend = _frame(session, select(sa.c.fund_source, sa.c.category, func.count(),
+                                   func.sum(sa.c.amount))
                    .where(sa.c.status.in_([AuthorizationStatus.APPROVED.value,
                                            AuthorizationStatus.DELIVERED.value]),
-                          sa.c.family_id.in_(ids)), ["fund_source", "category", "amount"])
+                          sa.c.family_id.in_(ids))
+                   .group_by(sa.c.fund_source, sa.c.category),
+                   ["fund_source", "category", "services", "amount"])
     # Only the families with casework need their own row.
-    worked = sorted(set(meetings["family_id"]) | set(plans["family_id"])
-                    | set(workers["family_id"]))
-    f = pd.DataFrame(columns=["family_id", "identified_on"])
-    for start in range(0, len(worked), 5_000):
-        f = pd.concat([f, _frame(session, select(fam.c.id, fam.c.identified_on).where(
-            fam.c.id.in_(worked[start:start + 5_000])), ["family_id", "identified_on"])])
-    f = f.set_index("family_id")
+    worked = union(select(jm.c.family_id), select(cp.c.family_id),
+                   select(wa.c.family_id)).subquery()
+    f = _frame(session, select(fam.c.id, fam.c.identified_on)
+               .where(*where, fam.c.id.in_(select(worked.c.family_id))),
+               ["family_id", "identified_on"]).set_index("family_id")
 
     def day(values: pd.Series) -> pd.Series:
         return pd.to_datetime(values, utc=True).dt.tz_localize(None).dt.normalize()
 
     f["identified"] = pd.to_datetime(f["identified_on"])
-    if len(meetings):
-        first = meetings.assign(held=day(meetings["held_at"])).groupby("family_id")["held"].min()
-        f["days_to_meeting"] = (first.reindex(f.index) - f["identified"]).dt.days
-    else:
-        f["days_to_meeting"] = np.nan
-    if len(plans):
-        approved = plans.assign(at=day(plans["approved_at"])).groupby("family_id")["at"].min()
-        f["days_to_plan"] = (approved.reindex(f.index) - f["identified"]).dt.days
-    else:
-        f["days_to_plan"] = np.nan
-    programs = workers.assign(program=workers["program"].map(str)).groupby("family_id")[
-        "program"].nunique()
-    f["paired"] = programs.reindex(f.index).fillna(0) >= 2
+    first = meetings.assign(held=day(meetings["held_at"])).set_index("family_id")["held"]
+    f["days_to_meeting"] = (first.reindex(f.index) - f["identified"]).dt.days
+    approved = plans.assign(at=day(plans["approved_at"])).set_index("family_id")["at"]
+    f["days_to_plan"] = (approved.reindex(f.index) - f["identified"]).dt.days
+    programs = workers.set_index("family_id")["programs"]
+    f["paired"] = programs.reindex(f.index).fillna(0).astype(int) >= 2
     f["month"] = f["identified_on"].map(lambda d: str(d)[:7])
     months = sorted(families_by_month.index)
     counts = np.array([families_by_month[m] for m in months], dtype=float)
@@ -719,14 +716,10 @@ def process(session: Session, actor: Actor, county_cd: int | None = None,
     rows = [row(m, int(n), f[f["month"] == m], bool(mk))
             for m, n, mk in zip(months, counts, masks, strict=True)]
     total = row("All months", int(counts.sum()), f, total_masked)
-    spending = []
-    if len(spend):
-        spend["amount"] = spend["amount"].astype(float)
-        for (source, category), part in spend.groupby(
-                [spend["fund_source"].map(str), spend["category"].map(str)]):
-            spending.append({"fund_source": source, "category": category,
-                             "services": len(part),
-                             "amount": round(float(part["amount"].sum()), 2)})
+    spending = [{"fund_source": str(source), "category": str(category),
+                 "services": int(n), "amount": round(float(amount), 2)}
+                for source, category, n, amount in spend.itertuples(index=False)]
+    spending.sort(key=lambda r: (r["fund_source"], r["category"]))
     notes = ["WtW sanctions cured within 6 months: not shown. The CalWORKs extract carries each "
              "case's current WtW status only, not the dates a sanction began and was cured."]
     audit.record(session, actor, AuditAction.REPORT_VIEW, "report", "process",
