@@ -488,8 +488,8 @@ def decide(session: Session, actor: Actor, link_id: int, choice: str, reason: st
     if _token(current) != (seen or ""):
         existing = _existing(session, link.left_record_id, link.right_record_id)
         what = ("nobody has decided it any more" if existing is None else
-                f"{existing.decided_by} decided it "
-                f"'{'confirmed' if existing.decision == 'match' else 'rejected'}'"
+                f"{existing.decided_by} "
+                f"{'confirmed' if existing.decision == 'match' else 'rejected'} it"
                 + (f" ({existing.note})" if existing.note else ""))
         raise Conflict(f"This pair was decided while you had it open: {what}. Read the "
                        "decision below; change it only if you are sure, with a reason.")
