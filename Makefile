@@ -45,6 +45,9 @@ demo-data: $(STAMP)
 	$(BIN)/linkages users demo > /dev/null
 	$(BIN)/linkages casework generate --county 10 --share 0.5 --seed $(DEMO_SEED)
 	$(BIN)/linkages export cohort --for evaluator --from 2019-01-01 --to 2020-12-31
+	@# The program managers' reports of the run, and a designated reviewer beside the manager.
+	$(BIN)/linkages reports build --extract $(DEMO_DIR)/extract
+	$(BIN)/linkages users reviewer fresno-cws-supervisor
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

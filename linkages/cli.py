@@ -23,6 +23,7 @@ SUBCOMMANDS: dict[str, str] = {
     "users": "linkages.services.cli:users",
     "export": "linkages.exports.cli:export",
     "casework": "linkages.casework.cli:casework",
+    "reports": "linkages.reports.cli:reports",
     "serve": "webapp.cli:serve",
 }
 

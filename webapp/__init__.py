@@ -82,7 +82,9 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
     from webapp.families import bp as families_bp
     from webapp.meetings import bp as meetings_bp
     from webapp.plans import bp as plans_bp
+    from webapp.reports import bp as reports_bp
     from webapp.resources import bp as resources_bp
+    from webapp.review import bp as review_bp
     from webapp.workspace import bp as workspace_bp
 
     app.register_blueprint(auth_bp)
@@ -92,6 +94,8 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
     app.register_blueprint(audit_bp, url_prefix="/audit")
     app.register_blueprint(exports_bp, url_prefix="/exports")
     app.register_blueprint(dashboard_bp, url_prefix="/my")
+    app.register_blueprint(reports_bp, url_prefix="/reports")
+    app.register_blueprint(review_bp, url_prefix="/review")
     # The family workspace: its sections, each under /families/<id>/.
     app.register_blueprint(workspace_bp, url_prefix="/families")
     app.register_blueprint(meetings_bp, url_prefix="/families/<int:family_id>/meetings")

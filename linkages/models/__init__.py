@@ -45,6 +45,7 @@ from linkages.models.linkage import (
     Person,
     PersonRecord,
     RegistryChange,
+    ReportSnapshot,
 )
 
 __all__ = [
@@ -83,6 +84,7 @@ __all__ = [
     "RecoveryCode",
     "Referral",
     "RegistryChange",
+    "ReportSnapshot",
     "ServiceAuthorization",
     "SignInThrottle",
     "User",

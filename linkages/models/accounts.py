@@ -5,7 +5,15 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import BigInteger, ForeignKey, Index, SmallInteger, String, UniqueConstraint
+from sqlalchemy import (
+    BigInteger,
+    ForeignKey,
+    Index,
+    SmallInteger,
+    String,
+    UniqueConstraint,
+    false,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from linkages.models.base import Base, Timestamped, enum_column, utcnow
@@ -38,6 +46,9 @@ class User(Timestamped, Base):
     totp_secret: Mapped[str | None] = mapped_column(String(300))
     totp_enabled_at: Mapped[datetime | None]
     totp_last_step: Mapped[int | None] = mapped_column(BigInteger)
+    # A designated clerical reviewer (`linkages users reviewer`): settles the uncertain pairs
+    # of her county's match runs. Program managers review without it.
+    reviewer: Mapped[bool] = mapped_column(default=False, server_default=false())
     # Wrong second-factor codes in a row (a correct password does not reset it).
     second_factor_failures: Mapped[int] = mapped_column(default=0, server_default="0")
 

@@ -54,6 +54,8 @@ class Link(Base):
         UniqueConstraint("run_id", "left_record_id", "right_record_id"),
         Index("ix_link_right", "right_record_id"),
         Index("ix_link_left", "left_record_id"),
+        # The review queue: a run's review pairs and its match pairs under a probability.
+        Index("ix_link_run_decision", "run_id", "decision", "match_probability"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -212,3 +214,22 @@ class RegistryChange(Base):
     kind: Mapped[str] = mapped_column(String(20))
     before: Mapped[dict[str, Any] | None]
     after: Mapped[dict[str, Any]]
+
+
+class ReportSnapshot(Base):
+    """A report precomputed for one match run (and, for the outcome measures, one extract):
+    ``linkages reports build`` writes it after the run, so that a report page only reads.
+    ``county_cd`` is None for the statewide snapshot. ``payload`` holds the figures as built
+    (counts unmasked; the reports service masks them for the reader's role)."""
+
+    __tablename__ = "report_snapshot"
+    __table_args__ = (Index("ix_report_snapshot_lookup", "kind", "run_id", "county_cd"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    run_id: Mapped[int] = mapped_column(ForeignKey("match_run.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(40))
+    # What else the figures were computed from (e.g. the extract's files and their sizes).
+    extract_key: Mapped[str] = mapped_column(String(64), default="")
+    county_cd: Mapped[int | None]
+    payload: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    built_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -95,6 +95,15 @@ class AuditAction(enum.StrEnum):
     SERVICE_CANCEL = "service.cancel"
     NOTE_ADD = "note.add"
     CASEWORK_GENERATE = "casework.generate"
+    # Program managers' reports and the clerical review queue.
+    REPORT_BUILD = "report.build"
+    REPORT_VIEW = "report.view"
+    REPORT_EXPORT = "report.export"
+    REVIEW_QUEUE_VIEW = "review.queue_view"
+    REVIEW_PAIR_VIEW = "review.pair_view"
+    REVIEW_DECIDE = "review.decide"
+    REVIEW_SKIP = "review.skip"
+    USER_REVIEWER = "user.reviewer"
 
 
 def record(

@@ -115,6 +115,23 @@ def demo(password_stdin: bool, force: bool) -> None:
             "and save the recovery codes it then shows. `linkages users demo` sets it up afresh.")
 
 
+@users.command()
+@click.argument("username")
+@click.option("--off", is_flag=True, help="Take the reviewer's designation away.")
+def reviewer(username: str, off: bool) -> None:
+    """Designate USERNAME a clerical reviewer of her county's uncertain pairs (a worker or
+    supervisor; program managers review without it)."""
+    from linkages.services.scope import Actor
+    from linkages.services.users import UserError, set_reviewer
+
+    try:
+        with _open_session() as session:
+            user = set_reviewer(session, Actor.command_line(), username, not off)
+            click.echo(f"{user.username} is {'no longer ' if off else ''}a clerical reviewer")
+    except UserError as exc:
+        raise click.BadParameter(exc.message, param_hint="USERNAME") from exc
+
+
 def _county_label(county_cd: int | None) -> str:
     from linkages.codes import county_name
 

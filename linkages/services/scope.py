@@ -40,6 +40,11 @@ class Permission(enum.StrEnum):
     APPROVE_PLAN = "approve_plan"
     DECIDE_SERVICE = "decide_service"
     VIEW_FAMILY_HISTORY = "view_family_history"
+    # Program managers' reports (linkages/services/reports.py) and the clerical review queue
+    # (linkages/services/review.py).
+    VIEW_REPORTS = "view_reports"
+    VIEW_UNMASKED = "view_unmasked"  # report cells of 1-10 shown (authorised researchers)
+    REVIEW_PAIRS = "review_pairs"
 
 
 _WORKER = frozenset({Permission.LIST_FAMILIES, Permission.VIEW_FAMILY,
@@ -55,9 +60,11 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.CALWORKS_SUPERVISOR: _SUPERVISOR,
     Role.PROGRAM_MANAGER: frozenset({Permission.LIST_FAMILIES, Permission.VIEW_FAMILY,
                                      Permission.VIEW_CASEWORK, Permission.ASSIGN_WORKERS,
-                                     Permission.VIEW_FAMILY_HISTORY}),
+                                     Permission.VIEW_FAMILY_HISTORY, Permission.VIEW_REPORTS,
+                                     Permission.REVIEW_PAIRS}),
     Role.EVALUATOR: frozenset({Permission.LIST_FAMILIES, Permission.VIEW_FAMILY,
-                               Permission.EXPORT_COHORT}),
+                               Permission.EXPORT_COHORT, Permission.VIEW_REPORTS,
+                               Permission.VIEW_UNMASKED}),
     Role.ADMINISTRATOR: frozenset(
         {Permission.LIST_FAMILIES, Permission.VIEW_FAMILY, Permission.MANAGE_USERS,
          Permission.VIEW_FAMILY_HISTORY, Permission.VIEW_AUDIT}
@@ -70,6 +77,12 @@ STATEWIDE_ROLES: frozenset[Role] = frozenset({Role.EVALUATOR, Role.ADMINISTRATOR
 
 # Roles that must sign in with a second factor (linkages.services.two_factor): they see every
 # county, a county's whole caseload, or manage the accounts. Workers may choose to.
+# Roles a designated reviewer (app_user.reviewer, `linkages users reviewer`) may hold: a worker
+# or supervisor of her county reviews pairs; no other permission comes with the flag.
+REVIEWER_ROLES: frozenset[Role] = frozenset(
+    {Role.CWS_WORKER, Role.CALWORKS_WORKER, Role.CWS_SUPERVISOR, Role.CALWORKS_SUPERVISOR,
+     Role.PROGRAM_MANAGER})
+
 SECOND_FACTOR_ROLES: frozenset[Role] = frozenset(
     {Role.ADMINISTRATOR, Role.EVALUATOR, Role.PROGRAM_MANAGER})
 
@@ -83,6 +96,7 @@ class Actor:
     role: Role
     program: Program | None
     county_cd: int | None
+    reviewer: bool = False  # a designated clerical reviewer (app_user.reviewer)
 
     @classmethod
     def from_user(cls, user: User) -> Actor:
@@ -92,6 +106,7 @@ class Actor:
             role=Role(user.role),
             program=Program(user.program) if user.program else None,
             county_cd=user.county_cd,
+            reviewer=bool(getattr(user, "reviewer", False)),
         )
 
     @classmethod
@@ -109,6 +124,9 @@ class Actor:
         return self.county_cd is None and self.role in STATEWIDE_ROLES
 
     def can(self, permission: Permission) -> bool:
+        if (permission is Permission.REVIEW_PAIRS and self.reviewer
+                and self.role in REVIEWER_ROLES and self.county_cd is not None):
+            return True
         return permission in ROLE_PERMISSIONS.get(self.role, frozenset())
 
 
@@ -136,6 +154,15 @@ def family_scope_arms(actor: Actor) -> list[ColumnElement[bool]]:
                 and_(MutualFamily.cws_county_cd == actor.county_cd,
                      MutualFamily.county_cd != actor.county_cd)]
     return []
+
+
+def county_in_scope(actor: Actor, county_cd: int | None) -> bool:
+    """May ``actor`` see the figures of ``county_cd`` (None: statewide)? A county user sees
+    her county's; a statewide user every county's and the state's."""
+    if actor.statewide:
+        return True
+    return (county_cd is not None and county_cd == actor.county_cd
+            and actor.role in ROLE_PERMISSIONS)
 
 
 def scope_description(actor: Actor) -> str:

@@ -559,3 +559,25 @@ def ensure_demo_accounts(session: Session, actor: Actor, password: str, *,
             existing.second_factor_failures = 0
             session.execute(delete(RecoveryCode).where(RecoveryCode.user_id == existing.id))
     return users
+
+
+def set_reviewer(session: Session, actor: Actor, username: str, on: bool) -> User:
+    """Designate a worker, supervisor or program manager of a county a clerical reviewer (or
+    take it away): she then opens the review queue of her county (scope.REVIEWER_ROLES)."""
+    require(actor, Permission.MANAGE_USERS)
+    from linkages.services.scope import REVIEWER_ROLES
+
+    user = session.scalars(select(User).where(User.username == normalise_username(username))
+                           ).first()
+    if user is None:
+        raise UserError("username", f"there is no user {username!r}")
+    if on and (Role(user.role) not in REVIEWER_ROLES or user.county_cd is None):
+        raise UserError("username", f"{user.username} is in the role "
+                        f"{Role(user.role).label}: reviewers are workers, supervisors or "
+                        "program managers of a county")
+    before = bool(user.reviewer)
+    user.reviewer = on
+    audit.record(session, actor, AuditAction.USER_REVIEWER, "app_user", user.id,
+                 {"before": before, "after": on})
+    session.flush()
+    return user

@@ -19,7 +19,8 @@ PUBLIC = {"static", "auth.login"}
 SAMPLE = {"name": "cohort.csv", "program": "cws", "move": "approve", "filename": "x"}
 
 # Which roles may reach each guarded area (everything else must be refused).
-AREAS = {"exports": {"evaluator"}, "admin": {"admin"}, "audit": {"admin"}}
+AREAS = {"exports": {"evaluator"}, "admin": {"admin"}, "audit": {"admin"},
+         "reports": {"fresno-manager", "evaluator"}, "review": {"fresno-manager"}}
 ROLES = ("fresno-cws", "fresno-calworks", "la-cws", "fresno-manager", "evaluator", "admin")
 
 
@@ -72,7 +73,8 @@ def test_the_scope_probe_reaches_no_route_a_role_may_not(
     # The navigation offers exactly the areas the role may reach.
     nav = client.get("/families/").get_data(as_text=True)
     for area, label in (("exports", "Cohort exports"), ("admin", "Users"),
-                        ("audit", "Audit log")):
+                        ("audit", "Audit log"), ("reports", "Reports"),
+                        ("review", "Review queue")):
         assert (f">{label}</a>" in nav) == (username in AREAS[area]), (username, area)
 
 

@@ -1,0 +1,1 @@
+"""``linkages reports``: build the program managers' report snapshots of a match run."""

@@ -1,0 +1,728 @@
+"""Program managers' reports: the seed-004 match-rate table of a match run, statewide and by
+county, with its trend across runs; the outcome measures for matched versus other children;
+and the county data profile for the System Improvement Plan (seed 003).
+
+The figures are computed once per match run by :func:`build` (``linkages reports build``, run
+after ``linkages match --record``) and kept in ``report_snapshot``; a page only reads them, so
+a statewide page answers in well under a second. Counts are stored unmasked and masked here for
+the reader, with the same rules and code as ``linkages outcomes`` (linkages.outcomes.masking):
+cells of 1 to 10 and the complementary cells that would give them away, unless the reader's
+role may see unmasked figures (Permission.VIEW_UNMASKED).
+
+Every read goes through :mod:`linkages.services.scope` (a county user sees her county and the
+state; a statewide user every county) and is audited.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from sqlalchemy import delete, func, select, union
+from sqlalchemy.orm import Session
+
+from linkages.codes import county_name, county_names
+from linkages.models import (
+    CalworksPerson,
+    CwsChildClient,
+    Link,
+    MatchRun,
+    Person,
+    PersonRecord,
+    ReportSnapshot,
+)
+from linkages.models.enums import LinkDecision, RecordSource
+from linkages.outcomes import masking
+from linkages.services import audit
+from linkages.services.audit import AuditAction
+from linkages.services.scope import (
+    Actor,
+    NotFound,
+    Permission,
+    PermissionDenied,
+    county_in_scope,
+    require,
+)
+
+MATCH_RATE = "match_rate"
+OUTCOMES = "outcomes"
+MISSING_COUNTY = 0  # a person whose records carry no county code
+
+# The seed-004 table: (key, label, children count key, found count key).
+MATCH_RATE_ROWS: tuple[tuple[str, str, str, str], ...] = (
+    ("calworks", "CalWORKs children found in CWS", "left_persons", "left_persons_matched"),
+    ("cws", "CWS children on CalWORKs", "right_persons", "right_persons_matched"),
+    ("cws_case", "CWS children with a case, on CalWORKs", "right_case_persons",
+     "right_case_persons_matched"),
+)
+COUNT_KEYS = tuple(k for _, _, whole, part in MATCH_RATE_ROWS for k in (whole, part))
+
+# The measures compared for matched and other children: the proportions and rates (4B1 and
+# 4B2 are distributions of placement types, with no single rate to compare).
+COMPARED_MEASURES = ("P1", "P2", "P3", "P4", "P5", "S1", "S2")
+
+
+class ReportNotBuilt(LookupError):
+    """No snapshot of this report for the run: ``linkages reports build`` has not been run."""
+
+
+# --- building ---------------------------------------------------------------------------------
+
+
+def _frame(session: Session, stmt: Any, columns: list[str]) -> pd.DataFrame:
+    return pd.DataFrame(session.execute(stmt).all(), columns=columns)
+
+
+def match_rate_counts(session: Session, run_id: int) -> dict[int, dict[str, int]]:
+    """The seed-004 counts of run ``run_id`` by county, from its unduplicated persons: each
+    person counted once, in the county of her records (the lowest code when they disagree),
+    matched when her person holds a record of the other file; a CWS child "with a case" when
+    one of her records has a case number. The counties add up to the run's statistics."""
+    p, pr = Person.__table__, PersonRecord.__table__
+    cw, cws = CalworksPerson.__table__, CwsChildClient.__table__
+    left = _frame(session, select(pr.c.person_id, cw.c.county_cd)
+                  .join(p, p.c.id == pr.c.person_id)
+                  .join(cw, cw.c.record_id == pr.c.record_id, isouter=True)
+                  .where(p.c.run_id == run_id, pr.c.source == RecordSource.CALWORKS.value),
+                  ["person_id", "county_cd"])
+    right = _frame(session, select(pr.c.person_id, cws.c.county_cd, cws.c.case_number)
+                   .join(p, p.c.id == pr.c.person_id)
+                   .join(cws, cws.c.record_id == pr.c.record_id, isouter=True)
+                   .where(p.c.run_id == run_id, pr.c.source == RecordSource.CWS.value),
+                   ["person_id", "county_cd", "case_number"])
+    left["county_cd"] = pd.to_numeric(left["county_cd"]).fillna(MISSING_COUNTY).astype(int)
+    right["county_cd"] = pd.to_numeric(right["county_cd"]).fillna(MISSING_COUNTY).astype(int)
+    right["has_case"] = right["case_number"].fillna("").astype(str).str.strip() != ""
+    # A county of 0 (missing) sorts first: prefer a known county.
+    left["county_cd"] = left["county_cd"].replace(MISSING_COUNTY, 10_000)
+    right["county_cd"] = right["county_cd"].replace(MISSING_COUNTY, 10_000)
+    lp = left.groupby("person_id")["county_cd"].min().replace(10_000, MISSING_COUNTY)
+    rp = right.groupby("person_id").agg(county_cd=("county_cd", "min"),
+                                        has_case=("has_case", "any"))
+    rp["county_cd"] = rp["county_cd"].replace(10_000, MISSING_COUNTY)
+    left_matched = lp.index.isin(rp.index)
+    right_matched = rp.index.isin(lp.index)
+    frame = pd.concat([
+        pd.DataFrame({"county_cd": lp.to_numpy(), "left_persons": 1,
+                      "left_persons_matched": left_matched.astype(int)}),
+        pd.DataFrame({"county_cd": rp["county_cd"].to_numpy(), "right_persons": 1,
+                      "right_persons_matched": right_matched.astype(int),
+                      "right_case_persons": rp["has_case"].astype(int).to_numpy(),
+                      "right_case_persons_matched":
+                          (rp["has_case"].to_numpy() & right_matched).astype(int)}),
+    ]).fillna(0)
+    sums = frame.groupby("county_cd")[list(COUNT_KEYS)].sum().astype(int)
+    return {int(c): {k: int(v) for k, v in row.items()} for c, row in sums.iterrows()}
+
+
+def _extract_key(paths: Iterable[Path]) -> str:
+    """The files an outcome snapshot was computed from: names, sizes and modification times."""
+    digest = hashlib.sha256()
+    for path in sorted(paths):
+        stat = path.stat()
+        digest.update(f"{path.resolve()}|{stat.st_size}|{stat.st_mtime_ns}\n".encode())
+    return digest.hexdigest()[:16]
+
+
+def default_periods(foster_care: pd.DataFrame, count: int = 9) -> tuple[date, int]:
+    """Rolling 12-month periods, one quarter apart, over the last three years the file can
+    follow for 12 months: the last one ends at the last quarter end at least a year before the
+    file's latest date."""
+    dates = []
+    for column in ("episode_start", "episode_end", "placement_start", "placement_end"):
+        if column in foster_care:
+            dates.append(pd.to_datetime(foster_care[column], errors="coerce").max())
+    latest = max((d for d in dates if pd.notna(d)), default=pd.Timestamp(date.today()))
+    horizon = latest - pd.DateOffset(months=12)
+    quarter_end = pd.Timestamp(horizon.year, ((horizon.month - 1) // 3) * 3 + 1, 1) \
+        - pd.Timedelta(days=1)
+    last_start = quarter_end + pd.Timedelta(days=1) - pd.DateOffset(months=12)
+    first = last_start - pd.DateOffset(months=3 * (count - 1))
+    return first.date(), count
+
+
+@dataclass
+class BuildResult:
+    run_id: int
+    counties: int
+    outcomes: bool
+    extract_key: str = ""
+    notes: list[str] = field(default_factory=list)
+
+
+def build(session: Session, actor: Actor, run_id: int | None = None,
+          extract: Path | None = None, period_start: date | None = None,
+          periods: int | None = None) -> BuildResult:
+    """Compute and store the snapshots of run ``run_id`` (default: the latest not undone):
+    the match-rate counts by county, and, given the extract directory, the outcome measures
+    by county for matched and other children. Earlier snapshots of the same kind and run are
+    replaced."""
+    run = _run(session, run_id)
+    counts = match_rate_counts(session, run.id)
+    stats = dict(run.statistics or {})
+    statewide = {k: int(stats.get(k, 0) or 0) for k in COUNT_KEYS}
+    summed = {k: sum(c[k] for c in counts.values()) for k in COUNT_KEYS}
+    notes = []
+    if summed != statewide:
+        notes.append(f"note: the persons stored for run {run.id} add up to {summed}, its "
+                     f"statistics say {statewide}")
+    payload = {
+        "statewide": {**statewide,
+                      "expected_false_matches": stats.get("expected_false_matches"),
+                      "expected_missed_matches": stats.get("expected_missed_matches"),
+                      "clerical_agreement": stats.get("clerical_agreement") or {"pairs": 0}},
+        "counties": {str(c): v for c, v in counts.items()},
+    }
+    session.execute(delete(ReportSnapshot).where(ReportSnapshot.run_id == run.id,
+                                                 ReportSnapshot.kind == MATCH_RATE))
+    session.add(ReportSnapshot(run_id=run.id, kind=MATCH_RATE, county_cd=None,
+                               payload=payload))
+    from linkages.services import review
+
+    queued = review.build_queue(session, run)
+    result = BuildResult(run.id, len(counts), False, notes=notes)
+    if extract is not None:
+        result.extract_key = _build_outcomes(session, run.id, Path(extract), period_start,
+                                             periods, notes)
+        result.outcomes = True
+    audit.record(session, actor, AuditAction.REPORT_BUILD, "match_run", run.id,
+                 {"counties": len(counts), "outcomes": result.outcomes, "queue": queued,
+                  "extract_key": result.extract_key})
+    session.flush()
+    return result
+
+
+def _run(session: Session, run_id: int | None) -> MatchRun:
+    if run_id is None:
+        run = session.scalars(select(MatchRun).where(MatchRun.undone_at.is_(None))
+                              .order_by(MatchRun.id.desc()).limit(1)).first()
+        if run is None:
+            raise NotFound("there is no match run of record (run `linkages match --record`)")
+        return run
+    run = session.get(MatchRun, run_id)
+    if run is None:
+        raise NotFound(f"there is no match run {run_id}")
+    return run
+
+
+def _build_outcomes(session: Session, run_id: int, extract: Path, period_start: date | None,
+                    periods: int | None, notes: list[str]) -> str:
+    from linkages.extracts import read_extract
+    from linkages.outcomes import core, engine, files
+    from linkages.outcomes.measures import MEASURES
+
+    fc_path = extract / "foster_care.csv"
+    if not fc_path.exists():
+        raise FileNotFoundError(f"{fc_path}: not found (the extract's foster care file)")
+    used = [fc_path]
+    fc = read_extract(fc_path, files.FOSTER_CARE_FILE).data
+    allegations = children = None
+    if (extract / "cws_allegations.csv").exists():
+        used.append(extract / "cws_allegations.csv")
+        allegations = read_extract(extract / "cws_allegations.csv",
+                                         files.ALLEGATION_FILE).data
+    if (extract / "cws_children.csv").exists():
+        used.append(extract / "cws_children.csv")
+        children = read_extract(extract / "cws_children.csv",
+                                      files.CWS_CHILDREN_FILE).data
+    links = pd.DataFrame(session.execute(
+        select(Link.left_record_id, Link.right_record_id, Link.decision)
+        .where(Link.run_id == run_id, Link.decision == LinkDecision.MATCH)).all(),
+        columns=["left_id", "right_id", "decision"])
+    links["decision"] = links["decision"].map(str)
+    if period_start is None or periods is None:
+        start, count = default_periods(fc)
+        period_start, periods = period_start or start, periods or count
+    prepared = core.prepare(fc)
+    from linkages.outcomes.measures import prepare_reports
+
+    reports = prepare_reports(allegations) if allegations is not None else None
+    by_county: dict[int, dict[str, Any]] = {}
+    state: dict[str, Any] = {}
+    names = {name: cd for cd, name in county_names().items()}
+    for code in COMPARED_MEASURES:
+        m = MEASURES[code]
+        if m.needs_allegations and reports is None:
+            notes.append(f"note: {code} left out: the extract has no cws_allegations.csv")
+            continue
+        shown = {}
+        for masked in (True, False):
+            shown[masked] = engine.compute(
+                code, prepared, period_start, periods, by=("county",), links=links,
+                masked=masked, allegations=reports, children=children,
+                compare_matched=True).to_dict()
+        meta = {"title": shown[True]["title"], "kind": m.kind,
+                "per": m.per if m.kind == "rate" else 100,
+                "lower_is_better": m.lower_is_better}
+        state[code] = {**meta, "periods": [
+            {"start": pm["start"], "end": pm["end"], "masked": pm["total"],
+             "unmasked": pu["total"]}
+            for pm, pu in zip(shown[True]["periods"], shown[False]["periods"], strict=True)]}
+        for i, (pm, pu) in enumerate(zip(shown[True]["periods"], shown[False]["periods"],
+                                         strict=True)):
+            for rm, ru in zip(pm["rows"], pu["rows"], strict=True):
+                cd = names.get(rm["group"].get("county", ""), MISSING_COUNTY)
+                entry = by_county.setdefault(cd, {}).setdefault(code, {**meta, "periods": []})
+                while len(entry["periods"]) < i:  # a county absent from an earlier period
+                    entry["periods"].append(None)
+                entry["periods"].append({"start": pm["start"], "end": pm["end"],
+                                         "masked": rm, "unmasked": ru})
+    key = _extract_key(used)
+    session.execute(delete(ReportSnapshot).where(ReportSnapshot.run_id == run_id,
+                                                 ReportSnapshot.kind == OUTCOMES))
+    params = {"period_start": str(period_start), "periods": periods,
+              "extract": str(extract)}
+    session.add(ReportSnapshot(run_id=run_id, kind=OUTCOMES, extract_key=key, county_cd=None,
+                               payload={"params": params, "measures": state}))
+    for cd, measures in by_county.items():
+        session.add(ReportSnapshot(run_id=run_id, kind=OUTCOMES, extract_key=key,
+                                   county_cd=cd, payload={"params": params,
+                                                          "measures": measures}))
+    return key
+
+
+# --- reading ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RunInfo:
+    id: int
+    started_at: datetime
+    undone: bool
+
+
+def runs(session: Session, actor: Actor) -> list[RunInfo]:
+    """The runs of record that have a match-rate snapshot, newest first."""
+    require(actor, Permission.VIEW_REPORTS)
+    rows = session.execute(
+        select(MatchRun.id, MatchRun.started_at, MatchRun.undone_at)
+        .where(MatchRun.id.in_(select(ReportSnapshot.run_id)
+                               .where(ReportSnapshot.kind == MATCH_RATE)))
+        .order_by(MatchRun.id.desc())).all()
+    return [RunInfo(i, s, u is not None) for i, s, u in rows]
+
+
+def _snapshot(session: Session, kind: str, run_id: int,
+              county_cd: int | None = None) -> ReportSnapshot | None:
+    return session.scalars(select(ReportSnapshot).where(
+        ReportSnapshot.kind == kind, ReportSnapshot.run_id == run_id,
+        ReportSnapshot.county_cd.is_(None) if county_cd is None
+        else ReportSnapshot.county_cd == county_cd)
+        .order_by(ReportSnapshot.id.desc()).limit(1)).first()
+
+
+def _default_run(session: Session, actor: Actor) -> int:
+    choices = [r for r in runs(session, actor) if not r.undone]
+    if not choices:
+        raise ReportNotBuilt("no match run has its reports built yet: run `linkages reports "
+                             "build` after `linkages match --record`")
+    return choices[0].id
+
+
+def visible_counties(actor: Actor) -> list[tuple[int, str]]:
+    """The counties whose figures ``actor`` may open."""
+    if actor.statewide:
+        return sorted(county_names().items())
+    if actor.county_cd is not None:
+        return [(actor.county_cd, county_name(actor.county_cd))]
+    return []
+
+
+@dataclass
+class RateCell:
+    children: int | str
+    found: int | str
+    rate: float | str | None  # percent
+
+
+@dataclass
+class MatchRateRow:
+    county_cd: int | None  # None: statewide
+    label: str
+    cells: dict[str, RateCell]
+
+
+@dataclass
+class MatchRateReport:
+    run_id: int
+    runs: list[RunInfo]
+    rows: list[MatchRateRow]
+    masked: bool
+    expected_false_matches: float | None
+    expected_missed_matches: float | None
+    clerical_agreement: dict[str, Any]
+    trend: list[dict[str, Any]]  # per run: run_id, started_at, rate by table row
+    trend_county: int | None
+
+
+def _masked_table(payload: dict[str, Any], unmasked: bool
+                  ) -> dict[int | None, dict[str, RateCell]]:
+    """Every county's cells and the statewide total's, masked as ``linkages outcomes`` masks a
+    table by county (primary and complementary suppression of each count column)."""
+    counties = sorted(int(c) for c in payload["counties"])
+    total = payload["statewide"]
+    masks: dict[str, tuple[np.ndarray, bool]] = {}
+    keys = [(str(c),) for c in counties]
+    relations = masking.table_relations(keys)
+    for k in COUNT_KEYS:
+        values = np.array([payload["counties"][str(c)][k] for c in counties], dtype=float)
+        masks[k] = masking.suppress(values, float(total[k]), relations)
+    out: dict[int | None, dict[str, RateCell]] = {}
+    for pos, cd in enumerate([*counties, None]):
+        source = total if cd is None else payload["counties"][str(cd)]
+        cells = {}
+        for key, _, whole, part in MATCH_RATE_ROWS:
+            m_whole = masks[whole][1] if cd is None else bool(masks[whole][0][pos])
+            m_part = masks[part][1] if cd is None else bool(masks[part][0][pos])
+            n, x = float(source[whole]), float(source[part])
+            rate = x / n * 100 if n else None
+            cells[key] = RateCell(
+                children=masking.show_count(n, m_whole, unmasked),
+                found=masking.show_count(x, m_part, unmasked),
+                rate=masking.show_quotient(rate, m_whole or m_part, unmasked, 1))
+        out[cd] = cells
+    return out
+
+
+def match_rate(session: Session, actor: Actor, run_id: int | None = None,
+               county_cd: int | None = None, ip: str | None = None) -> MatchRateReport:
+    """The seed-004 table of a run: the statewide row and the counties ``actor`` may see (or
+    the one asked for), masked for her role; the trend of the rates across runs."""
+    require(actor, Permission.VIEW_REPORTS)
+    if county_cd is not None and not county_in_scope(actor, county_cd):
+        raise NotFound("no such county in your scope")
+    all_runs = runs(session, actor)
+    run_id = run_id or _default_run(session, actor)
+    snap = _snapshot(session, MATCH_RATE, run_id)
+    if snap is None:
+        raise NotFound(f"match run {run_id} has no match-rate report")
+    unmasked = actor.can(Permission.VIEW_UNMASKED)
+    table = _masked_table(snap.payload, unmasked)
+    wanted = ([county_cd] if county_cd is not None else
+              [c for c, _ in visible_counties(actor) if c in table])
+    rows = [MatchRateRow(None, "California (statewide)", table[None])]
+    rows += [MatchRateRow(c, county_name(c) if c else "County missing", table[c])
+             for c in wanted if c in table]
+    trend_county = county_cd if county_cd is not None else (
+        None if actor.statewide else actor.county_cd)
+    trend = []
+    for run in sorted((r for r in all_runs if not r.undone), key=lambda r: r.id):
+        s = _snapshot(session, MATCH_RATE, run.id)
+        if s is None:
+            continue
+        cells = _masked_table(s.payload, unmasked).get(trend_county)
+        if cells is None:
+            continue
+        trend.append({"run_id": run.id, "started_at": run.started_at,
+                      "rates": {k: c.rate for k, c in cells.items()}})
+    state = snap.payload["statewide"]
+    audit.record(session, actor, AuditAction.REPORT_VIEW, "report", MATCH_RATE,
+                 {"run_id": run_id, "county_cd": county_cd}, ip)
+    return MatchRateReport(run_id, all_runs, rows, not unmasked,
+                           state.get("expected_false_matches"),
+                           state.get("expected_missed_matches"),
+                           state.get("clerical_agreement") or {"pairs": 0}, trend, trend_county)
+
+
+CSV_COLUMNS = ("run_id", "county_cd", "county", "calworks_children",
+               "calworks_children_in_cws", "calworks_match_rate_pct", "cws_children",
+               "cws_children_on_calworks", "cws_match_rate_pct", "cws_case_children",
+               "cws_case_children_on_calworks", "cws_case_match_rate_pct",
+               "expected_false_matches", "expected_missed_matches", "masked")
+
+
+def match_rate_csv(session: Session, actor: Actor, run_id: int | None = None,
+                   county_cd: int | None = None, ip: str | None = None) -> str:
+    """The table as CSV, masked as on the page (statewide row first)."""
+    report = match_rate(session, actor, run_id, county_cd, ip=None)
+    buf = io.StringIO()
+    writer = csv.writer(buf, lineterminator="\n")
+    writer.writerow(CSV_COLUMNS)
+    for row in report.rows:
+        c = row.cells
+        writer.writerow([
+            report.run_id, "" if row.county_cd is None else row.county_cd, row.label,
+            c["calworks"].children, c["calworks"].found, _text(c["calworks"].rate),
+            c["cws"].children, c["cws"].found, _text(c["cws"].rate),
+            c["cws_case"].children, c["cws_case"].found, _text(c["cws_case"].rate),
+            _text(report.expected_false_matches) if row.county_cd is None else "",
+            _text(report.expected_missed_matches) if row.county_cd is None else "",
+            "yes" if report.masked else "no"])
+    audit.record(session, actor, AuditAction.REPORT_EXPORT, "report", MATCH_RATE,
+                 {"run_id": report.run_id, "county_cd": county_cd, "rows": len(report.rows)},
+                 ip)
+    return buf.getvalue()
+
+
+def _text(value: object) -> str:
+    return "" if value is None else str(value)
+
+
+# --- outcomes ---------------------------------------------------------------------------------
+
+
+@dataclass
+class OutcomeReport:
+    run_id: int
+    county_cd: int | None
+    county_label: str
+    masked: bool
+    params: dict[str, Any]
+    measures: dict[str, dict[str, Any]]  # code -> {title, kind, per, periods: [...]}
+    statewide: dict[str, dict[str, Any]]
+
+
+def _outcome_snapshots(session: Session, actor: Actor, run_id: int | None,
+                       county_cd: int | None) -> tuple[int, dict[str, Any], dict[str, Any]]:
+    require(actor, Permission.VIEW_REPORTS)
+    if county_cd is None and not actor.statewide:
+        county_cd = actor.county_cd
+    if not county_in_scope(actor, county_cd):
+        raise NotFound("no such county in your scope")
+    run_id = run_id or _default_run(session, actor)
+    state = _snapshot(session, OUTCOMES, run_id)
+    if state is None:
+        raise ReportNotBuilt(f"match run {run_id} has no outcome figures: run `linkages "
+                             "reports build --extract DIR`")
+    if county_cd is None:
+        return run_id, state.payload, state.payload
+    own = _snapshot(session, OUTCOMES, run_id, county_cd)
+    payload = own.payload if own is not None else {"params": state.payload["params"],
+                                                   "measures": {}}
+    return run_id, payload, state.payload
+
+
+def _pick(measures: dict[str, Any], unmasked: bool) -> dict[str, dict[str, Any]]:
+    side = "unmasked" if unmasked else "masked"
+    out = {}
+    for code, m in measures.items():
+        out[code] = {**{k: v for k, v in m.items() if k != "periods"},
+                     "periods": [None if p is None else
+                                 {"start": p["start"], "end": p["end"], **p[side]}
+                                 for p in m["periods"]]}
+    return out
+
+
+def outcomes(session: Session, actor: Actor, run_id: int | None = None,
+             county_cd: int | None = None, ip: str | None = None,
+             kind: str = "outcomes") -> OutcomeReport:
+    """Each compared measure for the county (default: hers; statewide users: the state) over
+    the rolling periods: the county's rate, matched and other rates with their intervals, the
+    difference, the ratio and its 95% interval, masked as ``linkages outcomes`` masks them,
+    and the statewide rates beside them."""
+    run_id, own, state = _outcome_snapshots(session, actor, run_id, county_cd)
+    if county_cd is None and not actor.statewide:
+        county_cd = actor.county_cd
+    unmasked = actor.can(Permission.VIEW_UNMASKED)
+    measures = _pick(own["measures"], unmasked)
+    statewide = _pick(state["measures"], unmasked)
+    audit.record(session, actor, AuditAction.REPORT_VIEW, "report", kind,
+                 {"run_id": run_id, "county_cd": county_cd}, ip)
+    label = "California (statewide)" if county_cd is None else f"{county_name(county_cd)} County"
+    return OutcomeReport(run_id, county_cd, label, not unmasked, own["params"], measures,
+                         statewide)
+
+
+PROFILE_COLUMNS = ("county", "measure", "title", "period_start", "period_end",
+                   "numerator", "denominator", "value", "statewide_value", "matched_value",
+                   "matched_ci_low", "matched_ci_high", "other_value", "other_ci_low",
+                   "other_ci_high", "difference", "ratio", "ratio_kind", "ratio_ci_low",
+                   "ratio_ci_high", "masked")
+
+
+def _value(cell: dict[str, Any] | None) -> Any:
+    if cell is None:
+        return None
+    return cell.get("percent", cell.get("rate"))
+
+
+def profile_rows(report: OutcomeReport) -> list[list[Any]]:
+    rows = []
+    for code, m in report.measures.items():
+        state_periods = report.statewide.get(code, {}).get("periods", [])
+        for i, p in enumerate(m["periods"]):
+            if p is None:
+                continue
+            comp = p.get("comparison") or {}
+            matched, other = comp.get("matched") or {}, comp.get("other") or {}
+            sp = state_periods[i] if i < len(state_periods) else None
+            rows.append([
+                report.county_label, code, m["title"], p["start"], p["end"], p["numerator"],
+                p["denominator"], _value(p), _value(sp), _value(matched),
+                *_ci(matched.get("ci")), _value(other), *_ci(other.get("ci")),
+                comp.get("difference"), comp.get("ratio"), comp.get("ratio_kind"),
+                *_ci(comp.get("ratio_ci")), "yes" if report.masked else "no"])
+    return rows
+
+
+def _ci(ci: object) -> tuple[object, object]:
+    if isinstance(ci, list | tuple):
+        return ci[0], ci[1]
+    return ci, ci
+
+
+def profile_csv(session: Session, actor: Actor, run_id: int | None = None,
+                county_cd: int | None = None, ip: str | None = None) -> str:
+    report = outcomes(session, actor, run_id, county_cd, ip=None, kind="county_profile")
+    buf = io.StringIO()
+    writer = csv.writer(buf, lineterminator="\n")
+    writer.writerow(PROFILE_COLUMNS)
+    for row in profile_rows(report):
+        writer.writerow(["" if v is None else v for v in row])
+    audit.record(session, actor, AuditAction.REPORT_EXPORT, "report", "county_profile",
+                 {"run_id": report.run_id, "county_cd": report.county_cd}, ip)
+    return buf.getvalue()
+
+
+def require_reports(actor: Actor) -> None:
+    """For views that must refuse before reading anything."""
+    if not actor.can(Permission.VIEW_REPORTS):
+        raise PermissionDenied("this role may not view reports")
+
+
+__all__: Sequence[str] = ("build", "match_rate", "match_rate_csv", "outcomes", "profile_csv")
+
+
+# --- process ----------------------------------------------------------------------------------
+
+
+@dataclass
+class ProcessRow:
+    month: str  # YYYY-MM of identification
+    families: int | str
+    median_days_to_meeting: float | str | None
+    meeting_within_30: float | str | None  # percent of the month's families
+    plan_within_60: float | str | None
+    paired: float | str | None
+
+
+@dataclass
+class ProcessReport:
+    county_cd: int | None
+    county_label: str
+    masked: bool
+    rows: list[ProcessRow]
+    total: ProcessRow
+    spending: list[dict[str, Any]]  # fund source, category, services, amount
+    notes: list[str]
+
+
+def _share(part: int, whole: int, whole_masked: bool, unmasked: bool) -> float | str | None:
+    """A percent of families, masked when its families are, or when it rests on 1 to 10."""
+    if whole == 0:
+        return None if unmasked else masking.ZERO
+    masked = whole_masked or bool(masking.primary(np.array([part]))[0])
+    return masking.show_quotient(part / whole * 100, masked, unmasked, 1)
+
+
+def process(session: Session, actor: Actor, county_cd: int | None = None,
+            ip: str | None = None) -> ProcessReport:
+    """Co-case-management by month of identification, for a county (default: the reader's;
+    statewide readers: the state): families identified, days from identification to the first
+    joint meeting held (median, share within 30 days), share with an approved coordinated plan
+    within 60 days, share with a worker of each program assigned now; and shared-resource
+    spending (approved or delivered) by fund source and category. Read live: these tables
+    change as workers work, and hold only the families that have casework."""
+    from linkages.models import (
+        CoordinatedPlan,
+        JointMeeting,
+        MutualFamily,
+        ServiceAuthorization,
+        WorkerAssignment,
+    )
+    from linkages.models.enums import AuthorizationStatus, MeetingStatus, PlanStatus
+
+    require(actor, Permission.VIEW_REPORTS)
+    if county_cd is None and not actor.statewide:
+        county_cd = actor.county_cd
+    if not county_in_scope(actor, county_cd):
+        raise NotFound("no such county in your scope")
+    unmasked = actor.can(Permission.VIEW_UNMASKED)
+    fam = MutualFamily.__table__
+    where = [] if county_cd is None else [fam.c.county_cd == county_cd]
+    # Families by day identified (counted in the database: a state holds 100,000s of them).
+    per_day = _frame(session, select(fam.c.identified_on, func.count())
+                     .where(*where).group_by(fam.c.identified_on), ["identified_on", "n"])
+    per_day["month"] = per_day["identified_on"].map(lambda d: str(d)[:7])
+    families_by_month = per_day.groupby("month")["n"].sum()
+    ids = select(fam.c.id).where(*where)
+    # Per family, in the database: the first joint meeting held, the first plan approved,
+    # and how many programs have a worker assigned now.
+    jm = JointMeeting.__table__
+    meetings = _frame(session, select(jm.c.family_id, func.min(jm.c.held_at))
+                      .where(jm.c.status == MeetingStatus.HELD.value, jm.c.held_at.is_not(None),
+                             jm.c.family_id.in_(ids)).group_by(jm.c.family_id),
+                      ["family_id", "held_at"])
+    cp = CoordinatedPlan.__table__
+    plans = _frame(session, select(cp.c.family_id, func.min(cp.c.approved_at))
+                   .where(cp.c.status.in_([PlanStatus.APPROVED.value,
+                                           PlanStatus.SUPERSEDED.value]),
+                          cp.c.approved_at.is_not(None), cp.c.family_id.in_(ids))
+                   .group_by(cp.c.family_id), ["family_id", "approved_at"])
+    wa = WorkerAssignment.__table__
+    workers = _frame(session, select(wa.c.family_id, func.count(func.distinct(wa.c.program)))
+                     .where(wa.c.end_date.is_(None), wa.c.family_id.in_(ids))
+                     .group_by(wa.c.family_id), ["family_id", "programs"])
+    sa = ServiceAuthorization.__table__
+    spend = _frame(session, select(sa.c.fund_source, sa.c.category, func.count(),
+                                   func.sum(sa.c.amount))
+                   .where(sa.c.status.in_([AuthorizationStatus.APPROVED.value,
+                                           AuthorizationStatus.DELIVERED.value]),
+                          sa.c.family_id.in_(ids))
+                   .group_by(sa.c.fund_source, sa.c.category),
+                   ["fund_source", "category", "services", "amount"])
+    # Only the families with casework need their own row.
+    worked = union(select(jm.c.family_id), select(cp.c.family_id),
+                   select(wa.c.family_id)).subquery()
+    f = _frame(session, select(fam.c.id, fam.c.identified_on)
+               .where(*where, fam.c.id.in_(select(worked.c.family_id))),
+               ["family_id", "identified_on"]).set_index("family_id")
+
+    def day(values: pd.Series) -> pd.Series:
+        return pd.to_datetime(values, utc=True).dt.tz_localize(None).dt.normalize()
+
+    f["identified"] = pd.to_datetime(f["identified_on"])
+    first = meetings.assign(held=day(meetings["held_at"])).set_index("family_id")["held"]
+    f["days_to_meeting"] = (first.reindex(f.index) - f["identified"]).dt.days
+    approved = plans.assign(at=day(plans["approved_at"])).set_index("family_id")["at"]
+    f["days_to_plan"] = (approved.reindex(f.index) - f["identified"]).dt.days
+    programs = workers.set_index("family_id")["programs"]
+    f["paired"] = programs.reindex(f.index).fillna(0).astype(int) >= 2
+    f["month"] = f["identified_on"].map(lambda d: str(d)[:7])
+    months = sorted(families_by_month.index)
+    counts = np.array([families_by_month[m] for m in months], dtype=float)
+    masks, total_masked = masking.suppress(counts, float(counts.sum()),
+                                           masking.table_relations([(m,) for m in months]))
+
+    def row(label: str, n: int, part: pd.DataFrame, masked: bool) -> ProcessRow:
+        met = part["days_to_meeting"].dropna()
+        median = float(met.median()) if len(met) else None
+        return ProcessRow(
+            label, masking.show_count(n, masked, unmasked),
+            (masking.MASK if (masked or masking.primary(np.array([len(met)]))[0])
+             and not unmasked else median),
+            _share(int((part["days_to_meeting"] <= 30).sum()), n, masked, unmasked),
+            _share(int((part["days_to_plan"] <= 60).sum()), n, masked, unmasked),
+            _share(int(part["paired"].sum()), n, masked, unmasked))
+
+    rows = [row(m, int(n), f[f["month"] == m], bool(mk))
+            for m, n, mk in zip(months, counts, masks, strict=True)]
+    total = row("All months", int(counts.sum()), f, total_masked)
+    spending = [{"fund_source": str(source), "category": str(category),
+                 "services": int(n), "amount": round(float(amount), 2)}
+                for source, category, n, amount in spend.itertuples(index=False)]
+    spending.sort(key=lambda r: (r["fund_source"], r["category"]))
+    notes = ["WtW sanctions cured within 6 months: not shown. The CalWORKs extract carries each "
+             "case's current WtW status only, not the dates a sanction began and was cured."]
+    audit.record(session, actor, AuditAction.REPORT_VIEW, "report", "process",
+                 {"county_cd": county_cd}, ip)
+    label = "California (statewide)" if county_cd is None else f"{county_name(county_cd)} County"
+    return ProcessReport(county_cd, label, not unmasked, rows, total, spending, notes)
