@@ -2,7 +2,7 @@
 index of a run's links by decision and probability (the review queue)
 
 Revision ID: reports
-Revises: casework
+Revises: family_list
 Create Date: 2026-12-02
 """
 
@@ -13,7 +13,7 @@ from alembic import op
 from sqlalchemy.dialects import postgresql
 
 revision: str = "reports"
-down_revision: str | None = "casework"
+down_revision: str | None = "family_list"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
