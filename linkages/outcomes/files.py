@@ -13,6 +13,7 @@ every row of it: any choice between its rows would be a guess).
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import numpy as np
@@ -195,3 +196,129 @@ def matched_children(links: pd.DataFrame) -> np.ndarray:
     """CWS child ids named as right_id by a ``match`` row (review rows are not matches)."""
     decided = links["decision"].astype(str).str.strip().str.lower() == "match"
     return links.loc[decided, "right_id"].astype(str).str.strip().unique()
+
+
+# --- the inputs of 2B/2D, 2F, 4A and the participation rates (docs/data-files.md) -------------
+
+_TIME = re.compile(r"^([01]?\d|2[0-3]):[0-5]\d(:[0-5]\d)?$")
+
+
+def _not_a_time(values: pd.Series) -> pd.Series:
+    text = values.astype("string").fillna("")
+    return ~text.str.match(_TIME.pattern)
+
+
+RESPONSE_TYPES = frozenset({"immediate", "3_day", "5_day", "10_day", "evaluate_out"})
+CONTACT_METHODS = frozenset({"in_person", "phone", "written", "other"})
+CONTACT_STATUSES = frozenset({"completed", "attempted", "scheduled"})
+YES_NO = frozenset({"Y", "N"})
+
+REFERRAL_FILE = FileSpec(
+    label="referrals",
+    key=("referral_id",),
+    columns=(
+        Column("referral_id", required=True, nonblank=True),
+        Column("county_cd", required=True, nonblank=True, kind="int", check=COUNTY.check),
+        Column("received_dt", required=True, nonblank=True, kind="date"),
+        Column("received_time", required=True, nonblank=True,
+               check=(_not_a_time, "not a time in HH:MM form")),
+        Column("response_type", required=True, nonblank=True, allowed=RESPONSE_TYPES),
+    ),
+)
+"""docs/data-files.md ``cws_referrals.csv``: one row per referral (2B, 2D)."""
+
+CONTACT_FILE = FileSpec(
+    label="contacts",
+    key=("contact_id",),
+    columns=(
+        Column("contact_id", required=True, nonblank=True),
+        Column("referral_id", required=True, nonblank=True),
+        Column("child_id", required=True, nonblank=True),
+        Column("contact_dt", required=True, nonblank=True, kind="date"),
+        Column("contact_time", required=True, nonblank=True,
+               check=(_not_a_time, "not a time in HH:MM form")),
+        Column("service_type", required=True),
+        Column("method", required=True, allowed=CONTACT_METHODS),
+        Column("status", required=True, allowed=CONTACT_STATUSES),
+        Column("staff", required=True, allowed=YES_NO),
+        Column("party", allowed=frozenset({"child", "other"})),
+    ),
+)
+"""docs/data-files.md ``cws_contacts.csv``: one row per contact of a child on a referral."""
+
+VISIT_FILE = FileSpec(
+    label="visits",
+    key=("visit_id",),
+    columns=(
+        Column("visit_id", required=True, nonblank=True),
+        Column("child_id", required=True, nonblank=True),
+        Column("visit_dt", required=True, nonblank=True, kind="date"),
+        Column("method", required=True, allowed=CONTACT_METHODS),
+        Column("status", required=True, allowed=CONTACT_STATUSES),
+        Column("location", allowed=frozenset({"placement", "office", "school", "other"})),
+    ),
+)
+"""docs/data-files.md ``cws_visits.csv``: one row per caseworker contact with a child in
+placement (2F)."""
+
+
+def _sibling_rules(data: pd.DataFrame) -> list[tuple[pd.Series, str, str]]:
+    a = data["child_id"].astype("string").str.strip()
+    b = data["sibling_id"].astype("string").str.strip()
+    self_pair = (a == b).fillna(False)
+    low, high = a.where(a <= b, b), b.where(a <= b, a)
+    pair = pd.DataFrame({"low": low, "high": high})
+    duplicate = pair.duplicated(keep="first") & pair.notna().all(axis=1)
+    return [(self_pair, "sibling_id", "a child is not her own sibling"),
+            (duplicate & ~self_pair, "sibling_id",
+             "duplicate of an earlier row (the same two children, either way round)")]
+
+
+SIBLING_FILE = FileSpec(
+    label="siblings",
+    columns=(
+        Column("child_id", required=True, nonblank=True),
+        Column("sibling_id", required=True, nonblank=True),
+        Column("relationship", allowed=frozenset({"whole", "half", "step"}), on_bad=BLANKED),
+    ),
+    row_rules=(_sibling_rules,),
+)
+"""docs/data-files.md ``cws_siblings.csv``: one row per pair of sibling CWS children (4A)."""
+
+PLACEMENT_HOME_FILE = FileSpec(
+    label="placement homes",
+    key=("episode_id", "placement_start"),
+    columns=(
+        Column("episode_id", required=True, nonblank=True),
+        Column("placement_start", required=True, nonblank=True, kind="date"),
+        Column("placement_home_id", required=True, nonblank=True),
+    ),
+)
+"""docs/data-files.md ``cws_placement_homes.csv``: the home of each placement of the foster care
+file, identified by (episode_id, placement_start) (4A)."""
+
+
+def _age_group_unknown(values: pd.Series) -> pd.Series:
+    known = set(codes.tables().age_groups["age_group"])
+    return ~values.astype(str).isin(known)
+
+
+POPULATION_ETHNIC_GROUPS = frozenset({"Black", "White", "Latino", "Asian/PI",
+                                      "Native American", "Multi-Race"})
+
+POPULATION_FILE = FileSpec(
+    label="population",
+    key=("year", "county_cd", "age_group", "ethnic_group"),
+    columns=(
+        Column("year", required=True, nonblank=True, kind="int"),
+        Column("county_cd", required=True, nonblank=True, kind="int", check=COUNTY.check),
+        Column("age_group", required=True, nonblank=True,
+               check=(_age_group_unknown, "not an age group of config/codes/age_groups.csv")),
+        Column("ethnic_group", required=True, nonblank=True, allowed=POPULATION_ETHNIC_GROUPS),
+        Column("population", required=True, nonblank=True, kind="int",
+               check=(lambda v: v < 0, "a negative count")),
+        Column("source"),
+    ),
+)
+"""docs/data-files.md ``population.csv``: children by year, county, age group and ethnic group
+(the denominators of the participation rates)."""
