@@ -147,7 +147,7 @@ def timely_units(inputs: Inputs, period: Period, immediate: bool,
     den = refs[in_quarter & refs["response_type"].isin(types)]
     timely = _timely_referrals(inputs, variant_2d)
     column = "immediate" if immediate else "ten_day"
-    num = den["referral_id"].map(timely[column]).fillna(False).astype(bool)
+    num = den["referral_id"].isin(timely.index[timely[column].to_numpy()])
     out = pd.DataFrame({"child_id": den["referral_id"].to_numpy(), "ep": -1,
                         "numerator": num.to_numpy().astype("int64"),
                         "denominator": np.ones(len(den), dtype="int64"),
