@@ -27,7 +27,7 @@ from linkages.outcomes.core import FosterCare, MeasureInputError, Period
 # The version of the measure definitions below (and of the code tables they read), written into
 # each cohort export's manifest: bump it whenever a measure's rule changes, so that an
 # evaluator knows which rules a bundle's figures follow.
-DEFINITIONS_VERSION = "2026.11-1"
+DEFINITIONS_VERSION = "2026.12-1"
 
 ALL_DIMENSIONS = ("county", "age_group", "ethnicity", "sex", "agency", "placement_type",
                   "entry_type", "calworks_match")
