@@ -447,24 +447,25 @@ def rate_units(inputs: Inputs, period: Period, event: str) -> pd.DataFrame:
 
 
 RATE_DIMENSIONS = ("county", "age_group", "ethnicity")
+REFERRAL_SCOPE = "All referrals of the response type (no agency)"
 
 MEASURES: dict[str, Measure] = {m.code: m for m in (
     Measure("2B-IMM", "Timely response: immediate referrals investigated within 24 hours",
             "proportion", lambda i, p: timely_units(i, p, True, False), lower_is_better=False,
             period="quarter", needs=("referrals", "contacts", "allegations"),
-            dimensions=("county", "calworks_match")),
+            dimensions=("county", "calworks_match"), scope=REFERRAL_SCOPE),
     Measure("2B-10DAY", "Timely response: 10-day referrals investigated within 10 days",
             "proportion", lambda i, p: timely_units(i, p, False, False), lower_is_better=False,
             period="quarter", needs=("referrals", "contacts", "allegations"),
-            dimensions=("county", "calworks_match")),
+            dimensions=("county", "calworks_match"), scope=REFERRAL_SCOPE),
     Measure("2D-IMM", "Timely response (child seen, completed): immediate referrals",
             "proportion", lambda i, p: timely_units(i, p, True, True), lower_is_better=False,
             period="quarter", needs=("referrals", "contacts", "allegations"),
-            dimensions=("county", "calworks_match")),
+            dimensions=("county", "calworks_match"), scope=REFERRAL_SCOPE),
     Measure("2D-10DAY", "Timely response (child seen, completed): 10-day referrals",
             "proportion", lambda i, p: timely_units(i, p, False, True), lower_is_better=False,
             period="quarter", needs=("referrals", "contacts", "allegations"),
-            dimensions=("county", "calworks_match")),
+            dimensions=("county", "calworks_match"), scope=REFERRAL_SCOPE),
     Measure("2F", "Monthly caseworker visits: child-months with a visit (by year)",
             "proportion", lambda i, p: visit_units(i, p, False), lower_is_better=False,
             needs=("visits",)),
@@ -487,11 +488,14 @@ MEASURES: dict[str, Measure] = {m.code: m for m in (
             "proportion", adoption_units, lower_is_better=False),
     Measure("REF-RATE", "Children with a referral per 1,000 children", "rate",
             lambda i, p: rate_units(i, p, "referral"), per=1_000, per_unit="children",
-            needs=("allegations", "population"), dimensions=RATE_DIMENSIONS),
+            needs=("allegations", "population"), dimensions=RATE_DIMENSIONS,
+            scope="All children with an allegation (no agency), per the population file"),
     Measure("SUB-RATE", "Children with a substantiated allegation per 1,000 children", "rate",
             lambda i, p: rate_units(i, p, "substantiation"), per=1_000, per_unit="children",
-            needs=("allegations", "population"), dimensions=RATE_DIMENSIONS),
+            needs=("allegations", "population"), dimensions=RATE_DIMENSIONS,
+            scope="All children with an allegation (no agency), per the population file"),
     Measure("ENTRY-RATE", "Children entering foster care per 1,000 children", "rate",
             lambda i, p: rate_units(i, p, "entry"), per=1_000, per_unit="children",
-            needs=("population",), dimensions=RATE_DIMENSIONS),
+            needs=("population",), dimensions=RATE_DIMENSIONS,
+            scope="Entries of agencies: {agencies}, per the population file"),
 )}

@@ -235,8 +235,10 @@ class OutcomeResult:
     def to_table(self) -> str:
         """A readable table for the terminal."""
         records = self._flat_rows()
-        scope = (f"Agencies: {', '.join(self.agencies)}" if "agency" in self.measure.dimensions
-                 else "All substantiated reports (no agency)")
+        scope = (self.measure.scope.format(agencies=", ".join(self.agencies))
+                 or (f"Agencies: {', '.join(self.agencies)}"
+                     if "agency" in self.measure.dimensions
+                     else "All substantiated reports (no agency)"))
         lines = [f"{self.measure.code}  {self.measure.title}",
                  scope + ("" if self.unmasked else "   (masked: M = 1-10 or derived, . = zero)")]
         cols = ["period_start", "period_end", *self._columns(), "numerator", "denominator",

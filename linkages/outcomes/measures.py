@@ -58,6 +58,7 @@ class Measure:
     period: str = "year"  # core.PERIOD_KINDS
     needs: tuple[str, ...] = ()  # other input files, by their Inputs.files name
     per_unit: str = "days"  # a rate's denominator: "days" of care or "children"
+    scope: str = ""  # the table's scope line when not the agencies (nor S2's reports)
 
 
 def _units(episodes: pd.DataFrame, numerator: pd.Series | np.ndarray,
