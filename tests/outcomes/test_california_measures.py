@@ -401,3 +401,71 @@ def test_compute_reports_a_missing_input():
     frame = pd.DataFrame(columns=[c.name for c in spec.FOSTER_CARE_FILE.columns])
     with pytest.raises(MeasureInputError, match="--visits"):
         compute("2F", frame, "2021-01-01")
+
+
+# --- bad and degenerate input, masking, comparison ---------------------------------------------
+
+
+def test_contacts_without_a_required_column_stop_with_the_file_and_column(timely_files,
+                                                                         tmp_path):
+    bad = write_csv(tmp_path / "bad_contacts.csv", [], [c for c in CONTACT_COLUMNS
+                                                        if c != "staff"])
+    args = list(timely_files)
+    args[args.index("--contacts") + 1] = str(bad)
+    result = CliRunner().invoke(main, ["outcomes", "2B-IMM", *args, "--period-start",
+                                       "2021-01-01"])
+    assert result.exit_code == 2
+    assert "bad_contacts.csv" in result.output and "staff" in result.output
+
+
+def test_header_only_contacts_give_no_timely_referral(timely_files, tmp_path):
+    empty = write_csv(tmp_path / "empty.csv", [], CONTACT_COLUMNS)
+    args = list(timely_files)
+    args[args.index("--contacts") + 1] = str(empty)
+    assert total(run("2B-IMM", *args, "--period-start", "2021-01-01")) == (0, 9)
+
+
+def test_bad_referral_rows_are_set_aside_with_reasons(tmp_path, timely_files):
+    path = write_csv(tmp_path / "refs2.csv", [
+        referral("R1", "2021-01-05", "08:00", "immediate"),
+        referral("R1", "2021-01-05", "08:00", "immediate"),     # duplicate id
+        referral("R2", "2021-01-05", "25:00", "immediate"),     # not a time
+        referral("R3", "2021-01-05", "08:00", "tomorrow")],     # not a response type
+        REFERRAL_COLUMNS)
+    args = list(timely_files)
+    args[args.index("--referrals") + 1] = str(path)
+    result = CliRunner().invoke(main, ["outcomes", "2B-IMM", *args, "--period-start",
+                                       "2021-01-01", "--unmasked"])
+    assert result.exit_code == 0, result.output
+    assert "refs2.csv: read 4 = accepted 1 + rejected 3" in result.stderr
+    rejects = pd.read_csv(tmp_path / "refs2.rejects.csv")
+    assert set(rejects["column"]) == {"referral_id", "received_time", "response_type"}
+
+
+def test_new_measures_are_masked_with_complementary_suppression(visit_files):
+    """By county, March 2021: Fresno 5 children (a count of 1-10: masked) and the total; the
+    total's numerator 2 is masked too, and nothing else reveals them."""
+    out = CliRunner().invoke(main, ["outcomes", "2F-M", *visit_files, "--period-start",
+                                    "2021-03-01", "--by", "county", "--format", "json"])
+    assert out.exit_code == 0, out.output
+    period = json.loads(out.stdout)["periods"][0]
+    assert period["total"] == {"numerator": "M", "denominator": "M", "percent": "M"}
+    assert all(r["numerator"] == "M" for r in period["rows"])
+
+
+def test_4a_compares_matched_children(sibling_files, tmp_path):
+    links = write_csv(tmp_path / "links.csv",
+                      [{"left_id": f"L{c}", "right_id": c, "match_probability": "0.99",
+                        "match_weight": "12", "decision": "match"} for c in ("A1", "A2", "B1")],
+                      ["left_id", "right_id", "match_probability", "match_weight", "decision"])
+    out = run("4A-SOME", *sibling_files, "--period-start", "2021-04-01", "--compare-matched",
+              "--links", str(links))
+    comp = out["periods"][0]["total"]["comparison"]
+    assert (comp["matched"]["numerator"], comp["matched"]["denominator"]) == (3, 3)
+    assert (comp["other"]["numerator"], comp["other"]["denominator"]) == (5, 6)
+    assert comp["small_counts"] is True
+    csv_out = CliRunner().invoke(main, ["outcomes", "4A-SOME", *sibling_files, "--period-start",
+                                        "2021-04-01", "--compare-matched", "--links",
+                                        str(links), "--format", "csv", "--unmasked"])
+    header = csv_out.stdout.splitlines()[0].split(",")
+    assert {"matched_numerator", "other_percent", "ratio"} <= set(header)
