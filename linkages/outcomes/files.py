@@ -13,6 +13,9 @@ every row of it: any choice between its rows would be a guess).
 
 from __future__ import annotations
 
+import dataclasses
+import hashlib
+import json
 import re
 from pathlib import Path
 
@@ -26,6 +29,7 @@ from linkages.extracts import (
     Column,
     ExtractResult,
     FileSpec,
+    Rejection,
     read_extract,
     write_rejects,
 )
@@ -183,13 +187,47 @@ CWS_CHILDREN_FILE = FileSpec(
 so a bad value is blanked and the child kept)."""
 
 
-def read_input(path: str | Path, spec: FileSpec,
-               rejects_dir: str | Path | None = None) -> tuple[ExtractResult, Path | None]:
+def read_input(path: str | Path, spec: FileSpec, rejects_dir: str | Path | None = None,
+               cache_dir: str | Path | None = None) -> tuple[ExtractResult, Path | None]:
     """Read one input file; its rejects, if any, go to ``<stem>.rejects.csv`` in
-    ``rejects_dir``, or beside the file itself. Returns the result and where the rejects went."""
-    result = read_extract(path, spec)
+    ``rejects_dir``, or beside the file itself. Returns the result and where the rejects went.
+
+    ``cache_dir``: keep the validated rows as Parquet there (with the read count and the
+    rejections beside them) and, while the source file has the same size and modification time
+    and the spec the same columns, read that copy instead of validating the file again.
+    """
+    result = (_cached_read(Path(path), spec, Path(cache_dir)) if cache_dir is not None
+              else read_extract(path, spec))
     directory = Path(rejects_dir) if rejects_dir is not None else Path(path).parent
     return result, write_rejects(result.rejections, directory / f"{Path(path).stem}.rejects.csv")
+
+
+def _cache_key(path: Path, spec: FileSpec) -> str:
+    stat = path.stat()
+    described = repr([(c.name, c.required, c.nonblank, c.kind, sorted(c.allowed or ()),
+                       c.on_bad, c.check[1] if c.check else None) for c in spec.columns])
+    text = f"{path.resolve()}|{stat.st_size}|{stat.st_mtime_ns}|{spec.label}|{spec.key}|" \
+           f"{described}|{len(spec.row_rules)}"
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def _cached_read(path: Path, spec: FileSpec, cache_dir: Path) -> ExtractResult:
+    if not path.exists():
+        return read_extract(path, spec)  # its own clear message
+    key = _cache_key(path, spec)
+    data_file = cache_dir / f"{path.stem}.{key}.parquet"
+    meta_file = cache_dir / f"{path.stem}.{key}.json"
+    if data_file.exists() and meta_file.exists():
+        meta = json.loads(meta_file.read_text(encoding="utf-8"))
+        return ExtractResult(path=path, data=pd.read_parquet(data_file),
+                             rejections=[Rejection(**r) for r in meta["rejections"]],
+                             read=int(meta["read"]))
+    result = read_extract(path, spec)
+    cache_dir.mkdir(parents=True, exist_ok=True)
+    result.data.to_parquet(data_file)
+    meta_file.write_text(json.dumps({"read": result.read, "rejections": [
+        dataclasses.asdict(r) for r in result.rejections]}), encoding="utf-8")
+    return result
 
 
 def matched_children(links: pd.DataFrame) -> np.ndarray:
