@@ -44,18 +44,42 @@ def _text(values: pd.Series) -> pd.Series:
     return pd.Series(core.trimmed_text(values.fillna("")), index=values.index)
 
 
+def _distinct(values: pd.Series, rule) -> np.ndarray:
+    """``rule`` applied to the distinct values only (codes repeat over a million rows)."""
+    codes_, uniques = pd.factorize(values, use_na_sentinel=False)
+    return np.asarray(rule(pd.Series(uniques, dtype=object)))[codes_]
+
+
 def _token(values: pd.Series) -> pd.Series:
     """Lower case, spaces and slashes as underscores: 'Investigate Referral' ->
     'investigate_referral'."""
-    return (values.astype("string").fillna("").str.strip().str.lower()
-            .str.replace(r"[\s/-]+", "_", regex=True))
+    def rule(u: pd.Series) -> pd.Series:
+        return (u.astype("string").fillna("").str.strip().str.lower()
+                .str.replace(r"[\s/-]+", "_", regex=True)).to_numpy(dtype=object)
+    return pd.Series(_distinct(values, rule), index=values.index)
 
 
 def _at(day: pd.Series, time: pd.Series) -> pd.Series:
     """A date and an ``HH:MM`` (or ``HH:MM:SS``) time as one timestamp."""
-    t = time.astype("string").fillna("0:00").str.strip()
-    t = t.where(t.str.count(":") == 2, t + ":00")
-    return pd.to_datetime(day) + pd.to_timedelta(t)
+    def rule(u: pd.Series) -> np.ndarray:
+        t = u.astype("string").fillna("0:00").str.strip()
+        t = t.where(t.str.count(":") == 2, t + ":00")
+        return pd.to_timedelta(t).to_numpy()
+    return pd.Series(pd.to_datetime(day).to_numpy() + _distinct(time, rule), index=day.index)
+
+
+def _shared(inputs: Inputs, key: str, sources: tuple[str, ...], build):
+    """A frame worked out from input files once per run, not once per measure: kept in the
+    prepared foster care data's cache (shared by every ``compute`` call on it) together with
+    the source frames it came from, and reused only while those are the very same objects."""
+    frames = tuple(inputs.files.get(name) for name in sources)
+    slot = (key, tuple(id(f) for f in frames))
+    cached = inputs.foster_care.cache.get(slot)
+    if cached is not None and all(a is b for a, b in zip(cached[0], frames, strict=True)):
+        return cached[1]
+    value = build()
+    inputs.foster_care.cache[slot] = (frames, value)
+    return value
 
 
 def _county_names(values: pd.Series) -> np.ndarray:
@@ -66,33 +90,39 @@ def _county_names(values: pd.Series) -> np.ndarray:
 
 
 def _referrals(inputs: Inputs) -> pd.DataFrame:
-    if "2b_referrals" not in inputs.cache:
-        r = _file(inputs, "referrals", "2B")
-        inputs.cache["2b_referrals"] = pd.DataFrame({
+    r = _file(inputs, "referrals", "2B")
+
+    def build() -> pd.DataFrame:
+        return pd.DataFrame({
             "referral_id": _text(r["referral_id"]).to_numpy(),
             "received_dt": pd.to_datetime(r["received_dt"]).to_numpy(),
             "received_at": _at(r["received_dt"], r["received_time"]).to_numpy(),
             "response_type": _token(r["response_type"]).to_numpy(),
             "county": _county_names(r["county_cd"]),
         })
-    return inputs.cache["2b_referrals"]
+    return _shared(inputs, "2b_referrals", ("referrals",), build)
 
 
 def _referral_children(inputs: Inputs) -> pd.DataFrame:
     """(referral_id, child_id) of every child with an allegation on a referral."""
-    if "2b_children" not in inputs.cache:
-        a = _file(inputs, "allegations", "2B")
-        inputs.cache["2b_children"] = pd.DataFrame({
-            "referral_id": _text(a["referral_id"]).to_numpy(),
-            "child_id": _text(a["child_id"]).to_numpy()}).drop_duplicates()
-    return inputs.cache["2b_children"]
+    a = _file(inputs, "allegations", "2B")
+
+    def build() -> pd.DataFrame:
+        return pd.DataFrame({"referral_id": _text(a["referral_id"]).to_numpy(),
+                             "child_id": _text(a["child_id"]).to_numpy()}).drop_duplicates()
+    return _shared(inputs, "2b_children", ("allegations",), build)
 
 
 def _timely_referrals(inputs: Inputs, variant_2d: bool) -> pd.DataFrame:
-    """referral_id -> (timely immediate, timely 10-day) from the qualifying contacts."""
-    key = f"2b_timely_{variant_2d}"
-    if key in inputs.cache:
-        return inputs.cache[key]
+    """Per referral of the referrals file (in its order): timely immediate, timely 10-day,
+    from the qualifying contacts."""
+    sources = ("referrals", "contacts", "allegations") if variant_2d else ("referrals",
+                                                                            "contacts")
+    return _shared(inputs, f"2b_timely_{variant_2d}", sources,
+                   lambda: _build_timely(inputs, variant_2d))
+
+
+def _build_timely(inputs: Inputs, variant_2d: bool) -> pd.DataFrame:
     refs = _referrals(inputs)
     c = _file(inputs, "contacts", "2B")
     status = _token(c["status"])
@@ -116,8 +146,8 @@ def _timely_referrals(inputs: Inputs, variant_2d: bool) -> pd.DataFrame:
     hit["immediate"] = (gap >= pd.Timedelta(0)) & (gap <= WITHIN_24_HOURS)
     hit["ten_day"] = (gap >= pd.Timedelta(0)) & (days <= WITHIN_10_DAYS)
     out = hit.groupby("referral_id")[["immediate", "ten_day"]].any()
-    inputs.cache[key] = out
-    return out
+    return pd.DataFrame({c: refs["referral_id"].isin(out.index[out[c].to_numpy()]).to_numpy()
+                         for c in ("immediate", "ten_day")}, index=refs.index)
 
 
 def timely_units(inputs: Inputs, period: Period, immediate: bool,
@@ -144,17 +174,17 @@ def timely_units(inputs: Inputs, period: Period, immediate: bool,
     refs = _referrals(inputs)
     in_quarter = (refs["received_dt"] >= period.start) & (refs["received_dt"] <= period.end)
     types = ["immediate"] if immediate else ["3_day", "5_day", "10_day"]
-    den = refs[in_quarter & refs["response_type"].isin(types)]
+    chosen = (in_quarter & refs["response_type"].isin(types)).to_numpy()
+    den = refs[chosen]
     timely = _timely_referrals(inputs, variant_2d)
-    column = "immediate" if immediate else "ten_day"
-    num = den["referral_id"].isin(timely.index[timely[column].to_numpy()])
+    num = timely["immediate" if immediate else "ten_day"].to_numpy()[chosen]
     out = pd.DataFrame({"child_id": den["referral_id"].to_numpy(), "ep": -1,
-                        "numerator": num.to_numpy().astype("int64"),
+                        "numerator": num.astype("int64"),
                         "denominator": np.ones(len(den), dtype="int64"),
                         "county": den["county"].to_numpy()})
     if inputs.matched is not None:
         kids = _referral_children(inputs)
-        matched_refs = set(kids.loc[kids["child_id"].isin(inputs.matched), "referral_id"])
+        matched_refs = kids.loc[kids["child_id"].isin(inputs.matched), "referral_id"].unique()
         out["calworks_match"] = np.where(den["referral_id"].isin(matched_refs),
                                          core.MATCHED, core.NOT_MATCHED)
     return out
@@ -171,21 +201,34 @@ def _months(period: Period) -> list[pd.Timestamp]:
     return out
 
 
-def _visit_months(inputs: Inputs) -> tuple[pd.MultiIndex, pd.MultiIndex]:
-    """(child, month) with a completed in-person visit; the same with one in the placement."""
-    if "2f_visits" not in inputs.cache:
-        v = _file(inputs, "visits", "2F")
-        made = (_token(v["method"]) == "in_person") & (_token(v["status"]) == "completed")
-        v = v[made.to_numpy()]
-        month = pd.to_datetime(v["visit_dt"]).dt.to_period("M").dt.to_timestamp()
-        frame = pd.DataFrame({"child_id": _text(v["child_id"]).to_numpy(),
-                              "month": month.to_numpy(),
-                              "placement": (_token(v["location"]) == "placement").to_numpy()})
-        any_visit = pd.MultiIndex.from_frame(frame[["child_id", "month"]].drop_duplicates())
-        there = pd.MultiIndex.from_frame(
-            frame.loc[frame["placement"], ["child_id", "month"]].drop_duplicates())
-        inputs.cache["2f_visits"] = (any_visit, there)
-    return inputs.cache["2f_visits"]
+def _month_number(values: pd.Series | np.ndarray) -> np.ndarray:
+    """Months since 1970-01 of dates."""
+    return np.asarray(pd.to_datetime(pd.Series(np.asarray(values))).to_numpy("datetime64[M]")
+                      .astype("int64"))
+
+
+def _child_codes(inputs: Inputs, ids: pd.Series | np.ndarray) -> np.ndarray:
+    """Integer codes of child ids in the foster care file's children (-1: not there)."""
+    return inputs.foster_care.children.index.get_indexer(np.asarray(ids, dtype=object))
+
+
+_MONTH_SPAN = 1 << 16
+
+
+def _visit_months(inputs: Inputs) -> tuple[np.ndarray, np.ndarray]:
+    """Sorted keys (child code x month) with a completed in-person visit; the same with one
+    in the placement."""
+    v = _file(inputs, "visits", "2F")
+
+    def build() -> tuple[np.ndarray, np.ndarray]:
+        made = ((_token(v["method"]) == "in_person") & (_token(v["status"]) == "completed"))
+        w = v[made.to_numpy()]
+        child = _child_codes(inputs, _text(w["child_id"]))
+        key = child.astype("int64") * _MONTH_SPAN + _month_number(w["visit_dt"])
+        key = np.where(child >= 0, key, -1)
+        there = (_token(w["location"]) == "placement").to_numpy()
+        return np.unique(key[key >= 0]), np.unique(key[(key >= 0) & there])
+    return _shared(inputs, "2f_visits", ("visits",), build)
 
 
 def visit_units(inputs: Inputs, period: Period, in_placement: bool) -> pd.DataFrame:
@@ -204,54 +247,57 @@ def visit_units(inputs: Inputs, period: Period, in_placement: bool) -> pd.DataFr
     on the first day of the month. Not applied: the exclusion of non-dependents placed with
     non-relative legal guardians (the foster care file has no dependency status).
     """
-    eps = _cohort(inputs)
-    any_visit, there = _visit_months(inputs)
-    frames = []
-    for month in _months(period):
+    frames = [_month_units(inputs, month, in_placement) for month in _months(period)]
+    return pd.concat(frames, ignore_index=True)
+
+
+def _month_units(inputs: Inputs, month: pd.Timestamp, in_placement: bool) -> pd.DataFrame:
+    """The units of one month (shared by the rolling years that contain it)."""
+    def build() -> pd.DataFrame:
+        eps = _cohort(inputs)
+        any_visit, there = _visit_months(inputs)
         last = month + pd.DateOffset(months=1) - DAY
         full = eps[(eps["episode_start"] <= month)
                    & (eps["episode_end"].isna() | (eps["episode_end"] >= last))]
-        frames.append(pd.DataFrame({"child_id": full["child_id"].to_numpy(),
-                                    "ep": full.index.to_numpy(), "month": month}))
-    units = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(
-        {"child_id": [], "ep": [], "month": []})
-    keys = pd.MultiIndex.from_frame(units[["child_id", "month"]])
-    made = keys.isin(any_visit)
-    if in_placement:
-        units = units[made]
-        num, den = keys[made].isin(there), np.ones(int(made.sum()), dtype="int64")
-    else:
-        num, den = made, np.ones(len(units), dtype="int64")
-    month = pd.to_datetime(units["month"])
-    return pd.DataFrame({"child_id": units["child_id"].to_numpy(),
-                         "ep": units["ep"].to_numpy(dtype="int64"),
-                         "numerator": np.asarray(num, dtype="int64"), "denominator": den,
-                         "age_on": month.to_numpy(), "county_on": month.to_numpy(),
-                         "placement_on": month.to_numpy()})
+        keys = (_child_codes(inputs, full["child_id"]).astype("int64") * _MONTH_SPAN
+                + _month_number(np.array([month]))[0])
+        made = np.isin(keys, any_visit, assume_unique=False)
+        if in_placement:
+            full, keys = full[made], keys[made]
+            num = np.isin(keys, there)
+        else:
+            num = made
+        return pd.DataFrame({"child_id": full["child_id"].to_numpy(),
+                             "ep": full.index.to_numpy(dtype="int64"),
+                             "numerator": num.astype("int64"),
+                             "denominator": np.ones(len(full), dtype="int64"),
+                             "age_on": month, "county_on": month, "placement_on": month})
+    return _shared(inputs, f"2f_{month:%Y-%m}_{in_placement}_{inputs.agencies}", ("visits",),
+                   build)
 
 
 # --- 4A ---------------------------------------------------------------------------------------
 
 
 def _homes(inputs: Inputs) -> pd.Series:
-    if "4a_homes" not in inputs.cache:
-        h = _file(inputs, "homes", "4A")
+    h = _file(inputs, "homes", "4A")
+
+    def build() -> pd.Series:
         index = pd.MultiIndex.from_arrays([_text(h["episode_id"]).to_numpy(),
                                            pd.to_datetime(h["placement_start"]).to_numpy()])
-        inputs.cache["4a_homes"] = pd.Series(_text(h["placement_home_id"]).to_numpy(),
-                                             index=index)
-    return inputs.cache["4a_homes"]
+        return pd.Series(_text(h["placement_home_id"]).to_numpy(), index=index)
+    return _shared(inputs, "4a_homes", ("homes",), build)
 
 
 def _sibling_pairs(inputs: Inputs) -> pd.DataFrame:
-    if "4a_pairs" not in inputs.cache:
-        s = _file(inputs, "siblings", "4A")
+    s = _file(inputs, "siblings", "4A")
+
+    def build() -> pd.DataFrame:
         a, b = _text(s["child_id"]).to_numpy(), _text(s["sibling_id"]).to_numpy()
         pairs = pd.DataFrame({"child_id": np.concatenate([a, b]),
                               "sibling_id": np.concatenate([b, a])})
-        inputs.cache["4a_pairs"] = pairs[pairs["child_id"] != pairs["sibling_id"]] \
-            .drop_duplicates()
-    return inputs.cache["4a_pairs"]
+        return pairs[pairs["child_id"] != pairs["sibling_id"]].drop_duplicates()
+    return _shared(inputs, "4a_pairs", ("siblings",), build)
 
 
 def siblings_units(inputs: Inputs, period: Period, all_siblings: bool) -> pd.DataFrame:
@@ -368,8 +414,10 @@ def _population_units(inputs: Inputs, period: Period, code: str) -> pd.DataFrame
 def _child_demographics(inputs: Inputs) -> pd.DataFrame:
     """child_id -> birth_dt and ethnicity: the CWS children file where it has the child, else
     the foster care file."""
-    if "rate_children" in inputs.cache:
-        return inputs.cache["rate_children"]
+    return _shared(inputs, "rate_children", ("children",), lambda: _build_demographics(inputs))
+
+
+def _build_demographics(inputs: Inputs) -> pd.DataFrame:
     fc = inputs.foster_care.children[["birth_dt", "ethnicity"]]
     kids = inputs.files.get("children")
     if kids is not None:
@@ -385,7 +433,6 @@ def _child_demographics(inputs: Inputs) -> pd.DataFrame:
                 d["ethnicity_cd"], d["hispanic"]))}, index=pd.Index(ids[first].to_numpy()))
         own["birth_dt"] = own["birth_dt"].fillna(own.index.to_series().map(fc["birth_dt"]))
         fc = pd.concat([own, fc[~fc.index.isin(own.index)]])
-    inputs.cache["rate_children"] = fc
     return fc
 
 
@@ -428,17 +475,18 @@ def rate_units(inputs: Inputs, period: Period, event: str) -> pd.DataFrame:
         events = _event_units(ep["child_id"], placed["county_cd"], ep["episode_start"],
                               demographics)
     else:
-        key = f"rate_{event}"
-        if key not in inputs.cache:
-            a = _file(inputs, "allegations", code)
+        a = _file(inputs, "allegations", code)
+
+        def build() -> pd.DataFrame:
+            chosen = a
             if event == "substantiation":
-                a = a[_token(a["disposition"]).eq("substantiated").to_numpy()]
-            frame = pd.DataFrame({"child_id": _text(a["child_id"]).to_numpy(),
-                                  "received": pd.to_datetime(a["referral_received_dt"])
+                chosen = a[_token(a["disposition"]).eq("substantiated").to_numpy()]
+            frame = pd.DataFrame({"child_id": _text(chosen["child_id"]).to_numpy(),
+                                  "received": pd.to_datetime(chosen["referral_received_dt"])
                                   .to_numpy(),
-                                  "county_cd": a["county_cd"].to_numpy()})
-            inputs.cache[key] = frame.sort_values(["received"], kind="stable")
-        frame = inputs.cache[key]
+                                  "county_cd": chosen["county_cd"].to_numpy()})
+            return frame.sort_values(["received"], kind="stable")
+        frame = _shared(inputs, f"rate_{event}", ("allegations",), build)
         frame = frame[(frame["received"] >= period.start) & (frame["received"] <= period.end)]
         first = frame.drop_duplicates("child_id")
         events = _event_units(first["child_id"], first["county_cd"], first["received"],
