@@ -208,11 +208,31 @@ def _month_number(values: pd.Series | np.ndarray) -> np.ndarray:
 
 
 def _child_codes(inputs: Inputs, ids: pd.Series | np.ndarray) -> np.ndarray:
-    """Integer codes of child ids in the foster care file's children (-1: not there)."""
-    return inputs.foster_care.children.index.get_indexer(np.asarray(ids, dtype=object))
+    """Integer codes of child ids (trimmed) in the foster care file's children (-1: not
+    there); looked up once per distinct id."""
+    codes_, uniques = pd.factorize(pd.Series(np.asarray(ids, dtype=object)))
+    if not len(uniques):
+        return np.full(len(codes_), -1, dtype="int64")
+    trimmed = pd.Series(np.asarray(uniques, dtype=object)).astype(str).str.strip()
+    found = inputs.foster_care.children.index.get_indexer(trimmed.to_numpy(dtype=object))
+    return np.where(codes_ >= 0, found[np.clip(codes_, 0, None)], -1)
 
 
 _MONTH_SPAN = 1 << 16
+
+
+def _sorted_set(values: np.ndarray) -> np.ndarray:
+    """Sorted distinct int64 values (a plain sort: faster here than np.unique's hashing)."""
+    v = np.sort(values)
+    return v[np.r_[True, v[1:] != v[:-1]]] if len(v) else v
+
+
+def _member(values: np.ndarray, sorted_set: np.ndarray) -> np.ndarray:
+    """``values`` found in ``sorted_set`` (binary search)."""
+    if not len(sorted_set):
+        return np.zeros(len(values), dtype=bool)
+    pos = np.clip(np.searchsorted(sorted_set, values), 0, len(sorted_set) - 1)
+    return sorted_set[pos] == values
 
 
 def _visit_months(inputs: Inputs) -> tuple[np.ndarray, np.ndarray]:
@@ -223,11 +243,11 @@ def _visit_months(inputs: Inputs) -> tuple[np.ndarray, np.ndarray]:
     def build() -> tuple[np.ndarray, np.ndarray]:
         made = ((_token(v["method"]) == "in_person") & (_token(v["status"]) == "completed"))
         w = v[made.to_numpy()]
-        child = _child_codes(inputs, _text(w["child_id"]))
+        child = _child_codes(inputs, w["child_id"])
         key = child.astype("int64") * _MONTH_SPAN + _month_number(w["visit_dt"])
         key = np.where(child >= 0, key, -1)
         there = (_token(w["location"]) == "placement").to_numpy()
-        return np.unique(key[key >= 0]), np.unique(key[(key >= 0) & there])
+        return _sorted_set(key[key >= 0]), _sorted_set(key[(key >= 0) & there])
     return _shared(inputs, "2f_visits", ("visits",), build)
 
 
@@ -261,10 +281,10 @@ def _month_units(inputs: Inputs, month: pd.Timestamp, in_placement: bool) -> pd.
                    & (eps["episode_end"].isna() | (eps["episode_end"] >= last))]
         keys = (_child_codes(inputs, full["child_id"]).astype("int64") * _MONTH_SPAN
                 + _month_number(np.array([month]))[0])
-        made = np.isin(keys, any_visit, assume_unique=False)
+        made = _member(keys, any_visit)
         if in_placement:
             full, keys = full[made], keys[made]
-            num = np.isin(keys, there)
+            num = _member(keys, there)
         else:
             num = made
         return pd.DataFrame({"child_id": full["child_id"].to_numpy(),
