@@ -103,14 +103,32 @@ def _referrals(inputs: Inputs) -> pd.DataFrame:
     return _shared(inputs, "2b_referrals", ("referrals",), build)
 
 
+def _referral_index(inputs: Inputs) -> pd.Index:
+    return _shared(inputs, "2b_index", ("referrals",),
+                   lambda: pd.Index(_referrals(inputs)["referral_id"]))
+
+
 def _referral_children(inputs: Inputs) -> pd.DataFrame:
-    """(referral_id, child_id) of every child with an allegation on a referral."""
+    """(referral code, child id) of every child with an allegation on a referral of the
+    referrals file (the code is the referral's row in it)."""
     a = _file(inputs, "allegations", "2B")
 
     def build() -> pd.DataFrame:
-        return pd.DataFrame({"referral_id": _text(a["referral_id"]).to_numpy(),
-                             "child_id": _text(a["child_id"]).to_numpy()}).drop_duplicates()
-    return _shared(inputs, "2b_children", ("allegations",), build)
+        code = _lookup(_referral_index(inputs), a["referral_id"])
+        frame = pd.DataFrame({"referral": code, "child_id": _text(a["child_id"]).to_numpy()})
+        return frame[frame["referral"] >= 0].drop_duplicates()
+    return _shared(inputs, "2b_children", ("referrals", "allegations"), build)
+
+
+def _lookup(index: pd.Index, ids: pd.Series) -> np.ndarray:
+    """Positions of (trimmed) ids in ``index`` (-1: not there), looked up once per distinct
+    id."""
+    codes_, uniques = pd.factorize(ids)
+    if not len(uniques):
+        return np.full(len(codes_), -1, dtype="int64")
+    trimmed = pd.Series(np.asarray(uniques, dtype=object)).astype(str).str.strip()
+    found = index.get_indexer(trimmed.to_numpy(dtype=object))
+    return np.where(codes_ >= 0, found[np.clip(codes_, 0, None)], -1)
 
 
 def _timely_referrals(inputs: Inputs, variant_2d: bool) -> pd.DataFrame:
@@ -134,20 +152,31 @@ def _build_timely(inputs: Inputs, variant_2d: bool) -> pd.DataFrame:
     else:
         ok &= status.isin(["completed", "attempted"])
     c = c[ok.to_numpy()]
-    contacts = pd.DataFrame({"referral_id": _text(c["referral_id"]).to_numpy(),
-                             "child_id": _text(c["child_id"]).to_numpy(),
-                             "contact_dt": pd.to_datetime(c["contact_dt"]).to_numpy(),
-                             "contact_at": _at(c["contact_dt"], c["contact_time"]).to_numpy()})
+    referral = _lookup(_referral_index(inputs), c["referral_id"])
+    known = referral >= 0
     if variant_2d:  # the child seen has an allegation on the referral
-        contacts = contacts.merge(_referral_children(inputs), on=["referral_id", "child_id"])
-    hit = contacts.merge(refs[["referral_id", "received_at", "received_dt"]], on="referral_id")
-    gap = hit["contact_at"] - hit["received_at"]
-    days = (hit["contact_dt"] - hit["received_dt"]).dt.days
-    hit["immediate"] = (gap >= pd.Timedelta(0)) & (gap <= WITHIN_24_HOURS)
-    hit["ten_day"] = (gap >= pd.Timedelta(0)) & (days <= WITHIN_10_DAYS)
-    out = hit.groupby("referral_id")[["immediate", "ten_day"]].any()
-    return pd.DataFrame({c: refs["referral_id"].isin(out.index[out[c].to_numpy()]).to_numpy()
-                         for c in ("immediate", "ten_day")}, index=refs.index)
+        kids = _referral_children(inputs)
+        child_ids, child_codes = np.unique(np.concatenate([
+            _text(c["child_id"]).to_numpy(dtype=str),
+            kids["child_id"].to_numpy(dtype=str)]), return_inverse=True)
+        width = max(len(child_ids), 1)
+        seen = referral.astype("int64") * width + child_codes[:len(c)]
+        with_allegation = np.sort(kids["referral"].to_numpy().astype("int64") * width
+                                  + child_codes[len(c):])
+        pos = np.clip(np.searchsorted(with_allegation, seen), 0,
+                      max(len(with_allegation) - 1, 0))
+        known &= (with_allegation[pos] == seen) if len(with_allegation) else False
+    referral = referral[known]
+    contact_at = _at(c["contact_dt"], c["contact_time"]).to_numpy()[known]
+    contact_dt = pd.to_datetime(c["contact_dt"]).to_numpy()[known]
+    gap = contact_at - refs["received_at"].to_numpy()[referral]
+    days = (contact_dt - refs["received_dt"].to_numpy()[referral]) // np.timedelta64(1, "D")
+    after = gap >= np.timedelta64(0)
+    n = len(refs)
+    immediate = np.bincount(referral[after & (gap <= WITHIN_24_HOURS.to_timedelta64())],
+                            minlength=n) > 0
+    ten_day = np.bincount(referral[after & (days <= WITHIN_10_DAYS)], minlength=n) > 0
+    return pd.DataFrame({"immediate": immediate, "ten_day": ten_day}, index=refs.index)
 
 
 def timely_units(inputs: Inputs, period: Period, immediate: bool,
@@ -184,9 +213,10 @@ def timely_units(inputs: Inputs, period: Period, immediate: bool,
                         "county": den["county"].to_numpy()})
     if inputs.matched is not None:
         kids = _referral_children(inputs)
-        matched_refs = kids.loc[kids["child_id"].isin(inputs.matched), "referral_id"].unique()
-        out["calworks_match"] = np.where(den["referral_id"].isin(matched_refs),
-                                         core.MATCHED, core.NOT_MATCHED)
+        matched_refs = np.zeros(len(refs), dtype=bool)
+        matched_refs[kids.loc[kids["child_id"].isin(inputs.matched), "referral"]
+                     .to_numpy()] = True
+        out["calworks_match"] = np.where(matched_refs[chosen], core.MATCHED, core.NOT_MATCHED)
     return out
 
 
