@@ -343,10 +343,14 @@ def _sibling_pairs(inputs: Inputs) -> pd.DataFrame:
     s = _file(inputs, "siblings", "4A")
 
     def build() -> pd.DataFrame:
-        a, b = _text(s["child_id"]).to_numpy(), _text(s["sibling_id"]).to_numpy()
-        pairs = pd.DataFrame({"child_id": np.concatenate([a, b]),
-                              "sibling_id": np.concatenate([b, a])})
-        return pairs[pairs["child_id"] != pairs["sibling_id"]].drop_duplicates()
+        index = inputs.foster_care.children.index
+        a, b = _lookup(index, s["child_id"]), _lookup(index, s["sibling_id"])
+        pairs = pd.DataFrame({"child": np.concatenate([a, b]),
+                              "sibling": np.concatenate([b, a])})
+        # Children never in foster care are never in care on the day: left out here.
+        pairs = pairs[(pairs["child"] >= 0) & (pairs["sibling"] >= 0)
+                      & (pairs["child"] != pairs["sibling"])]
+        return pairs.drop_duplicates()
     return _shared(inputs, "4a_pairs", ("siblings",), build)
 
 
@@ -379,13 +383,14 @@ def siblings_units(inputs: Inputs, period: Period, all_siblings: bool) -> pd.Dat
                                       pd.to_datetime(placed["placement_start"]).to_numpy()])
     home = pd.Series(homes.reindex(keys).to_numpy(), index=eps.index) if len(homes) else \
         pd.Series(np.full(len(eps), None, dtype=object), index=eps.index)
-    kids = pd.DataFrame({"child_id": eps["child_id"].to_numpy(), "ep": eps.index.to_numpy(),
+    kids = pd.DataFrame({"child": _lookup(inputs.foster_care.children.index, eps["child_id"]),
+                         "ep": eps.index.to_numpy(),
                          "county_cd": placed["county_cd"].to_numpy(),
                          "home": home.to_numpy()})
-    pairs = _sibling_pairs(inputs).merge(kids, on="child_id").merge(
-        kids.rename(columns={"child_id": "sibling_id", "ep": "sib_ep",
+    pairs = _sibling_pairs(inputs).merge(kids, on="child").merge(
+        kids.rename(columns={"child": "sibling", "ep": "sib_ep",
                              "county_cd": "sib_county", "home": "sib_home"}),
-        on="sibling_id")
+        on="sibling")
     pairs = pairs[pairs["county_cd"] == pairs["sib_county"]]
     together = (pairs["home"].notna() & (pairs["home"] == pairs["sib_home"])).to_numpy()
     counts = pd.DataFrame({"ep": pairs["ep"].to_numpy(), "n": 1, "together": together}) \
@@ -486,17 +491,24 @@ def _build_demographics(inputs: Inputs) -> pd.DataFrame:
     return fc
 
 
-def _event_units(child: pd.Series, county_cd: pd.Series, when: pd.Series,
+def _event_units(child: pd.Series, code: np.ndarray, county_cd: pd.Series, when: pd.Series,
                  demographics: pd.DataFrame) -> pd.DataFrame:
-    birth = pd.to_datetime(child.map(demographics["birth_dt"]))
-    age = core.age_on(birth, pd.Series(when.to_numpy(), index=child.index))
+    """``code``: each child's row in ``demographics`` (-1: unknown)."""
+    found = code >= 0
+    safe = np.clip(code, 0, None)
+    birth = np.where(found, demographics["birth_dt"].to_numpy()[safe],
+                     np.datetime64("NaT", "ns")) if len(demographics) else \
+        np.full(len(code), np.datetime64("NaT", "ns"))
+    age = core.age_on(pd.Series(birth), pd.Series(np.asarray(when), index=child.index))
     keep = ~age.ge(core.ADULT_AGE).fillna(False).to_numpy()
-    child, county_cd, age = child[keep], county_cd[keep], age[keep]
+    ethnicity = (np.where(found, demographics["ethnicity"].to_numpy(dtype=object)[safe],
+                          codes.MISSING) if len(demographics)
+                 else np.full(len(code), codes.MISSING, dtype=object))
     return pd.DataFrame({
-        "child_id": child.to_numpy(), "ep": -1, "numerator": 1, "denominator": 0,
-        "county": _county_names(county_cd),
-        "age_group": codes.age_group_series(age).to_numpy(),
-        "ethnicity": child.map(demographics["ethnicity"]).fillna(codes.MISSING).to_numpy(),
+        "child_id": child.to_numpy()[keep], "ep": -1, "numerator": 1, "denominator": 0,
+        "county": _county_names(county_cd[keep]),
+        "age_group": codes.age_group_series(age[keep]).to_numpy(),
+        "ethnicity": ethnicity[keep],
     })
 
 
@@ -522,8 +534,8 @@ def rate_units(inputs: Inputs, period: Period, event: str) -> pd.DataFrame:
     if event == "entry":
         ep = core.first_entries(_cohort(inputs), period)
         placed = inputs.foster_care.placement_on(ep.index, ep["episode_start"])
-        events = _event_units(ep["child_id"], placed["county_cd"], ep["episode_start"],
-                              demographics)
+        events = _event_units(ep["child_id"], _lookup(demographics.index, ep["child_id"]),
+                              placed["county_cd"], ep["episode_start"], demographics)
     else:
         a = _file(inputs, "allegations", code)
 
@@ -531,16 +543,19 @@ def rate_units(inputs: Inputs, period: Period, event: str) -> pd.DataFrame:
             chosen = a
             if event == "substantiation":
                 chosen = a[_token(a["disposition"]).eq("substantiated").to_numpy()]
-            frame = pd.DataFrame({"child_id": _text(chosen["child_id"]).to_numpy(),
+            child = pd.Series(_text(chosen["child_id"]).to_numpy())
+            frame = pd.DataFrame({"child_id": child.to_numpy(),
+                                  "person": pd.factorize(child)[0],
+                                  "code": _lookup(demographics.index, child),
                                   "received": pd.to_datetime(chosen["referral_received_dt"])
                                   .to_numpy(),
                                   "county_cd": chosen["county_cd"].to_numpy()})
             return frame.sort_values(["received"], kind="stable")
-        frame = _shared(inputs, f"rate_{event}", ("allegations",), build)
+        frame = _shared(inputs, f"rate_{event}", ("allegations", "children"), build)
         frame = frame[(frame["received"] >= period.start) & (frame["received"] <= period.end)]
-        first = frame.drop_duplicates("child_id")
-        events = _event_units(first["child_id"], first["county_cd"], first["received"],
-                              demographics)
+        first = frame[~pd.Series(frame["person"].to_numpy()).duplicated().to_numpy()]
+        events = _event_units(first["child_id"], first["code"].to_numpy(), first["county_cd"],
+                              first["received"], demographics)
     return pd.concat([pop, events], ignore_index=True)
 
 
