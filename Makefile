@@ -40,6 +40,12 @@ demo-data: $(STAMP)
 	$(BIN)/linkages outcomes P4 --foster-care $(DEMO_DIR)/extract/foster_care.csv \
 		--period-start 2019-01-01 --periods 4 --by calworks_match --links $(DEMO_DIR)/links.csv \
 		--rejects-dir $(DEMO_DIR)
+	$(BIN)/linkages outcomes 2B-10DAY --foster-care $(DEMO_DIR)/extract/foster_care.csv \
+		--referrals $(DEMO_DIR)/extract/cws_referrals.csv \
+		--contacts $(DEMO_DIR)/extract/cws_contacts.csv \
+		--allegations $(DEMO_DIR)/extract/cws_allegations.csv \
+		--period-start 2019-01-01 --periods 4 --compare-matched --links $(DEMO_DIR)/links.csv \
+		--rejects-dir $(DEMO_DIR)
 	@# Casework for half the Fresno families, carried by the demo accounts and synthetic staff,
 	@# then the demo evaluator's de-identified cohort export, ready to download in the app.
 	$(BIN)/linkages users demo > /dev/null

@@ -1,15 +1,18 @@
 """Benchmark of the outcome measure engine.
 
-All shipped measures (P1-P5, S1, S2, 4B1, 4B2) for 8 rolling periods by county on the statewide
-synthetic extract (``linkages synth --scale 1.0``), masked as published. Prints wall seconds per
-stage, the total, the peak RSS of this process, and the statewide P4 rate of each period.
+Every shipped measure (P1-P5, S1, S2, 4B1, 4B2; 2B/2D, 2F, 4A, C2.1 and the participation
+rates) for 8 periods (rolling years; quarters for 2B/2D; months for 2F-M; quarter days for 4A)
+by county on the statewide synthetic extract (``linkages synth --scale 1.0``), masked as
+published. Prints wall seconds per stage, the total, the peak RSS of this process, and each
+measure's statewide figure (unmasked) for its first period.
 
     flock /tmp/linkages-bigrun.lock .venv/bin/python bench/bench_outcomes.py \\
         [--data DIR] [--scale 1.0] [--period-start 2019-01-01]
 
-``--data`` is a directory holding ``foster_care.csv`` and ``cws_allegations.csv`` (and
-``cws_children.csv``); when it has none, ``linkages synth --scale SCALE`` writes them there
-first (not timed). Targets: <= 30 s and <= 4 GB on 2 cores.
+``--data`` is a directory holding the extract files of ``linkages synth``; when it has none,
+``linkages synth --scale SCALE`` writes them there first (not timed). ``--cache DIR`` reads the
+validated extracts from Parquet copies in DIR (written on the first run; see
+:func:`linkages.outcomes.files.read_input`). Targets: <= 30 s and <= 4 GB on 2 cores.
 """
 
 from __future__ import annotations
@@ -24,8 +27,16 @@ from pathlib import Path
 from linkages.config import var_dir
 from linkages.extracts import read_extract
 from linkages.outcomes import MEASURES, compute, prepare
+from linkages.outcomes import files as specs
 from linkages.outcomes.files import ALLEGATION_FILE, CWS_CHILDREN_FILE, FOSTER_CARE_FILE
 from linkages.outcomes.measures import prepare_reports
+
+EXTRAS = {"referrals": ("cws_referrals.csv", specs.REFERRAL_FILE),
+          "contacts": ("cws_contacts.csv", specs.CONTACT_FILE),
+          "visits": ("cws_visits.csv", specs.VISIT_FILE),
+          "siblings": ("cws_siblings.csv", specs.SIBLING_FILE),
+          "homes": ("cws_placement_homes.csv", specs.PLACEMENT_HOME_FILE),
+          "population": ("population.csv", specs.POPULATION_FILE)}
 
 
 def peak_rss_mb() -> float:
@@ -39,6 +50,8 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--period-start", default="2019-01-01")
     parser.add_argument("--periods", type=int, default=8)
+    parser.add_argument("--cache", type=Path, default=None,
+                        help="directory of Parquet copies of the validated extracts")
     args = parser.parse_args()
     data = args.data or var_dir() / "bench" / f"synth-{args.scale:g}"
     if not (data / "foster_care.csv").exists():
@@ -56,29 +69,50 @@ def main() -> None:
         stages.append((name, now - since))
         return now
 
+    def read(name: str, spec):
+        if args.cache is None:
+            return read_extract(data / name, spec)
+        return specs.read_input(data / name, spec, rejects_dir=args.cache,
+                                cache_dir=args.cache)[0]
+
     t = t0
-    fc = read_extract(data / "foster_care.csv", FOSTER_CARE_FILE)
+    fc = read("foster_care.csv", FOSTER_CARE_FILE)
     t = lap(f"read foster care ({fc.read:,} rows, {fc.rejected:,} rejected)", t)
-    allegations = read_extract(data / "cws_allegations.csv", ALLEGATION_FILE)
+    allegations = read("cws_allegations.csv", ALLEGATION_FILE)
     t = lap(f"read allegations ({allegations.read:,} rows)", t)
-    children = (read_extract(data / "cws_children.csv", CWS_CHILDREN_FILE).data
+    children = (read("cws_children.csv", CWS_CHILDREN_FILE).data
                 if (data / "cws_children.csv").exists() else None)
     t = lap("read CWS children", t)
+    extras = {}
+    for key, (name, spec) in EXTRAS.items():
+        if (data / name).exists():
+            result = read(name, spec)
+            extras[key] = result.data
+            t = lap(f"read {name} ({result.read:,} rows)", t)
     prepared = prepare(fc.data)
     t = lap(f"episodes ({len(prepared.episodes):,} included)", t)
     # S1 and S2 read the same substantiated reports: worked out once, as the episodes are.
     reports = prepare_reports(allegations.data)
     t = lap(f"substantiated reports ({len(reports.table):,})", t)
 
-    p4_total = None
-    for code in MEASURES:
-        result = compute(code, prepared, args.period_start, args.periods, by=["county"],
-                         allegations=reports, children=children)
+    firsts: dict[str, dict] = {}
+    for code, measure in MEASURES.items():
+        if any(need not in extras and need != "allegations" for need in measure.needs):
+            print(f"skipped {code}: its inputs are not in {data}", file=sys.stderr)
+            continue
+        # The new measures read the allegations themselves; S1 and S2 take the reports.
+        alleg = reports if measure.needs_allegations else allegations.data
+        start = "2019-03-01" if measure.period == "month" else args.period_start
+        result = compute(code, prepared, start, args.periods, by=["county"],
+                         allegations=alleg, children=children, extras=extras)
         result.to_json()
-        if code == "P4":
-            p4_total = compute(code, prepared, args.period_start, args.periods,
-                               masked=False).to_dict()
         t = lap(f"{code} x {args.periods} periods by county", t)
+        first = result.periods[0]
+        firsts[code] = {"start": f"{first.period.start:%Y-%m-%d}",
+                        "end": f"{first.period.end:%Y-%m-%d}",
+                        "numerator": first.total.numerator,
+                        "denominator": first.total.denominator,
+                        "kind": measure.kind, "per": measure.per}
     wall = time.perf_counter() - t0
 
     print(f"data: {data}")
@@ -86,11 +120,16 @@ def main() -> None:
         print(f"  {seconds:7.2f} s  {name}")
     print(f"wall seconds: {wall:.2f}")
     print(f"peak RSS MB: {peak_rss_mb():.0f}")
-    print("statewide P4 (Child Welfare, unmasked):")
-    for period in (p4_total or {}).get("periods", []):
-        tot = period["total"]
-        print(f"  {period['start']} to {period['end']}: {tot['numerator']:,} / "
-              f"{tot['denominator']:,} = {tot['percent']}%")
+    print("statewide figures, first period of each measure (unmasked; Child Welfare where the "
+          "measure has agencies):")
+    for code, f in firsts.items():
+        if f["kind"] == "distribution" or not f["denominator"]:
+            print(f"  {code:10s} {f['start']} to {f['end']}: {f['numerator']:,.0f} units")
+            continue
+        value = f["numerator"] / f["denominator"] * (f["per"] if f["kind"] == "rate" else 100)
+        unit = f" per {f['per']:,}" if f["kind"] == "rate" else "%"
+        print(f"  {code:10s} {f['start']} to {f['end']}: {f['numerator']:,.0f} / "
+              f"{f['denominator']:,.0f} = {value:.2f}{unit}")
 
 
 if __name__ == "__main__":

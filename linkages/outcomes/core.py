@@ -83,6 +83,40 @@ def rolling_periods(start: date | str | pd.Timestamp, count: int = 1) -> list[Pe
     return out
 
 
+PERIOD_KINDS = ("year", "quarter", "month", "day")
+"""How a measure's periods run: rolling 12-month years one quarter apart (the default),
+calendar quarters, calendar months, or single days (point in time) one quarter apart."""
+
+
+def periods_of(kind: str, start: date | str | pd.Timestamp, count: int = 1) -> list[Period]:
+    """``count`` periods of ``kind`` from ``start``.
+
+    ``year``: :func:`rolling_periods`. ``quarter``: calendar quarters, consecutive (``start`` is
+    the first day of January, April, July or October). ``month``: calendar months, consecutive
+    (``start`` is the first day of a month). ``day``: the first day of consecutive quarters, each
+    a period of one day (point-in-time counts).
+    """
+    if kind == "year":
+        return rolling_periods(start, count)
+    first = pd.Timestamp(start).normalize()
+    if count < 1:
+        raise MeasureInputError("--periods must be at least 1")
+    if kind == "month":
+        if first.day != 1:
+            raise MeasureInputError(f"period start {first:%Y-%m-%d} is not the first day of a "
+                                    "month (this measure is monthly)")
+        step = 1
+    else:
+        rolling_periods(first, 1)  # the same check: first day of a quarter
+        step = 3
+    out = []
+    for i in range(count):
+        s = first + pd.DateOffset(months=step * i)
+        e = s if kind == "day" else s + pd.DateOffset(months=step) - pd.Timedelta(days=1)
+        out.append(Period(s, e))
+    return out
+
+
 # --- ages -----------------------------------------------------------------------------------
 
 

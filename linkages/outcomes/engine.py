@@ -6,7 +6,7 @@ from __future__ import annotations
 import csv
 import io
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -160,7 +160,7 @@ class OutcomeResult:
             "other": side(x, n2, c.masked[2], c.masked[3]),
             "difference": shown(diff, digits + 1),
             "difference_unit": ("percentage points" if self.measure.kind != "rate"
-                                else f"per {self.measure.per:,} days"),
+                                else f"per {self.measure.per:,} {self.measure.per_unit}"),
             "ratio": shown(ratio),
             "ratio_ci": (masking.MASK if hide else
                          None if ci is None else [round(ci[0], 3), round(ci[1], 3)]),
@@ -186,7 +186,7 @@ class OutcomeResult:
                      "title": self.measure.title, "masked": not self.unmasked,
                      "agencies": list(self.agencies)}
         if self.measure.kind == "rate":
-            out["rate_per_days"] = self.measure.per
+            out[f"rate_per_{self.measure.per_unit}"] = self.measure.per
         return out
 
     def to_json(self, indent: int | None = None) -> str:
@@ -235,8 +235,10 @@ class OutcomeResult:
     def to_table(self) -> str:
         """A readable table for the terminal."""
         records = self._flat_rows()
-        scope = (f"Agencies: {', '.join(self.agencies)}" if "agency" in self.measure.dimensions
-                 else "All substantiated reports (no agency)")
+        scope = (self.measure.scope.format(agencies=", ".join(self.agencies))
+                 or (f"Agencies: {', '.join(self.agencies)}"
+                     if "agency" in self.measure.dimensions
+                     else "All substantiated reports (no agency)"))
         lines = [f"{self.measure.code}  {self.measure.title}",
                  scope + ("" if self.unmasked else "   (masked: M = 1-10 or derived, . = zero)")]
         cols = ["period_start", "period_end", *self._columns(), "numerator", "denominator",
@@ -319,7 +321,8 @@ def compute(measure: str, foster_care: pd.DataFrame | FosterCare,
             allegations: pd.DataFrame | Reports | None = None,
             children: pd.DataFrame | None = None,
             agencies: Sequence[str] | None = None,
-            compare_matched: bool = False) -> OutcomeResult:
+            compare_matched: bool = False,
+            extras: Mapping[str, pd.DataFrame | None] | None = None) -> OutcomeResult:
     """Compute ``measure`` for ``periods`` rolling years from ``period_start``.
 
     ``foster_care``: the accepted rows of the foster care file (or :func:`core.prepare` of
@@ -330,6 +333,9 @@ def compute(measure: str, foster_care: pd.DataFrame | FosterCare,
     ``hispanic``) giving S2 the birth dates and demographics of children never in foster care.
     ``agencies``: the agency types of the cohort; by default Child Welfare only, or every
     included type when stratifying by agency. ``masked=False`` is for authorised users only.
+    ``extras``: the other input files by name (``referrals``, ``contacts``, ``visits``,
+    ``siblings``, ``homes``, ``population``: the accepted rows of docs/data-files.md's files)
+    for the measures of :mod:`.ccwip`, which list what they need.
     """
     code = measure.strip().upper()
     if code not in MEASURES:
@@ -347,7 +353,19 @@ def compute(measure: str, foster_care: pd.DataFrame | FosterCare,
                                 "file (--links)")
     if m.needs_allegations and allegations is None:
         raise MeasureInputError(f"{code} needs the allegation file (--allegations)")
-    period_list = core.rolling_periods(period_start, periods)
+    if compare_matched and "calworks_match" not in m.dimensions:
+        raise MeasureInputError(f"{code} cannot compare matched children with the rest: its "
+                                "denominator (the population file) has no CalWORKs split")
+    files: dict[str, pd.DataFrame] = {k: v for k, v in (extras or {}).items() if v is not None}
+    if isinstance(allegations, pd.DataFrame):
+        files["allegations"] = allegations
+    if children is not None:
+        files["children"] = children
+    for name in m.needs:
+        if name not in files:
+            from linkages.outcomes.ccwip import FILE_OPTIONS
+            raise MeasureInputError(f"{code} needs {FILE_OPTIONS[name]}")
+    period_list = core.periods_of(m.period, period_start, periods)
 
     fc = foster_care if isinstance(foster_care, FosterCare) else core.prepare(foster_care)
     valid_agencies = core.included_agencies()
@@ -358,10 +376,10 @@ def compute(measure: str, foster_care: pd.DataFrame | FosterCare,
         raise MeasureInputError(f"agency type {unknown[0]!r} is not one of "
                                 f"{', '.join(valid_agencies)} (the others are excluded from "
                                 "all analyses)")
-    inputs = Inputs(foster_care=fc, agencies=tuple(agencies))
+    matched = set(matched_children(links)) if links is not None else None
+    inputs = Inputs(foster_care=fc, agencies=tuple(agencies), files=files, matched=matched)
 
     demographics = fc.children[["sex", "ethnicity"]]
-    matched = set(matched_children(links)) if links is not None else None
     dims = list(by)
     needed = [*dims, *(["calworks_match"] if compare_matched else [])]
     notes: list[str] = []

@@ -13,6 +13,10 @@ every row of it: any choice between its rows would be a guess).
 
 from __future__ import annotations
 
+import dataclasses
+import hashlib
+import json
+import re
 from pathlib import Path
 
 import numpy as np
@@ -25,6 +29,7 @@ from linkages.extracts import (
     Column,
     ExtractResult,
     FileSpec,
+    Rejection,
     read_extract,
     write_rejects,
 )
@@ -182,16 +187,176 @@ CWS_CHILDREN_FILE = FileSpec(
 so a bad value is blanked and the child kept)."""
 
 
-def read_input(path: str | Path, spec: FileSpec,
-               rejects_dir: str | Path | None = None) -> tuple[ExtractResult, Path | None]:
+def read_input(path: str | Path, spec: FileSpec, rejects_dir: str | Path | None = None,
+               cache_dir: str | Path | None = None) -> tuple[ExtractResult, Path | None]:
     """Read one input file; its rejects, if any, go to ``<stem>.rejects.csv`` in
-    ``rejects_dir``, or beside the file itself. Returns the result and where the rejects went."""
-    result = read_extract(path, spec)
+    ``rejects_dir``, or beside the file itself. Returns the result and where the rejects went.
+
+    ``cache_dir``: keep the validated rows as Parquet there (with the read count and the
+    rejections beside them) and, while the source file has the same size and modification time
+    and the spec the same columns, read that copy instead of validating the file again.
+    """
+    result = (_cached_read(Path(path), spec, Path(cache_dir)) if cache_dir is not None
+              else read_extract(path, spec))
     directory = Path(rejects_dir) if rejects_dir is not None else Path(path).parent
     return result, write_rejects(result.rejections, directory / f"{Path(path).stem}.rejects.csv")
+
+
+def _cache_key(path: Path, spec: FileSpec) -> str:
+    stat = path.stat()
+    described = repr([(c.name, c.required, c.nonblank, c.kind, sorted(c.allowed or ()),
+                       c.on_bad, c.check[1] if c.check else None) for c in spec.columns])
+    text = f"{path.resolve()}|{stat.st_size}|{stat.st_mtime_ns}|{spec.label}|{spec.key}|" \
+           f"{described}|{len(spec.row_rules)}"
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def _cached_read(path: Path, spec: FileSpec, cache_dir: Path) -> ExtractResult:
+    if not path.exists():
+        return read_extract(path, spec)  # its own clear message
+    key = _cache_key(path, spec)
+    data_file = cache_dir / f"{path.stem}.{key}.parquet"
+    meta_file = cache_dir / f"{path.stem}.{key}.json"
+    if data_file.exists() and meta_file.exists():
+        meta = json.loads(meta_file.read_text(encoding="utf-8"))
+        return ExtractResult(path=path, data=pd.read_parquet(data_file),
+                             rejections=[Rejection(**r) for r in meta["rejections"]],
+                             read=int(meta["read"]))
+    result = read_extract(path, spec)
+    cache_dir.mkdir(parents=True, exist_ok=True)
+    result.data.to_parquet(data_file)
+    meta_file.write_text(json.dumps({"read": result.read, "rejections": [
+        dataclasses.asdict(r) for r in result.rejections]}), encoding="utf-8")
+    return result
 
 
 def matched_children(links: pd.DataFrame) -> np.ndarray:
     """CWS child ids named as right_id by a ``match`` row (review rows are not matches)."""
     decided = links["decision"].astype(str).str.strip().str.lower() == "match"
     return links.loc[decided, "right_id"].astype(str).str.strip().unique()
+
+
+# --- the inputs of 2B/2D, 2F, 4A and the participation rates (docs/data-files.md) -------------
+
+_TIME = re.compile(r"^([01]?\d|2[0-3]):[0-5]\d(:[0-5]\d)?$")
+
+
+def _not_a_time(values: pd.Series) -> pd.Series:
+    text = values.astype("string").fillna("")
+    return ~text.str.match(_TIME.pattern)
+
+
+RESPONSE_TYPES = frozenset({"immediate", "3_day", "5_day", "10_day", "evaluate_out"})
+CONTACT_METHODS = frozenset({"in_person", "phone", "written", "other"})
+CONTACT_STATUSES = frozenset({"completed", "attempted", "scheduled"})
+YES_NO = frozenset({"Y", "N"})
+
+REFERRAL_FILE = FileSpec(
+    label="referrals",
+    key=("referral_id",),
+    columns=(
+        Column("referral_id", required=True, nonblank=True),
+        Column("county_cd", required=True, nonblank=True, kind="int", check=COUNTY.check),
+        Column("received_dt", required=True, nonblank=True, kind="date"),
+        Column("received_time", required=True, nonblank=True,
+               check=(_not_a_time, "not a time in HH:MM form")),
+        Column("response_type", required=True, nonblank=True, allowed=RESPONSE_TYPES),
+    ),
+)
+"""docs/data-files.md ``cws_referrals.csv``: one row per referral (2B, 2D)."""
+
+CONTACT_FILE = FileSpec(
+    label="contacts",
+    key=("contact_id",),
+    columns=(
+        Column("contact_id", required=True, nonblank=True),
+        Column("referral_id", required=True, nonblank=True),
+        Column("child_id", required=True, nonblank=True),
+        Column("contact_dt", required=True, nonblank=True, kind="date"),
+        Column("contact_time", required=True, nonblank=True,
+               check=(_not_a_time, "not a time in HH:MM form")),
+        Column("service_type", required=True),
+        Column("method", required=True, allowed=CONTACT_METHODS),
+        Column("status", required=True, allowed=CONTACT_STATUSES),
+        Column("staff", required=True, allowed=YES_NO),
+        Column("party", allowed=frozenset({"child", "other"})),
+    ),
+)
+"""docs/data-files.md ``cws_contacts.csv``: one row per contact of a child on a referral."""
+
+VISIT_FILE = FileSpec(
+    label="visits",
+    key=("visit_id",),
+    columns=(
+        Column("visit_id", required=True, nonblank=True),
+        Column("child_id", required=True, nonblank=True),
+        Column("visit_dt", required=True, nonblank=True, kind="date"),
+        Column("method", required=True, allowed=CONTACT_METHODS),
+        Column("status", required=True, allowed=CONTACT_STATUSES),
+        Column("location", allowed=frozenset({"placement", "office", "school", "other"})),
+    ),
+)
+"""docs/data-files.md ``cws_visits.csv``: one row per caseworker contact with a child in
+placement (2F)."""
+
+
+def _sibling_rules(data: pd.DataFrame) -> list[tuple[pd.Series, str, str]]:
+    a = data["child_id"].astype("string").str.strip()
+    b = data["sibling_id"].astype("string").str.strip()
+    self_pair = (a == b).fillna(False)
+    low, high = a.where(a <= b, b), b.where(a <= b, a)
+    pair = pd.DataFrame({"low": low, "high": high})
+    duplicate = pair.duplicated(keep="first") & pair.notna().all(axis=1)
+    return [(self_pair, "sibling_id", "a child is not her own sibling"),
+            (duplicate & ~self_pair, "sibling_id",
+             "duplicate of an earlier row (the same two children, either way round)")]
+
+
+SIBLING_FILE = FileSpec(
+    label="siblings",
+    columns=(
+        Column("child_id", required=True, nonblank=True),
+        Column("sibling_id", required=True, nonblank=True),
+        Column("relationship", allowed=frozenset({"whole", "half", "step"}), on_bad=BLANKED),
+    ),
+    row_rules=(_sibling_rules,),
+)
+"""docs/data-files.md ``cws_siblings.csv``: one row per pair of sibling CWS children (4A)."""
+
+PLACEMENT_HOME_FILE = FileSpec(
+    label="placement homes",
+    key=("episode_id", "placement_start"),
+    columns=(
+        Column("episode_id", required=True, nonblank=True),
+        Column("placement_start", required=True, nonblank=True, kind="date"),
+        Column("placement_home_id", required=True, nonblank=True),
+    ),
+)
+"""docs/data-files.md ``cws_placement_homes.csv``: the home of each placement of the foster care
+file, identified by (episode_id, placement_start) (4A)."""
+
+
+def _age_group_unknown(values: pd.Series) -> pd.Series:
+    known = set(codes.tables().age_groups["age_group"])
+    return ~values.astype(str).isin(known)
+
+
+POPULATION_ETHNIC_GROUPS = frozenset({"Black", "White", "Latino", "Asian/PI",
+                                      "Native American", "Multi-Race"})
+
+POPULATION_FILE = FileSpec(
+    label="population",
+    key=("year", "county_cd", "age_group", "ethnic_group"),
+    columns=(
+        Column("year", required=True, nonblank=True, kind="int"),
+        Column("county_cd", required=True, nonblank=True, kind="int", check=COUNTY.check),
+        Column("age_group", required=True, nonblank=True,
+               check=(_age_group_unknown, "not an age group of config/codes/age_groups.csv")),
+        Column("ethnic_group", required=True, nonblank=True, allowed=POPULATION_ETHNIC_GROUPS),
+        Column("population", required=True, nonblank=True, kind="int",
+               check=(lambda v: v < 0, "a negative count")),
+        Column("source"),
+    ),
+)
+"""docs/data-files.md ``population.csv``: children by year, county, age group and ethnic group
+(the denominators of the participation rates)."""

@@ -27,7 +27,7 @@ from linkages.outcomes.core import FosterCare, MeasureInputError, Period
 # The version of the measure definitions below (and of the code tables they read), written into
 # each cohort export's manifest: bump it whenever a measure's rule changes, so that an
 # evaluator knows which rules a bundle's figures follow.
-DEFINITIONS_VERSION = "2026.11-1"
+DEFINITIONS_VERSION = "2026.12-1"
 
 ALL_DIMENSIONS = ("county", "age_group", "ethnicity", "sex", "agency", "placement_type",
                   "entry_type", "calworks_match")
@@ -39,6 +39,8 @@ class Inputs:
     agencies: tuple[str, ...]
     reports: pd.DataFrame | None = None  # substantiated reports, one row per child per referral
     birth_dates: pd.Series | None = None  # child_id -> birth_dt, for S2
+    files: dict[str, pd.DataFrame] = field(default_factory=dict)  # the other inputs, by name
+    matched: set[str] | None = None  # CalWORKs-matched CWS children (the links file)
     cache: dict[str, pd.DataFrame] = field(default_factory=dict)  # shared by the periods
 
 
@@ -53,6 +55,10 @@ class Measure:
     needs_allegations: bool = False
     dimensions: tuple[str, ...] = ALL_DIMENSIONS
     notes: tuple[str, ...] = field(default=())
+    period: str = "year"  # core.PERIOD_KINDS
+    needs: tuple[str, ...] = ()  # other input files, by their Inputs.files name
+    per_unit: str = "days"  # a rate's denominator: "days" of care or "children"
+    scope: str = ""  # the table's scope line when not the agencies (nor S2's reports)
 
 
 def _units(episodes: pd.DataFrame, numerator: pd.Series | np.ndarray,
@@ -463,3 +469,14 @@ MEASURES: dict[str, Measure] = {m.code: m for m in (
             "distribution", b2_units, lower_is_better=False,
             dimensions=tuple(d for d in ALL_DIMENSIONS if d != "placement_type")),
 )}
+
+
+def _register_california_measures() -> None:
+    """2B/2D, 2F, 4A, C2.1 and the participation rates (:mod:`.ccwip`, which builds on the
+    helpers above)."""
+    from linkages.outcomes import ccwip
+
+    MEASURES.update(ccwip.MEASURES)
+
+
+_register_california_measures()

@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from linkages.synth import fostercare, history, population, records
+from linkages.synth import fostercare, history, measure_inputs, population, records
 from linkages.synth.output import truth_stats, write_csv, write_json
 from linkages.synth.params import Choice, SynthParams, load
 from linkages.synth.util import DAY, add_years, ids, numeric_ids
@@ -24,6 +24,12 @@ FILES = (
     "cws_allegations.csv",
     "cws_case_components.csv",
     "foster_care.csv",
+    "cws_referrals.csv",
+    "cws_contacts.csv",
+    "cws_visits.csv",
+    "cws_siblings.csv",
+    "cws_placement_homes.csv",
+    "population.csv",
     "truth.csv",
     "truth_stats.json",
 )
@@ -469,6 +475,19 @@ def generate(
     )
     say(f"foster care: {len(foster):,} placements")
 
+    # --- inputs of the California measures (2B/2D, 2F, 4A, rates) ----------------------------
+    # Streams beyond the first twelve: the files above are the same as before they existed.
+    extra = np.random.SeedSequence(seed).spawn(16)[12:]
+    referrals, contacts = measure_inputs.referrals_and_contacts(
+        np.random.default_rng(extra[0]), params, alleg, cutoff)
+    visits = measure_inputs.caseworker_visits(np.random.default_rng(extra[1]), params, foster,
+                                              cutoff)
+    siblings, homes = measure_inputs.siblings_and_homes(np.random.default_rng(extra[2]), params,
+                                                        foster)
+    child_population = measure_inputs.population(params, scale)
+    say(f"measure inputs: {len(referrals):,} referrals, {len(contacts):,} contacts, "
+        f"{len(visits):,} visits, {len(siblings):,} sibling pairs")
+
     # --- write -------------------------------------------------------------------------------
     # Rows in a random order (family and category must not show through the file order);
     # integer keys only, since sorting millions of strings is slow.
@@ -529,6 +548,12 @@ def generate(
         "cws_allegations.csv": write_csv(alleg, out / "cws_allegations.csv"),
         "cws_case_components.csv": write_csv(comps, out / "cws_case_components.csv"),
         "foster_care.csv": write_csv(foster, out / "foster_care.csv"),
+        "cws_referrals.csv": write_csv(referrals, out / "cws_referrals.csv"),
+        "cws_contacts.csv": write_csv(contacts, out / "cws_contacts.csv"),
+        "cws_visits.csv": write_csv(visits, out / "cws_visits.csv"),
+        "cws_siblings.csv": write_csv(siblings, out / "cws_siblings.csv"),
+        "cws_placement_homes.csv": write_csv(homes, out / "cws_placement_homes.csv"),
+        "population.csv": write_csv(child_population, out / "population.csv"),
         "truth.csv": write_csv(truth, out / "truth.csv"),
     }
     stats = truth_stats(truth, cws_case_of_record)
