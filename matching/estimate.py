@@ -406,10 +406,7 @@ def anchored_em(levels: np.ndarray, kinds: np.ndarray, counts: np.ndarray,
     family_guarded = {f for group in groups for f in group}
     unhoused: set[int] = set()
     n_kinds = len(PAIR_KINDS)
-    # m per kind: person fields and the child's surname shared by all kinds (a child's two
-    # records agree on her own names as often whichever files they come from; estimated per
-    # kind, a file without duplicates "learns" its namesakes), household fields each kind
-    # its own.
+    # m per kind: person fields shared by all kinds, family fields each kind its own.
     mk = [[x.copy() for x in m] for _ in range(n_kinds)]
     kind_rows = [kinds == k for k in range(n_kinds)]
     confirmed_hot: list[np.ndarray] = []
@@ -466,7 +463,7 @@ def anchored_em(levels: np.ndarray, kinds: np.ndarray, counts: np.ndarray,
             extra = confirmed_hot[f].sum(axis=0) if confirmed_hot else 0.0
             pooled = _shares(g @ onehots[f] + extra, n_levels[f])
             for k in range(n_kinds):
-                if f in person or f == SURNAME_FIELD or pooled is None:
+                if f in person or pooled is None:
                     # Nothing judged confidently: the starting guess, but no level of it
                     # impossible for a true match (the floor of :func:`_shares`).
                     new_mk[k][f] = pooled if pooled is not None else _floored(mk[k][f])

@@ -58,9 +58,6 @@ CHUNK = 2_000_000
 COMPARE_CHUNK = 1_000_000
 COMPARE_THREADS = 4
 MIN_PASS_PAIRS = 50
-MIN_U_PAIRS = 1000
-"""A field present in fewer random cross-source pairs than this has its u measured within
-each file (:func:`fit`)."""
 PERSON_FIELDS_EM = ("first_name", "dob", "ssn", "sex")
 """The fields whose agreement identifies a child rather than a family: EM listens to these."""
 N_LEVELS = tuple(len(f.levels) for f in FIELDS)
@@ -137,22 +134,6 @@ def random_pairs(rec: Records, count: int, seed: int) -> tuple[np.ndarray, np.nd
     return a, b
 
 
-def random_pairs_within(rec: Records, count: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
-    """Random record pairs within one file, each file in proportion to its pairs."""
-    rng = np.random.default_rng(seed + 2)
-    n_left, n = rec.n_left, rec.n
-    sizes = np.array([n_left * (n_left - 1) / 2, (n - n_left) * (n - n_left - 1) / 2])
-    if sizes.sum() <= 0:
-        return np.empty(0, np.int64), np.empty(0, np.int64)
-    side = rng.random(count) < sizes[0] / sizes.sum()
-    lo = np.where(side, 0, n_left)
-    width = np.where(side, n_left, n - n_left)
-    a = lo + (rng.random(count) * width).astype(np.int64)
-    b = lo + (rng.random(count) * width).astype(np.int64)
-    keep = a != b
-    return a[keep], b[keep]
-
-
 def random_pairs_sharing_surname(rec: Records, count: int, seed: int
                                  ) -> tuple[np.ndarray, np.ndarray]:
     """Random record pairs whose surnames share a token, uniform over such pairs: a token is
@@ -200,19 +181,6 @@ def fit(rec: Records, cand: Candidates, levels: np.ndarray, settings: MatchSetti
     ra, rb = random_pairs(rec, count, settings.seed)
     random_levels = compare(rec, ra, rb)
     u = level_shares(random_levels, N_LEVELS)
-    # A field only one file has (the SSN of an SSA-like file against a census-like one) is
-    # never present in a cross-source pair: its u is measured where it can be, on random
-    # pairs within each file (else it stays a uniform guess, and two different SSNs would
-    # count for a match as often as against).
-    sparse = [f for f in range(len(N_LEVELS))
-              if (random_levels[:, f] >= 0).sum() < MIN_U_PAIRS <= count]
-    if sparse and 0 < rec.n_left < rec.n:
-        wa, wb = random_pairs_within(rec, count, settings.seed)
-        within_levels = compare(rec, wa, wb)
-        within_u = level_shares(within_levels, N_LEVELS)
-        for f in sparse:
-            if (within_levels[:, f] >= 0).sum() >= MIN_U_PAIRS:
-                u[f] = within_u[f]
     sa, sb = random_pairs_sharing_surname(rec, count, settings.seed)
     same_levels = compare(rec, sa, sb) if len(sa) else random_levels
     if len(cand) == 0:

@@ -191,17 +191,3 @@ def test_without_households_a_surname_and_home_link_but_a_named_parent_still_gua
     assert {("L0", "R0"), ("L1", "R1")} <= found
     assert stats["households"] is False
     assert ("TA", "TB") not in found
-
-
-def test_a_field_only_one_file_has_gets_its_u_within_that_file() -> None:
-    """An SSA-like file (SSN) against a census-like one (none): no cross-source pair holds two
-    SSNs, so u of the SSN is measured on pairs within the file that has them. A uniform guess
-    would make two different SSNs as likely for a match as not."""
-    from matching import MatchSettings, link
-    from matching.compare import FIELD_INDEX as FI
-
-    left, right = person_files()
-    right = right.assign(ssn="")
-    model = link(left, right, MatchSettings()).model
-    u_ssn = model.u[FI["ssn"]]
-    assert u_ssn[-1] < 0.01 and u_ssn[0] > 0.99
