@@ -35,9 +35,6 @@ FLOOR = 1e-7
 M_FLOOR = 1e-3
 CONFIDENT = np.log(20.0)
 """Odds above which a pair counts as a match when m is estimated (20:1)."""
-THIN_SHARE = 0.5
-"""The fields that judge another field's m are too thin when they recognise fewer than this
-share of the matches every other field recognises."""
 JOINT_SHRINK = 200.0
 """Pseudo-pairs of the independence model added to each joint table (sparse cells stay near
 independence)."""
@@ -401,10 +398,6 @@ def anchored_em(levels: np.ndarray, kinds: np.ndarray, counts: np.ndarray,
         others = present[:, [g for g in person if g != f]].sum(axis=1)
         if float(((others >= 2) * counts).sum()) < 0.5 * float(counts.sum()):
             thin.add(f)
-    # The household's fields (parents, home) stay judged by the person fields alone, however
-    # thin: judged by the rest of the household they would let siblings vouch for each other.
-    family_guarded = {f for group in groups for f in group}
-    unhoused: set[int] = set()
     n_kinds = len(PAIR_KINDS)
     # m per kind: person fields shared by all kinds, family fields each kind its own.
     mk = [[x.copy() for x in m] for _ in range(n_kinds)]
@@ -431,8 +424,6 @@ def anchored_em(levels: np.ndarray, kinds: np.ndarray, counts: np.ndarray,
                                     log_ratio[f])
         person_sum = np.sum([log_ratio[f] for f in person], axis=0)
         all_sum = np.sum(log_ratio, axis=0)
-        # The child's own identifiers and names, without the household's fields.
-        named_sum = all_sum - np.sum([log_ratio[f] for f in family_guarded], axis=0)
         # The surname's own m is judged by evidence that does not depend on the surname: the
         # same-surname u of the other fields would hold back exactly the pairs whose surnames
         # agree (a field never votes for its own m).
@@ -440,7 +431,6 @@ def anchored_em(levels: np.ndarray, kinds: np.ndarray, counts: np.ndarray,
             [np.where(bucket, log_u[f] - log_u_plain[f], 0.0) for f in person], axis=0)
         base = np.log(prior[kinds]) - np.log1p(-prior[kinds])
         new_mk = [[None] * n_fields for _ in range(n_kinds)]
-        judged_by: list[np.ndarray] = []
         for f in range(n_fields):
             # A person field is judged by the other person fields (by every other field when
             # those are thin); a family field by the person fields only (else siblings, who
@@ -453,9 +443,6 @@ def anchored_em(levels: np.ndarray, kinds: np.ndarray, counts: np.ndarray,
                 evidence = person_sum
             for extra in (extra_evidence or {}).get(f, []):
                 evidence = evidence + log_ratio[extra]
-            if f in unhoused:
-                evidence = named_sum - log_ratio[f]
-            judged_by.append(evidence)
             # Classification step: a pair counts towards m when its evidence says match. Soft
             # weights let the long tail of weakly similar non-matches (thousands of pairs at
             # a few percent each) swamp the disagreement levels.
@@ -464,9 +451,7 @@ def anchored_em(levels: np.ndarray, kinds: np.ndarray, counts: np.ndarray,
             pooled = _shares(g @ onehots[f] + extra, n_levels[f])
             for k in range(n_kinds):
                 if f in person or pooled is None:
-                    # Nothing judged confidently: the starting guess, but no level of it
-                    # impossible for a true match (the floor of :func:`_shares`).
-                    new_mk[k][f] = pooled if pooled is not None else _floored(mk[k][f])
+                    new_mk[k][f] = pooled if pooled is not None else mk[k][f]
                     continue
                 own = g * kind_rows[k]
                 own_extra = (confirmed_hot[f][confirmed_kinds == k].sum(axis=0)
@@ -483,22 +468,8 @@ def anchored_em(levels: np.ndarray, kinds: np.ndarray, counts: np.ndarray,
                      float(np.abs(np.log(new_prior) - np.log(prior)).max()) * 1e-3)
         mk, prior = new_mk, new_prior
         if change < tolerance:
-            # Thin by what they can tell, not by how many they are: where the fields that
-            # judge f recognise fewer than half the matches that every other field recognises
-            # (an SSA-like file against a census-like one: first name, birth date and sex
-            # cannot reach 20:1 among billions of possible pairs without the surname), f is
-            # judged by every other field from here on, as a thin person field is; else its m
-            # would rest on a handful of pairs or stay at its starting guess. Judged once the
-            # estimate has settled (the starting guesses say nothing).
-            newly = [f for f in range(n_fields)
-                     if f not in thin and f not in family_guarded
-                     and _confident(base + judged_by[f], counts)
-                     < THIN_SHARE * _confident(base + named_sum - log_ratio[f], counts)]
-            if not newly:
-                converged = True
-                break
-            thin.update(newly)
-            unhoused.update(newly)
+            converged = True
+            break
     m_joint = None
     if groups:
         g = (np.log(prior[kinds]) - np.log1p(-prior[kinds])
@@ -523,16 +494,6 @@ def anchored_em(levels: np.ndarray, kinds: np.ndarray, counts: np.ndarray,
                  iterations=iteration, converged=converged, m_kinds=mk,
                  u_same_surname=u_same_surname, groups=tuple(groups), m_joint=m_joint,
                  never_for=tuple(never_for))
-
-
-def _floored(shares: np.ndarray) -> np.ndarray:
-    shares = np.maximum(shares, M_FLOOR)
-    return shares / shares.sum()
-
-
-def _confident(log_odds: np.ndarray, counts: np.ndarray) -> float:
-    """How many pairs (with their counts) are at 20:1 or better."""
-    return float(((log_odds > CONFIDENT) * counts).sum())
 
 
 def _shares(num: np.ndarray, size: int) -> np.ndarray | None:

@@ -103,33 +103,6 @@ def test_person_anchored_em_recovers_m_and_the_random_pair_prior() -> None:
         np.testing.assert_allclose(model.m[f], m_true[f], atol=0.03)
 
 
-
-def test_person_fields_too_weak_alone_are_judged_with_the_names() -> None:
-    """An SSA-like file against a census-like one: no SSN on one side, so first name, birth
-    date and sex cannot reach 20:1 among 10^10 possible pairs without the surname and middle
-    initial. Each field's m must still be estimated (the names judging too), not left at the
-    starting guess that makes a wrong sex or a replaced first name near-impossible."""
-    from matching.estimate import anchored_em
-
-    rng = np.random.default_rng(5)
-    n_levels = (2, 2, 2, 2, 2)  # first name, surname (field 1), birth date, sex, middle initial
-    m_true = [np.array([0.04, 0.96]), np.array([0.03, 0.97]), np.array([0.05, 0.95]),
-              np.array([0.02, 0.98]), np.array([0.02, 0.98])]
-    u_true = [np.array([0.998, 0.002]), np.array([0.9997, 0.0003]),
-              np.array([0.99985, 0.00015]), np.array([0.5, 0.5]), np.array([0.92, 0.08])]
-    matches, non_matches, all_pairs = 20_000, 400_000, 1e10
-    is_match = np.r_[np.ones(matches, bool), np.zeros(non_matches, bool)]
-    levels = np.empty((len(is_match), len(n_levels)), dtype=np.int8)
-    for f, size in enumerate(n_levels):
-        levels[is_match, f] = rng.choice(size, matches, p=m_true[f])
-        levels[~is_match, f] = rng.choice(size, non_matches, p=u_true[f])
-    model = anchored_em(levels, np.zeros(len(levels), np.int8), np.ones(len(levels)),
-                        u_true, n_levels, person=[0, 2, 3],
-                        pair_totals=np.array([all_pairs, 1.0, 1.0]))
-    for f in range(len(n_levels)):
-        np.testing.assert_allclose(model.m[f], m_true[f], atol=0.02)
-
-
 def _levels(left: list[dict[str, str]], right: list[dict[str, str]]) -> np.ndarray:
     """Comparison levels of left[i] against right[i] (both standardised together)."""
     from matching.compare import compare
