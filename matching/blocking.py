@@ -238,6 +238,8 @@ def pass_pairs(rec: Records, blocking_pass: BlockingPass, max_block: int,
     recs, keys = recs[order], keys[order]
     start, end = _group_bounds(keys)
     size = end - start
+    if blocking_pass.max_block is not None:
+        max_block = min(max_block, blocking_pass.max_block)
     too_big = size > max_block
     info = {"skipped_blocks": len(np.unique(keys[too_big])),
             "skipped_records": int(too_big.sum())}

@@ -69,6 +69,11 @@ class Model:
     """u of each group's joint level, per surname bucket: ``u_joint[bucket][group]``."""
     never_for: tuple[tuple[int, int], ...] = ()
     """(field, level) whose weight is capped at 0 (``matching.compare.NEVER_FOR``)."""
+    household_mates: float | None = None
+    """Upper bound (95%) of the household-mates per record seen within the files (pairs of
+    one file with a surname and a home or mother in common and different first names):
+    below ``matching.score.HOUSEHOLD_MIN`` the files hold no families to guard against.
+    None: not measured (a model from before it was)."""
     m_kinds: list[list[np.ndarray]] | None = None
     """m per kind of pair (cross, left, right). Family fields differ by kind: a CalWORKs
     child's two records (two cases) usually name different case heads at one address, while
@@ -159,7 +164,7 @@ class Model:
         return {"fields": fields, "prior": self.prior, "em_iterations": self.iterations,
                 "never_for": [[field_names[f], level] for f, level in self.never_for],
                 "em_converged": self.converged, "m_from_passes": self.passes_used,
-                "dependent_groups": groups}
+                "dependent_groups": groups, "household_mates": self.household_mates}
 
     @classmethod
     def from_dict(cls, data: dict[str, object], field_names: tuple[str, ...]) -> Model:
@@ -181,6 +186,8 @@ class Model:
         return cls(m, u, {k: float(v) for k, v in prior.items()}, u_same_surname=u_same,
                    m_kinds=m_kinds,
                    never_for=tuple((index[name], int(level)) for name, level in never_for),
+                   household_mates=(None if data.get("household_mates") is None
+                                    else float(data["household_mates"])),
                    groups=tuple(tuple(index[name] for name in g["fields"]) for g in groups),
                    m_joint=[[np.array(g["m_joint"][kind]) for g in groups]
                             for kind in PAIR_KINDS] if groups else None,

@@ -38,6 +38,7 @@ from matching.pipeline import (
     _Stages,
     compare_all,
     decide,
+    family_guard,
     finish,
     prepare,
 )
@@ -191,6 +192,8 @@ def link_records_incremental(rec: Records, fingerprint: np.ndarray, previous: Pr
     with stages.stage("compare"):
         levels = compare_all(rec, cand.a, cand.b, progress)
     with stages.stage("score"):
+        # The earlier run's finding on families holds (its model measured whole files).
+        settings = family_guard(settings, previous.model)
         known = _known_pairs(rec, previous, unchanged, earlier_person, settings)
         scored = decide(rec, cand, levels, previous.model, settings, known)
         del levels

@@ -40,10 +40,12 @@ from matching.report import error_estimates, match_stats, unblocked_matches
 from matching.resolve import components, internal_pairs, one_to_one, resolve
 from matching.score import (
     DECISIONS,
+    HOUSEHOLD_MIN,
     MATCH,
     REVIEW,
     Scores,
     classify,
+    household_mates,
     match_threshold,
     pair_kinds,
     score,
@@ -322,14 +324,14 @@ def decide(rec: Records, cand: Candidates, levels: np.ndarray, model: Model,
     # Pairs the same-family guard keeps from `match` are missed at any threshold.
     held = np.zeros(len(cross_probability), dtype=bool)
     if settings.sibling_guard:
-        guarded = kept_cross & ks.guarded(settings.min_person_weight)
+        guarded = kept_cross & ks.guarded(settings.min_person_weight, settings.households)
         held[cross_kept[guarded]] = True
     match_at = match_threshold(cross_probability[~held], settings.match_probability,
                                settings.match_rule, settings.match_precision,
                                settings.review_probability,
                                held_back=float(cross_probability[held].sum()))
     decision = classify(ks, match_at, settings.review_probability, settings.sibling_guard,
-                        settings.min_person_weight)
+                        settings.min_person_weight, settings.households)
     return Decided(ka, kb, ks, decision, match_at, competition, cross_probability, cross_kept)
 
 
@@ -398,11 +400,22 @@ def link_records(rec: Records, settings: MatchSettings, clerical: pd.DataFrame |
     ca, cb, confirm = _positions(rec, clerical)
     with stages.stage("estimate"):
         model = fit(rec, cand, levels, settings, (ca, cb, confirm))
+        model.household_mates = household_mates(levels, pair_kinds(rec, cand.a, cand.b), rec.n)
+        settings = family_guard(settings, model)
     with stages.stage("score"):
         scored = decide(rec, cand, levels, model, settings)
         del levels  # the largest array of a run: gone before resolving
     return finish(rec, len(cand), cand.by_pass, scored, model, settings, (ca, cb, confirm),
                   stages)
+
+
+def family_guard(settings: MatchSettings, model: Model) -> MatchSettings:
+    """The settings with ``households`` off where the model found no families in the files
+    (:func:`matching.score.household_mates`): family evidence alone is then no reason to
+    hold a pair back. Else as they are."""
+    if model.household_mates is not None and model.household_mates < HOUSEHOLD_MIN:
+        return replace(settings, households=False)
+    return settings
 
 
 def finish(rec: Records, candidate_pairs: int, blocking: dict[str, dict[str, int]],
@@ -479,6 +492,8 @@ def finish(rec: Records, candidate_pairs: int, blocking: dict[str, dict[str, int
         stats.update(error_estimates(links, unlinked, unblocked["expected_missed_unblocked"]))
         stats.update(unblocked)
         stats["match_threshold"] = match_at
+        stats["household_mates_per_record"] = model.household_mates
+        stats["households"] = settings.households
         stats["review_threshold"] = settings.review_probability
         stats["candidate_pairs"] = candidate_pairs
         stats["clusters_split_for_coherence"] = resolution.split_components
@@ -540,7 +555,7 @@ def _links(rec: Records, labels: np.ndarray, scored: Decided, model: Model,
     rs = ks.subset(review)
     held = rs.probability >= scored.match_threshold
     basis = np.where(held & rs.sibling, "sibling_guard",
-                     np.where(held & rs.guarded(settings.min_person_weight),
+                     np.where(held & rs.guarded(settings.min_person_weight, settings.households),
                               "person_evidence", "model"))
     review_frame = _frame(rec, ka[review], kb[review], rs,
                           np.full(int(review.sum()), DECISIONS[REVIEW]), basis)
@@ -627,6 +642,9 @@ def explain(left: pd.DataFrame, right: pd.DataFrame, left_id: str, right_id: str
     levels = compare_all(rec, cand.a, cand.b)
     if model is None:
         model = fit(rec, cand, levels, settings)
+    if model.household_mates is None:
+        model.household_mates = household_mates(levels, pair_kinds(rec, cand.a, cand.b), rec.n)
+    settings = family_guard(settings, model)
     scored = decide(rec, cand, levels, model, settings)
     a = la[:1].astype(np.int64)
     b = (rb[:1] + rec.n_left).astype(np.int64)
@@ -650,9 +668,10 @@ def explain(left: pd.DataFrame, right: pd.DataFrame, left_id: str, right_id: str
                      "u": float(u[i][level]) if level >= 0 else None,
                      "weight": base, "tf_adjustment": total - base, "contribution": total})
     prior = model.prior["cross"]
-    guarded = bool(sc.guarded(settings.min_person_weight)[0])
+    guarded = bool(sc.guarded(settings.min_person_weight, settings.households)[0])
     verdict = DECISIONS[int(classify(sc, scored.match_threshold, settings.review_probability,
-                                     settings.sibling_guard, settings.min_person_weight)[0])]
+                                     settings.sibling_guard, settings.min_person_weight,
+                                     settings.households)[0])]
     return {"left_id": str(left_id), "right_id": str(right_id), "fields": rows,
             "prior_weight": float(np.log2(prior / (1 - prior))),
             "match_weight": float(sc.weight[0]), "rivals": float(sc.rivals[0]),

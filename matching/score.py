@@ -37,12 +37,15 @@ class Scores:
                                # sound-alike or first/middle swap) and no parent is named on
                                # both records
 
-    def guarded(self, min_person_weight: float) -> np.ndarray:
+    def guarded(self, min_person_weight: float, households: bool = True) -> np.ndarray:
         """Held back from `match`: the twin/sibling pattern, or too little evidence from the
         child's own identifiers (a brother or sister rests on the family's fields alone),
         unless the first names agree and no parent is named on both records to make a
-        sibling of the other (a child whose date of birth or SSN was mistyped)."""
-        return self.sibling | ((self.person < min_person_weight) & ~self.same_name)
+        sibling of the other (a child whose date of birth or SSN was mistyped). Without
+        ``households`` (files that show no families, :func:`household_mates`) only the
+        sibling pattern holds: a shared surname and home are not a brother's or sister's."""
+        weak = (self.person < min_person_weight) & ~self.same_name
+        return self.sibling | (weak & households)
 
     def subset(self, rows: np.ndarray) -> Scores:
         return Scores(self.contributions[rows], self.weight[rows], self.probability[rows],
@@ -113,6 +116,29 @@ def sibling_guard(levels: np.ndarray) -> np.ndarray:
     return (different | similar_other_sex) & ~ssn_exact & same_parent
 
 
+HOUSEHOLD_MIN = 0.01
+"""The guard on family evidence alone (``min_person_weight``) holds when the files may have
+at least this many household-mates per record (:func:`household_mates`)."""
+
+
+def household_mates(levels: np.ndarray, kinds: np.ndarray, n_records: int) -> float:
+    """How many household-mates a record has within its own file, at most (the 95% upper
+    bound): pairs of one file with a surname in common, the same street address or mother's
+    first name, and different first names, per record. Siblings are what the guards guard
+    against; where the files show none (FEBRL's one record per unrelated adult), a pair that
+    shares a surname and a home is not a brother's or sister's, and the guards would only
+    hold back the records whose first name and birth date were both corrupted. Rule of three
+    for few pairs: three household pairs in ten records could be chance, not three in
+    ten thousand."""
+    within = kinds != 0
+    mates = (within
+             & (levels[:, FIELD_INDEX["last_name"]] >= 3)
+             & (levels[:, FIELD_INDEX["first_name"]] == 0)
+             & ((levels[:, FIELD_INDEX["address"]] == 2)
+                | (levels[:, FIELD_INDEX["parent_first_name"]] == 3)))
+    return (int(mates.sum()) + 3) / max(n_records, 1)
+
+
 THRESHOLD_BINS = 10_000
 
 
@@ -176,7 +202,7 @@ def _binned(p: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 
 def classify(scores: Scores, match_at: float, review_at: float, guard: bool,
-             min_person_weight: float) -> np.ndarray:
+             min_person_weight: float, households: bool = True) -> np.ndarray:
     """`match` above the threshold unless guarded; with the guard on, a sibling pattern whose
     own identifiers disagree (different first name *and* no birth date or SSN to speak for
     it) is a different child outright, while one they support (a twin, or a renamed child:
@@ -186,7 +212,7 @@ def classify(scores: Scores, match_at: float, review_at: float, guard: bool,
     decision[p >= review_at] = REVIEW
     strong = p >= match_at
     if guard:
-        strong &= ~scores.guarded(min_person_weight)
+        strong &= ~scores.guarded(min_person_weight, households)
     decision[strong] = MATCH
     if guard:
         decision[scores.sibling & (scores.person < min_person_weight)] = NON_MATCH

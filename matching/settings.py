@@ -29,6 +29,10 @@ class BlockingPass:
     """A loose pass (one field alone) is used only while it makes at most this many pairs per
     record: in a small file its blocks are small and it reaches the records corrupted in
     every other key; in a large one it would make billions of pairs and is skipped whole."""
+    max_block: int | None = None
+    """This pass skips a key shared by more records than this (the settings' ``max_block``
+    when None): a pass on a rare value only (a full name, a name in one zip code) stays small
+    however large the files, and a value many records share is weak evidence anyway."""
 
 
 @dataclass(frozen=True)
@@ -51,6 +55,9 @@ class MatchSettings:
     match_precision: float | None = None
     sibling_guard: bool = True
     min_person_weight: float = 2.0
+    households: bool = True
+    """Whether the files may hold families: measured by each run, never read from the YAML
+    (:func:`matching.pipeline.family_guard`)."""
     one_to_one: bool = False
     coherence_probability: float = 0.01
     max_cluster_size: int = 12
@@ -79,9 +86,11 @@ class MatchSettings:
                                  f"key(s) {', '.join(unknown)}; known: "
                                  f"{', '.join(sorted(BLOCKING_KEYS))}")
             budget = p.get("max_pairs_per_record")
+            limit = p.get("max_block")
             passes.append(BlockingPass(str(p.get("name", "+".join(keys))), keys,
                                        p.get("only_if_missing"),
-                                       None if budget is None else float(budget)))
+                                       None if budget is None else float(budget),
+                                       None if limit is None else int(limit)))
         est = raw.get("estimate", {}) or {}
         thr = raw.get("thresholds", {}) or {}
         res = raw.get("resolve", {}) or {}
@@ -123,7 +132,8 @@ class MatchSettings:
         out["nicknames_path"] = str(self.nicknames_path) if self.nicknames_path else None
         out["passes"] = [{"name": p.name, "keys": list(p.keys),
                           "only_if_missing": p.only_if_missing,
-                          "max_pairs_per_record": p.max_pairs_per_record}
+                          "max_pairs_per_record": p.max_pairs_per_record,
+                          "max_block": p.max_block}
                          for p in self.passes]
         out["tf_fields"] = list(self.tf_fields)
         return out

@@ -122,3 +122,72 @@ def test_a_subset_of_records_keeps_every_per_record_field() -> None:
     few = rec.subset(np.array([1, 5]))
     assert list(few.record_id) == ["L1", "R1"] and few.n_left == 1
     assert (few.dob == rec.dob[[1, 5]]).all()
+
+
+def test_a_pass_of_its_own_max_block_pairs_only_rare_values() -> None:
+    from matching.blocking import block
+
+    # Three records a side born 2010-01-02, one a side born 2011-03-04.
+    rows = [("2010-01-02", "2010-01-02", "", "")] * 3 + [("2011-03-04", "2011-03-04", "", "")]
+    left, right = _pair_files(rows)
+    rec = standardise(left, right)
+    rare = BlockingPass("rare_dob", ("dob",), max_block=2)
+    cand = block(rec, (rare,), max_block=2000)
+    assert len(cand) == 1  # only the date two records share
+    assert cand.by_pass["rare_dob"]["skipped_blocks"] == 1
+    assert len(block(rec, (BlockingPass("dob", ("dob",)),), max_block=2000)) == 16
+
+
+def test_family_evidence_alone_is_held_back_unless_the_files_show_no_households() -> None:
+    from matching import MatchSettings
+    from matching.pipeline import family_guard
+    from matching.score import household_mates
+
+    n_fields = len(FIELD_INDEX)
+    sibling = np.full(n_fields, -1, np.int8)
+    sibling[[FIELD_INDEX["last_name"], FIELD_INDEX["first_name"], FIELD_INDEX["address"]]] = [
+        4, 0, 2]
+    siblings = np.tile(sibling, (300, 1))
+    within = np.ones(300, np.int8)
+    # 300 household pairs among 1,000 records: families; none among 10,000: none (FEBRL).
+    assert household_mates(siblings, within, 1_000) > 0.2
+    assert household_mates(siblings[:0], within[:0], 10_000) < 0.001
+    # The same pairs across the files say nothing about households.
+    assert household_mates(siblings, np.zeros(300, np.int8), 1_000) < 0.01
+    # Ten records with no household pair could still be families: the guard holds.
+    assert household_mates(siblings[:0], within[:0], 10) >= 0.01
+    model = Model(m=[], u=[], prior={})
+    settings = MatchSettings()
+    assert family_guard(settings, model).households  # not measured: as configured
+    model.household_mates = 0.0006
+    assert not family_guard(settings, model).households
+    model.household_mates = 0.3
+    assert family_guard(settings, model).households
+
+
+def test_without_households_a_surname_and_home_link_but_a_named_parent_still_guards(
+        tmp_path: Path) -> None:
+    """FEBRL-like files (unrelated people, no within-file households): a record whose first
+    name and birth date were both corrupted still links on its rare surname and home. Twins
+    whose records name the same mother are still held back there."""
+    from test_match_cli import FAMILY, add
+
+    left, right = person_files(n=1_500, overlap=600)
+    left, right = left.astype(object), right.astype(object)
+    for frame in (left, right):
+        frame[["parent_first_name", "parent_last_name", "case_id"]] = ""
+    for i, (first, dob) in enumerate([("LEAH", "1990-02-03"), ("OTTO", "1991-05-06")]):
+        for frame in (left, right):
+            frame.loc[i, ["last_name", "address", "zip"]] = [
+                f"KWIATKOWSKA{'AB'[i]}", f"{i + 7} WALLABY WAY", "90210"]
+        left.loc[i, ["first_name", "dob", "ssn"]] = [first, dob, ""]
+        right.loc[i, ["first_name", "dob", "ssn"]] = [
+            {"LEAH": "KOULA", "OTTO": "JED"}[first], "", ""]
+    twin = {"last_name": "ZAMUDIO", "dob": "2015-06-01", "sex": "F", **FAMILY}
+    left = add(left, record_id="TA", first_name="ALMA", ssn="", **twin)
+    right = add(right, record_id="TB", first_name="BERTA", ssn="", **twin)
+    links, stats, _ = run_match(tmp_path, left, right)
+    found = matched(links)
+    assert {("L0", "R0"), ("L1", "R1")} <= found
+    assert stats["households"] is False
+    assert ("TA", "TB") not in found
