@@ -5,7 +5,7 @@ children). Definitions: outcome-measures.md §3 and seeds 000 and 001; each func
 says how its boundaries are read.
 
 Each is a units function as in :mod:`.measures`; the inputs beyond the foster care file come in
-``Inputs.files`` under the names of :data:`FILE_OPTIONS`.
+``Inputs.files`` under the names of :data:`.files.FILE_OPTIONS`.
 """
 
 from __future__ import annotations
@@ -16,19 +16,8 @@ import pandas as pd
 from linkages import codes
 from linkages.outcomes import core
 from linkages.outcomes.core import MeasureInputError, Period
-from linkages.outcomes.files import POPULATION_ETHNIC_GROUPS
+from linkages.outcomes.files import FILE_OPTIONS, POPULATION_ETHNIC_GROUPS
 from linkages.outcomes.measures import Inputs, Measure, _cohort, _units
-
-FILE_OPTIONS = {
-    "allegations": "--allegations (cws_allegations.csv)",
-    "referrals": "--referrals (cws_referrals.csv)",
-    "contacts": "--contacts (cws_contacts.csv)",
-    "visits": "--visits (cws_visits.csv)",
-    "siblings": "--siblings (cws_siblings.csv)",
-    "homes": "--placement-homes (cws_placement_homes.csv)",
-    "population": "--population (population.csv)",
-}
-"""Input name -> the command-line option that gives it (for the messages)."""
 
 DAY = pd.Timedelta(days=1)
 WITHIN_24_HOURS = pd.Timedelta(hours=24)

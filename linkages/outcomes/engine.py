@@ -16,7 +16,7 @@ import pandas as pd
 from linkages import codes
 from linkages.outcomes import core, masking, stats
 from linkages.outcomes.core import FosterCare, MeasureInputError, Period
-from linkages.outcomes.files import matched_children
+from linkages.outcomes.files import FILE_OPTIONS, matched_children
 from linkages.outcomes.measures import (
     ALL_DIMENSIONS,
     MEASURES,
@@ -363,7 +363,6 @@ def compute(measure: str, foster_care: pd.DataFrame | FosterCare,
         files["children"] = children
     for name in m.needs:
         if name not in files:
-            from linkages.outcomes.ccwip import FILE_OPTIONS
             raise MeasureInputError(f"{code} needs {FILE_OPTIONS[name]}")
     period_list = core.periods_of(m.period, period_start, periods)
 

@@ -361,3 +361,21 @@ POPULATION_FILE = FileSpec(
 )
 """docs/data-files.md ``population.csv``: children by year, county, age group and ethnic group
 (the denominators of the participation rates)."""
+
+MEASURE_INPUTS: dict[str, tuple[str, str, FileSpec]] = {
+    "referrals": ("--referrals", "cws_referrals.csv", REFERRAL_FILE),
+    "contacts": ("--contacts", "cws_contacts.csv", CONTACT_FILE),
+    "visits": ("--visits", "cws_visits.csv", VISIT_FILE),
+    "siblings": ("--siblings", "cws_siblings.csv", SIBLING_FILE),
+    "homes": ("--placement-homes", "cws_placement_homes.csv", PLACEMENT_HOME_FILE),
+    "population": ("--population", "population.csv", POPULATION_FILE),
+}
+"""The inputs of the measures of :mod:`.ccwip` beyond the foster care, allegation and CWS
+children files, by their ``Inputs.files`` name: (command-line option, the file ``linkages
+synth`` writes, its spec)."""
+
+FILE_OPTIONS = {"allegations": "--allegations (cws_allegations.csv)",
+                **{name: f"{option} ({file})" for name, (option, file, _) in
+                   MEASURE_INPUTS.items()}}
+"""Input name -> the command-line option that gives it (for the messages)."""
+
