@@ -323,7 +323,8 @@ def compute(measure: str, foster_care: pd.DataFrame | FosterCare,
             agencies: Sequence[str] | None = None,
             compare_matched: bool = False,
             extras: Mapping[str, pd.DataFrame | None] | None = None) -> OutcomeResult:
-    """Compute ``measure`` for ``periods`` rolling years from ``period_start``.
+    """Compute ``measure`` for ``periods`` periods of its kind (``Measure.period``: rolling
+    years by default) from ``period_start``.
 
     ``foster_care``: the accepted rows of the foster care file (or :func:`core.prepare` of
     them, to reuse across calls). ``by``: dimensions (contracts.md §4). ``links``: the links
