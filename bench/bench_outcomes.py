@@ -31,13 +31,6 @@ from linkages.outcomes import files as specs
 from linkages.outcomes.files import ALLEGATION_FILE, CWS_CHILDREN_FILE, FOSTER_CARE_FILE
 from linkages.outcomes.measures import prepare_reports
 
-EXTRAS = {"referrals": ("cws_referrals.csv", specs.REFERRAL_FILE),
-          "contacts": ("cws_contacts.csv", specs.CONTACT_FILE),
-          "visits": ("cws_visits.csv", specs.VISIT_FILE),
-          "siblings": ("cws_siblings.csv", specs.SIBLING_FILE),
-          "homes": ("cws_placement_homes.csv", specs.PLACEMENT_HOME_FILE),
-          "population": ("population.csv", specs.POPULATION_FILE)}
-
 
 def peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux: KiB
@@ -84,7 +77,7 @@ def main() -> None:
                 if (data / "cws_children.csv").exists() else None)
     t = lap("read CWS children", t)
     extras = {}
-    for key, (name, spec) in EXTRAS.items():
+    for key, (_, name, spec) in specs.MEASURE_INPUTS.items():
         if (data / name).exists():
             result = read(name, spec)
             extras[key] = result.data
@@ -102,8 +95,7 @@ def main() -> None:
             continue
         # The new measures read the allegations themselves; S1 and S2 take the reports.
         alleg = reports if measure.needs_allegations else allegations.data
-        start = "2019-03-01" if measure.period == "month" else args.period_start
-        result = compute(code, prepared, start, args.periods, by=["county"],
+        result = compute(code, prepared, args.period_start, args.periods, by=["county"],
                          allegations=alleg, children=children, extras=extras)
         result.to_json()
         t = lap(f"{code} x {args.periods} periods by county", t)

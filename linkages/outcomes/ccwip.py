@@ -5,7 +5,7 @@ children). Definitions: outcome-measures.md §3 and seeds 000 and 001; each func
 says how its boundaries are read.
 
 Each is a units function as in :mod:`.measures`; the inputs beyond the foster care file come in
-``Inputs.files`` under the names of :data:`FILE_OPTIONS`.
+``Inputs.files`` under the names of :data:`.files.FILE_OPTIONS`.
 """
 
 from __future__ import annotations
@@ -16,18 +16,8 @@ import pandas as pd
 from linkages import codes
 from linkages.outcomes import core
 from linkages.outcomes.core import MeasureInputError, Period
+from linkages.outcomes.files import FILE_OPTIONS, POPULATION_ETHNIC_GROUPS
 from linkages.outcomes.measures import Inputs, Measure, _cohort, _units
-
-FILE_OPTIONS = {
-    "allegations": "--allegations (cws_allegations.csv)",
-    "referrals": "--referrals (cws_referrals.csv)",
-    "contacts": "--contacts (cws_contacts.csv)",
-    "visits": "--visits (cws_visits.csv)",
-    "siblings": "--siblings (cws_siblings.csv)",
-    "homes": "--placement-homes (cws_placement_homes.csv)",
-    "population": "--population (population.csv)",
-}
-"""Input name -> the command-line option that gives it (for the messages)."""
 
 DAY = pd.Timedelta(days=1)
 WITHIN_24_HOURS = pd.Timedelta(hours=24)
@@ -161,11 +151,8 @@ def _build_timely(inputs: Inputs, variant_2d: bool) -> pd.DataFrame:
             kids["child_id"].to_numpy(dtype=str)]), return_inverse=True)
         width = max(len(child_ids), 1)
         seen = referral.astype("int64") * width + child_codes[:len(c)]
-        with_allegation = np.sort(kids["referral"].to_numpy().astype("int64") * width
-                                  + child_codes[len(c):])
-        pos = np.clip(np.searchsorted(with_allegation, seen), 0,
-                      max(len(with_allegation) - 1, 0))
-        known &= (with_allegation[pos] == seen) if len(with_allegation) else False
+        known &= _member(seen, np.sort(kids["referral"].to_numpy().astype("int64") * width
+                                       + child_codes[len(c):]))
     referral = referral[known]
     contact_at = _at(c["contact_dt"], c["contact_time"]).to_numpy()[known]
     contact_dt = pd.to_datetime(c["contact_dt"]).to_numpy()[known]
@@ -237,17 +224,6 @@ def _month_number(values: pd.Series | np.ndarray) -> np.ndarray:
                       .astype("int64"))
 
 
-def _child_codes(inputs: Inputs, ids: pd.Series | np.ndarray) -> np.ndarray:
-    """Integer codes of child ids (trimmed) in the foster care file's children (-1: not
-    there); looked up once per distinct id."""
-    codes_, uniques = pd.factorize(pd.Series(np.asarray(ids, dtype=object)))
-    if not len(uniques):
-        return np.full(len(codes_), -1, dtype="int64")
-    trimmed = pd.Series(np.asarray(uniques, dtype=object)).astype(str).str.strip()
-    found = inputs.foster_care.children.index.get_indexer(trimmed.to_numpy(dtype=object))
-    return np.where(codes_ >= 0, found[np.clip(codes_, 0, None)], -1)
-
-
 _MONTH_SPAN = 1 << 16
 
 
@@ -273,7 +249,7 @@ def _visit_months(inputs: Inputs) -> tuple[np.ndarray, np.ndarray]:
     def build() -> tuple[np.ndarray, np.ndarray]:
         made = ((_token(v["method"]) == "in_person") & (_token(v["status"]) == "completed"))
         w = v[made.to_numpy()]
-        child = _child_codes(inputs, w["child_id"])
+        child = _lookup(inputs.foster_care.children.index, w["child_id"])
         key = child.astype("int64") * _MONTH_SPAN + _month_number(w["visit_dt"])
         key = np.where(child >= 0, key, -1)
         there = (_token(w["location"]) == "placement").to_numpy()
@@ -309,8 +285,8 @@ def _month_units(inputs: Inputs, month: pd.Timestamp, in_placement: bool) -> pd.
         last = month + pd.DateOffset(months=1) - DAY
         full = eps[(eps["episode_start"] <= month)
                    & (eps["episode_end"].isna() | (eps["episode_end"] >= last))]
-        keys = (_child_codes(inputs, full["child_id"]).astype("int64") * _MONTH_SPAN
-                + _month_number(np.array([month]))[0])
+        child = _lookup(inputs.foster_care.children.index, full["child_id"])
+        keys = child.astype("int64") * _MONTH_SPAN + _month_number(np.array([month]))[0]
         made = _member(keys, any_visit)
         if in_placement:
             full, keys = full[made], keys[made]
@@ -454,8 +430,7 @@ def _population_units(inputs: Inputs, period: Period, code: str) -> pd.DataFrame
         raise MeasureInputError(
             f"the population file has no children for county {shown} in {year}: the rates "
             "need every county's population (the statewide rate would be wrong)")
-    canon = {g.lower(): g for g in ("Black", "White", "Latino", "Asian/PI", "Native American",
-                                    "Multi-Race")}
+    canon = {g.lower(): g for g in POPULATION_ETHNIC_GROUPS}  # the reader is case-blind
     return pd.DataFrame({
         "child_id": "", "ep": -1, "numerator": 0,
         "denominator": pd.to_numeric(rows["population"]).to_numpy(dtype="int64"),
@@ -562,53 +537,59 @@ def rate_units(inputs: Inputs, period: Period, event: str) -> pd.DataFrame:
 RATE_DIMENSIONS = ("county", "age_group", "ethnicity")
 REFERRAL_SCOPE = "All referrals of the response type (no agency)"
 
+
+def _timely(code: str, title: str, immediate: bool, variant_2d: bool) -> Measure:
+    return Measure(code, title, "proportion",
+                   lambda i, p: timely_units(i, p, immediate, variant_2d),
+                   lower_is_better=False, period="quarter",
+                   needs=("referrals", "contacts", "allegations"),
+                   dimensions=("county", "calworks_match"), scope=REFERRAL_SCOPE)
+
+
+def _visits(code: str, title: str, in_placement: bool, period: str) -> Measure:
+    return Measure(code, title, "proportion", lambda i, p: visit_units(i, p, in_placement),
+                   lower_is_better=False, period=period, needs=("visits",))
+
+
+def _siblings(code: str, title: str, all_siblings: bool) -> Measure:
+    return Measure(code, title, "proportion", lambda i, p: siblings_units(i, p, all_siblings),
+                   lower_is_better=False, period="day", needs=("siblings", "homes"))
+
+
+def _rate(code: str, title: str, event: str, needs: tuple[str, ...], scope: str) -> Measure:
+    return Measure(code, title, "rate", lambda i, p: rate_units(i, p, event), per=1_000,
+                   per_unit="children", needs=needs, dimensions=RATE_DIMENSIONS, scope=scope)
+
+
+ALLEGATION_SCOPE = "All children with an allegation (no agency), per the population file"
+
 MEASURES: dict[str, Measure] = {m.code: m for m in (
-    Measure("2B-IMM", "Timely response: immediate referrals investigated within 24 hours",
-            "proportion", lambda i, p: timely_units(i, p, True, False), lower_is_better=False,
-            period="quarter", needs=("referrals", "contacts", "allegations"),
-            dimensions=("county", "calworks_match"), scope=REFERRAL_SCOPE),
-    Measure("2B-10DAY", "Timely response: 10-day referrals investigated within 10 days",
-            "proportion", lambda i, p: timely_units(i, p, False, False), lower_is_better=False,
-            period="quarter", needs=("referrals", "contacts", "allegations"),
-            dimensions=("county", "calworks_match"), scope=REFERRAL_SCOPE),
-    Measure("2D-IMM", "Timely response (child seen, completed): immediate referrals",
-            "proportion", lambda i, p: timely_units(i, p, True, True), lower_is_better=False,
-            period="quarter", needs=("referrals", "contacts", "allegations"),
-            dimensions=("county", "calworks_match"), scope=REFERRAL_SCOPE),
-    Measure("2D-10DAY", "Timely response (child seen, completed): 10-day referrals",
-            "proportion", lambda i, p: timely_units(i, p, False, True), lower_is_better=False,
-            period="quarter", needs=("referrals", "contacts", "allegations"),
-            dimensions=("county", "calworks_match"), scope=REFERRAL_SCOPE),
-    Measure("2F", "Monthly caseworker visits: child-months with a visit (by year)",
-            "proportion", lambda i, p: visit_units(i, p, False), lower_is_better=False,
-            needs=("visits",)),
-    Measure("2F-M", "Monthly caseworker visits: children with a visit (one month)",
-            "proportion", lambda i, p: visit_units(i, p, False), lower_is_better=False,
-            period="month", needs=("visits",)),
-    Measure("2F-LOC", "Monthly caseworker visits made in the placement (by year)",
-            "proportion", lambda i, p: visit_units(i, p, True), lower_is_better=False,
-            needs=("visits",)),
-    Measure("2F-LOC-M", "Monthly caseworker visits made in the placement (one month)",
-            "proportion", lambda i, p: visit_units(i, p, True), lower_is_better=False,
-            period="month", needs=("visits",)),
-    Measure("4A-ALL", "Siblings placed together: with all siblings in care (point in time)",
-            "proportion", lambda i, p: siblings_units(i, p, True), lower_is_better=False,
-            period="day", needs=("siblings", "homes")),
-    Measure("4A-SOME", "Siblings placed together: with some or all siblings (point in time)",
-            "proportion", lambda i, p: siblings_units(i, p, False), lower_is_better=False,
-            period="day", needs=("siblings", "homes")),
+    _timely("2B-IMM", "Timely response: immediate referrals investigated within 24 hours",
+            True, False),
+    _timely("2B-10DAY", "Timely response: 10-day referrals investigated within 10 days",
+            False, False),
+    _timely("2D-IMM", "Timely response (child seen, completed): immediate referrals",
+            True, True),
+    _timely("2D-10DAY", "Timely response (child seen, completed): 10-day referrals",
+            False, True),
+    _visits("2F", "Monthly caseworker visits: child-months with a visit (by year)",
+            False, "year"),
+    _visits("2F-M", "Monthly caseworker visits: children with a visit (one month)",
+            False, "month"),
+    _visits("2F-LOC", "Monthly caseworker visits made in the placement (by year)",
+            True, "year"),
+    _visits("2F-LOC-M", "Monthly caseworker visits made in the placement (one month)",
+            True, "month"),
+    _siblings("4A-ALL", "Siblings placed together: with all siblings in care (point in time)",
+              True),
+    _siblings("4A-SOME", "Siblings placed together: with some or all siblings (point in time)",
+              False),
     Measure("C2.1", "Exits to adoption in less than 24 months from the latest removal",
             "proportion", adoption_units, lower_is_better=False),
-    Measure("REF-RATE", "Children with a referral per 1,000 children", "rate",
-            lambda i, p: rate_units(i, p, "referral"), per=1_000, per_unit="children",
-            needs=("allegations", "population"), dimensions=RATE_DIMENSIONS,
-            scope="All children with an allegation (no agency), per the population file"),
-    Measure("SUB-RATE", "Children with a substantiated allegation per 1,000 children", "rate",
-            lambda i, p: rate_units(i, p, "substantiation"), per=1_000, per_unit="children",
-            needs=("allegations", "population"), dimensions=RATE_DIMENSIONS,
-            scope="All children with an allegation (no agency), per the population file"),
-    Measure("ENTRY-RATE", "Children entering foster care per 1,000 children", "rate",
-            lambda i, p: rate_units(i, p, "entry"), per=1_000, per_unit="children",
-            needs=("population",), dimensions=RATE_DIMENSIONS,
-            scope="Entries of agencies: {agencies}, per the population file"),
+    _rate("REF-RATE", "Children with a referral per 1,000 children", "referral",
+          ("allegations", "population"), ALLEGATION_SCOPE),
+    _rate("SUB-RATE", "Children with a substantiated allegation per 1,000 children",
+          "substantiation", ("allegations", "population"), ALLEGATION_SCOPE),
+    _rate("ENTRY-RATE", "Children entering foster care per 1,000 children", "entry",
+          ("population",), "Entries of agencies: {agencies}, per the population file"),
 )}

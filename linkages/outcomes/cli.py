@@ -83,10 +83,9 @@ def outcomes(measure: str, foster_care: Path, period_start, periods: int, by: tu
              "visits": visits, "siblings": siblings, "homes": homes, "population": population}
     if MEASURES[code].needs_allegations and allegations is None:
         raise click.UsageError(f"{code} needs the allegation file: give --allegations FILE")
-    from linkages.outcomes.ccwip import FILE_OPTIONS
     for name in MEASURES[code].needs:
         if given[name] is None:
-            raise click.UsageError(f"{code} needs {FILE_OPTIONS[name]}")
+            raise click.UsageError(f"{code} needs {files.FILE_OPTIONS[name]}")
     if ("calworks_match" in by or compare_matched) and links is None:
         raise click.UsageError("--by calworks_match and --compare-matched need --links LINKS.csv")
     try:
@@ -104,10 +103,8 @@ def outcomes(measure: str, foster_care: Path, period_start, periods: int, by: tu
     link_rows = load(links, LINKS_FILE) if links else None
     allegation_rows = load(allegations, files.ALLEGATION_FILE) if allegations else None
     child_rows = load(children, files.CWS_CHILDREN_FILE) if children else None
-    specs = {"referrals": files.REFERRAL_FILE, "contacts": files.CONTACT_FILE,
-             "visits": files.VISIT_FILE, "siblings": files.SIBLING_FILE,
-             "homes": files.PLACEMENT_HOME_FILE, "population": files.POPULATION_FILE}
-    extras = {name: load(given[name], spec) for name, spec in specs.items() if given[name]}
+    extras = {name: load(given[name], spec)
+              for name, (_, _, spec) in files.MEASURE_INPUTS.items() if given[name]}
     chosen = None
     if agencies:
         chosen = (core.included_agencies() if any(a.lower() == "all" for a in agencies)

@@ -16,7 +16,7 @@ import pandas as pd
 from linkages import codes
 from linkages.outcomes import core, masking, stats
 from linkages.outcomes.core import FosterCare, MeasureInputError, Period
-from linkages.outcomes.files import matched_children
+from linkages.outcomes.files import FILE_OPTIONS, matched_children
 from linkages.outcomes.measures import (
     ALL_DIMENSIONS,
     MEASURES,
@@ -323,7 +323,8 @@ def compute(measure: str, foster_care: pd.DataFrame | FosterCare,
             agencies: Sequence[str] | None = None,
             compare_matched: bool = False,
             extras: Mapping[str, pd.DataFrame | None] | None = None) -> OutcomeResult:
-    """Compute ``measure`` for ``periods`` rolling years from ``period_start``.
+    """Compute ``measure`` for ``periods`` periods of its kind (``Measure.period``: rolling
+    years by default) from ``period_start``.
 
     ``foster_care``: the accepted rows of the foster care file (or :func:`core.prepare` of
     them, to reuse across calls). ``by``: dimensions (contracts.md §4). ``links``: the links
@@ -363,7 +364,6 @@ def compute(measure: str, foster_care: pd.DataFrame | FosterCare,
         files["children"] = children
     for name in m.needs:
         if name not in files:
-            from linkages.outcomes.ccwip import FILE_OPTIONS
             raise MeasureInputError(f"{code} needs {FILE_OPTIONS[name]}")
     period_list = core.periods_of(m.period, period_start, periods)
 

@@ -16,7 +16,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
-import re
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -143,9 +143,11 @@ FOSTER_CARE_FILE = FileSpec(
 """contracts.md §3: one row per placement."""
 
 
-def _allegation_type_unknown(values: pd.Series) -> pd.Series:
-    known = set(codes.tables().allegation_types["allegation_type"])
-    return ~values.astype(str).isin(known)
+def _not_in_code_table(table: str, column: str) -> Callable[[pd.Series], pd.Series]:
+    """A column check: the value is not one of ``column`` of the code table ``table``."""
+    def check(values: pd.Series) -> pd.Series:
+        return ~values.astype(str).isin(set(getattr(codes.tables(), table)[column]))
+    return check
 
 
 ALLEGATION_FILE = FileSpec(
@@ -158,7 +160,8 @@ ALLEGATION_FILE = FileSpec(
         Column("referral_received_dt", required=True, nonblank=True, kind="date"),
         Column("county_cd", required=True, nonblank=True, kind="int", check=COUNTY.check),
         Column("allegation_type", required=True, nonblank=True,
-               check=(_allegation_type_unknown, "not an allegation type of the code table")),
+               check=(_not_in_code_table("allegation_types", "allegation_type"),
+                      "not an allegation type of the code table")),
         Column("disposition",
                allowed=frozenset({"substantiated", "inconclusive", "unfounded"})),
         Column("disposition_dt", kind="date"),
@@ -238,12 +241,14 @@ def matched_children(links: pd.DataFrame) -> np.ndarray:
 
 # --- the inputs of 2B/2D, 2F, 4A and the participation rates (docs/data-files.md) -------------
 
-_TIME = re.compile(r"^([01]?\d|2[0-3]):[0-5]\d(:[0-5]\d)?$")
+_TIME = r"^([01]?\d|2[0-3]):[0-5]\d(:[0-5]\d)?$"
 
 
 def _not_a_time(values: pd.Series) -> pd.Series:
-    text = values.astype("string").fillna("")
-    return ~text.str.match(_TIME.pattern)
+    return ~values.astype("string").fillna("").str.match(_TIME)
+
+
+_TIME_CHECK = (_not_a_time, "not a time in HH:MM form")
 
 
 RESPONSE_TYPES = frozenset({"immediate", "3_day", "5_day", "10_day", "evaluate_out"})
@@ -259,7 +264,7 @@ REFERRAL_FILE = FileSpec(
         Column("county_cd", required=True, nonblank=True, kind="int", check=COUNTY.check),
         Column("received_dt", required=True, nonblank=True, kind="date"),
         Column("received_time", required=True, nonblank=True,
-               check=(_not_a_time, "not a time in HH:MM form")),
+               check=_TIME_CHECK),
         Column("response_type", required=True, nonblank=True, allowed=RESPONSE_TYPES),
     ),
 )
@@ -274,7 +279,7 @@ CONTACT_FILE = FileSpec(
         Column("child_id", required=True, nonblank=True),
         Column("contact_dt", required=True, nonblank=True, kind="date"),
         Column("contact_time", required=True, nonblank=True,
-               check=(_not_a_time, "not a time in HH:MM form")),
+               check=_TIME_CHECK),
         Column("service_type", required=True),
         Column("method", required=True, allowed=CONTACT_METHODS),
         Column("status", required=True, allowed=CONTACT_STATUSES),
@@ -336,11 +341,6 @@ PLACEMENT_HOME_FILE = FileSpec(
 file, identified by (episode_id, placement_start) (4A)."""
 
 
-def _age_group_unknown(values: pd.Series) -> pd.Series:
-    known = set(codes.tables().age_groups["age_group"])
-    return ~values.astype(str).isin(known)
-
-
 POPULATION_ETHNIC_GROUPS = frozenset({"Black", "White", "Latino", "Asian/PI",
                                       "Native American", "Multi-Race"})
 
@@ -351,7 +351,8 @@ POPULATION_FILE = FileSpec(
         Column("year", required=True, nonblank=True, kind="int"),
         Column("county_cd", required=True, nonblank=True, kind="int", check=COUNTY.check),
         Column("age_group", required=True, nonblank=True,
-               check=(_age_group_unknown, "not an age group of config/codes/age_groups.csv")),
+               check=(_not_in_code_table("age_groups", "age_group"),
+                      "not an age group of config/codes/age_groups.csv")),
         Column("ethnic_group", required=True, nonblank=True, allowed=POPULATION_ETHNIC_GROUPS),
         Column("population", required=True, nonblank=True, kind="int",
                check=(lambda v: v < 0, "a negative count")),
@@ -360,3 +361,21 @@ POPULATION_FILE = FileSpec(
 )
 """docs/data-files.md ``population.csv``: children by year, county, age group and ethnic group
 (the denominators of the participation rates)."""
+
+MEASURE_INPUTS: dict[str, tuple[str, str, FileSpec]] = {
+    "referrals": ("--referrals", "cws_referrals.csv", REFERRAL_FILE),
+    "contacts": ("--contacts", "cws_contacts.csv", CONTACT_FILE),
+    "visits": ("--visits", "cws_visits.csv", VISIT_FILE),
+    "siblings": ("--siblings", "cws_siblings.csv", SIBLING_FILE),
+    "homes": ("--placement-homes", "cws_placement_homes.csv", PLACEMENT_HOME_FILE),
+    "population": ("--population", "population.csv", POPULATION_FILE),
+}
+"""The inputs of the measures of :mod:`.ccwip` beyond the foster care, allegation and CWS
+children files, by their ``Inputs.files`` name: (command-line option, the file ``linkages
+synth`` writes, its spec)."""
+
+FILE_OPTIONS = {"allegations": "--allegations (cws_allegations.csv)",
+                **{name: f"{option} ({file})" for name, (option, file, _) in
+                   MEASURE_INPUTS.items()}}
+"""Input name -> the command-line option that gives it (for the messages)."""
+

@@ -96,7 +96,7 @@ def generate(
     say = _stage_printer(progress)
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
-    streams = [np.random.default_rng(s) for s in np.random.SeedSequence(seed).spawn(12)]
+    streams = [np.random.default_rng(s) for s in np.random.SeedSequence(seed).spawn(15)]
     dates = params["dates"]
     cutoff = np.datetime64(str(dates["cutoff"]))
     win_start, win_end = (
@@ -477,13 +477,10 @@ def generate(
 
     # --- inputs of the California measures (2B/2D, 2F, 4A, rates) ----------------------------
     # Streams beyond the first twelve: the files above are the same as before they existed.
-    extra = np.random.SeedSequence(seed).spawn(16)[12:]
-    referrals, contacts = measure_inputs.referrals_and_contacts(
-        np.random.default_rng(extra[0]), params, alleg, cutoff)
-    visits = measure_inputs.caseworker_visits(np.random.default_rng(extra[1]), params, foster,
-                                              cutoff)
-    siblings, homes = measure_inputs.siblings_and_homes(np.random.default_rng(extra[2]), params,
-                                                        foster)
+    referrals, contacts = measure_inputs.referrals_and_contacts(streams[12], params, alleg,
+                                                                cutoff)
+    visits = measure_inputs.caseworker_visits(streams[13], params, foster, cutoff)
+    siblings, homes = measure_inputs.siblings_and_homes(streams[14], params, foster)
     child_population = measure_inputs.population(params, scale)
     say(f"measure inputs: {len(referrals):,} referrals, {len(contacts):,} contacts, "
         f"{len(visits):,} visits, {len(siblings):,} sibling pairs")

@@ -20,9 +20,8 @@ import pandas as pd
 
 from linkages import codes
 from linkages.synth.params import Choice, SynthParams
-from linkages.synth.util import ids
+from linkages.synth.util import DAY, ids, uniform_dates
 
-DAY = np.timedelta64(1, "D")
 POPULATION_SOURCE = "synthetic (linkages synth; not Department of Finance figures)"
 
 
@@ -121,8 +120,7 @@ def caseworker_visits(rng: np.random.Generator, params: SynthParams, foster: pd.
     keep = made | attempted
     second = made & (rng.random(n) < mi["second_visit"])
     pick = np.concatenate([np.flatnonzero(keep), np.flatnonzero(second)])
-    span = (hi - lo).astype(np.int64)[pick] + 1
-    day = lo[pick] + (rng.random(len(pick)) * span).astype(np.int64) * DAY
+    day = uniform_dates(rng, lo[pick], hi[pick], len(pick))
     other = Choice.of({"school": 0.5, "office": 0.3, "other": 0.2}).draw(rng, len(pick))
     location = np.where(rng.random(len(pick)) < mi["visit_in_placement"], "placement", other)
     visits = pd.DataFrame({"child_id": ep["child_id"].to_numpy()[row[pick]], "visit_dt": day,

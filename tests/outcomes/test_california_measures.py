@@ -471,14 +471,17 @@ def test_4a_compares_matched_children(sibling_files, tmp_path):
     assert {"matched_numerator", "other_percent", "ratio"} <= set(header)
 
 
-def test_parquet_cache_gives_the_same_rows_and_rejects(tmp_path):
+def test_parquet_cache_gives_the_same_rows_and_rejects(tmp_path, monkeypatch):
     path = write_csv(tmp_path / "refs.csv", [
         referral("R1", "2021-01-05", "08:00", "immediate"),
         referral("R2", "2021-01-05", "8h", "immediate")], REFERRAL_COLUMNS)
     cache = tmp_path / "cache"
     first, _ = spec.read_input(path, spec.REFERRAL_FILE, cache_dir=cache)
     assert len(list(cache.glob("*.parquet"))) == 1
-    again, _ = spec.read_input(path, spec.REFERRAL_FILE, cache_dir=cache)
+    # The second read comes from the cache: the CSV is not validated again.
+    with monkeypatch.context() as m:
+        m.setattr(spec, "read_extract", lambda *a: pytest.fail("read the CSV again"))
+        again, _ = spec.read_input(path, spec.REFERRAL_FILE, cache_dir=cache)
     assert (again.read, again.accepted, again.rejected) == (2, 1, 1)
     assert again.rejections == first.rejections
     pd.testing.assert_frame_equal(again.data, first.data)

@@ -14,18 +14,13 @@ from linkages.outcomes import compute, prepare
 from linkages.outcomes import files as spec
 from linkages.synth.measure_inputs import POPULATION_SOURCE
 
-INPUTS = {"referrals": ("cws_referrals.csv", spec.REFERRAL_FILE),
-          "contacts": ("cws_contacts.csv", spec.CONTACT_FILE),
-          "visits": ("cws_visits.csv", spec.VISIT_FILE),
-          "siblings": ("cws_siblings.csv", spec.SIBLING_FILE),
-          "homes": ("cws_placement_homes.csv", spec.PLACEMENT_HOME_FILE),
-          "population": ("population.csv", spec.POPULATION_FILE)}
+INPUTS = spec.MEASURE_INPUTS
 
 
 @pytest.fixture(scope="module")
 def extract(population: Path) -> dict:
     out = {}
-    for name, (file, file_spec) in INPUTS.items():
+    for name, (_, file, file_spec) in INPUTS.items():
         result = read_extract(population / file, file_spec)
         assert result.rejected == 0, (file, result.rejections[:3])
         out[name] = result.data
