@@ -18,7 +18,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
@@ -41,13 +41,12 @@ from linkages.models import (
 )
 from linkages.models.enums import LinkDecision, RecordSource
 from linkages.outcomes import masking
-from linkages.services import audit
+from linkages.services import audit, review
 from linkages.services.audit import AuditAction
 from linkages.services.scope import (
     Actor,
     NotFound,
     Permission,
-    PermissionDenied,
     county_in_scope,
     require,
 )
@@ -185,8 +184,6 @@ def build(session: Session, actor: Actor, run_id: int | None = None,
                                                  ReportSnapshot.kind == MATCH_RATE))
     session.add(ReportSnapshot(run_id=run.id, kind=MATCH_RATE, county_cd=None,
                                payload=payload))
-    from linkages.services import review
-
     queued = review.build_queue(session, run)
     result = BuildResult(run.id, len(counts), False, notes=notes)
     if extract is not None:
@@ -202,8 +199,7 @@ def build(session: Session, actor: Actor, run_id: int | None = None,
 
 def _run(session: Session, run_id: int | None) -> MatchRun:
     if run_id is None:
-        run = session.scalars(select(MatchRun).where(MatchRun.undone_at.is_(None))
-                              .order_by(MatchRun.id.desc()).limit(1)).first()
+        run = review.latest_run(session)
         if run is None:
             raise NotFound("there is no match run of record (run `linkages match --record`)")
         return run
@@ -319,8 +315,10 @@ def _snapshot(session: Session, kind: str, run_id: int,
         .order_by(ReportSnapshot.id.desc()).limit(1)).first()
 
 
-def _default_run(session: Session, actor: Actor) -> int:
-    choices = [r for r in runs(session, actor) if not r.undone]
+def _default_run(session: Session, actor: Actor,
+                 known: list[RunInfo] | None = None) -> int:
+    """The newest run not undone with its reports built (``known``: :func:`runs`, if read)."""
+    choices = [r for r in (runs(session, actor) if known is None else known) if not r.undone]
     if not choices:
         raise ReportNotBuilt("no match run has its reports built yet: run `linkages reports "
                              "build` after `linkages match --record`")
@@ -334,6 +332,10 @@ def visible_counties(actor: Actor) -> list[tuple[int, str]]:
     if actor.county_cd is not None:
         return [(actor.county_cd, county_name(actor.county_cd))]
     return []
+
+
+def _area_label(county_cd: int | None) -> str:
+    return "California (statewide)" if county_cd is None else f"{county_name(county_cd)} County"
 
 
 @dataclass
@@ -400,7 +402,7 @@ def match_rate(session: Session, actor: Actor, run_id: int | None = None,
     if county_cd is not None and not county_in_scope(actor, county_cd):
         raise NotFound("no such county in your scope")
     all_runs = runs(session, actor)
-    run_id = run_id or _default_run(session, actor)
+    run_id = run_id or _default_run(session, actor, all_runs)
     snap = _snapshot(session, MATCH_RATE, run_id)
     if snap is None:
         raise NotFound(f"match run {run_id} has no match-rate report")
@@ -413,12 +415,17 @@ def match_rate(session: Session, actor: Actor, run_id: int | None = None,
              for c in wanted if c in table]
     trend_county = county_cd if county_cd is not None else (
         None if actor.statewide else actor.county_cd)
+    kept = {r.id: r for r in all_runs if not r.undone}
+    payloads = dict(session.execute(
+        select(ReportSnapshot.run_id, ReportSnapshot.payload)
+        .where(ReportSnapshot.kind == MATCH_RATE, ReportSnapshot.county_cd.is_(None),
+               ReportSnapshot.run_id.in_(kept))
+        .order_by(ReportSnapshot.id)).all())  # the newest of a run last: it wins
     trend = []
-    for run in sorted((r for r in all_runs if not r.undone), key=lambda r: r.id):
-        s = _snapshot(session, MATCH_RATE, run.id)
-        if s is None:
+    for run in sorted(kept.values(), key=lambda r: r.id):
+        if run.id not in payloads:
             continue
-        cells = _masked_table(s.payload, unmasked).get(trend_county)
+        cells = _masked_table(payloads[run.id], unmasked).get(trend_county)
         if cells is None:
             continue
         trend.append({"run_id": run.id, "started_at": run.started_at,
@@ -481,7 +488,10 @@ class OutcomeReport:
 
 
 def _outcome_snapshots(session: Session, actor: Actor, run_id: int | None,
-                       county_cd: int | None) -> tuple[int, dict[str, Any], dict[str, Any]]:
+                       county_cd: int | None
+                       ) -> tuple[int, int | None, dict[str, Any], dict[str, Any]]:
+    """The run, the county (default: the reader's; statewide readers: the state), its outcome
+    payload and the statewide one."""
     require(actor, Permission.VIEW_REPORTS)
     if county_cd is None and not actor.statewide:
         county_cd = actor.county_cd
@@ -493,11 +503,11 @@ def _outcome_snapshots(session: Session, actor: Actor, run_id: int | None,
         raise ReportNotBuilt(f"match run {run_id} has no outcome figures: run `linkages "
                              "reports build --extract DIR`")
     if county_cd is None:
-        return run_id, state.payload, state.payload
+        return run_id, None, state.payload, state.payload
     own = _snapshot(session, OUTCOMES, run_id, county_cd)
     payload = own.payload if own is not None else {"params": state.payload["params"],
                                                    "measures": {}}
-    return run_id, payload, state.payload
+    return run_id, county_cd, payload, state.payload
 
 
 def _pick(measures: dict[str, Any], unmasked: bool) -> dict[str, dict[str, Any]]:
@@ -518,15 +528,13 @@ def outcomes(session: Session, actor: Actor, run_id: int | None = None,
     the rolling periods: the county's rate, matched and other rates with their intervals, the
     difference, the ratio and its 95% interval, masked as ``linkages outcomes`` masks them,
     and the statewide rates beside them."""
-    run_id, own, state = _outcome_snapshots(session, actor, run_id, county_cd)
-    if county_cd is None and not actor.statewide:
-        county_cd = actor.county_cd
+    run_id, county_cd, own, state = _outcome_snapshots(session, actor, run_id, county_cd)
     unmasked = actor.can(Permission.VIEW_UNMASKED)
     measures = _pick(own["measures"], unmasked)
     statewide = _pick(state["measures"], unmasked)
     audit.record(session, actor, AuditAction.REPORT_VIEW, "report", kind,
                  {"run_id": run_id, "county_cd": county_cd}, ip)
-    label = "California (statewide)" if county_cd is None else f"{county_name(county_cd)} County"
+    label = _area_label(county_cd)
     return OutcomeReport(run_id, county_cd, label, not unmasked, own["params"], measures,
                          statewide)
 
@@ -580,15 +588,6 @@ def profile_csv(session: Session, actor: Actor, run_id: int | None = None,
     audit.record(session, actor, AuditAction.REPORT_EXPORT, "report", "county_profile",
                  {"run_id": report.run_id, "county_cd": report.county_cd}, ip)
     return buf.getvalue()
-
-
-def require_reports(actor: Actor) -> None:
-    """For views that must refuse before reading anything."""
-    if not actor.can(Permission.VIEW_REPORTS):
-        raise PermissionDenied("this role may not view reports")
-
-
-__all__: Sequence[str] = ("build", "match_rate", "match_rate_csv", "outcomes", "profile_csv")
 
 
 # --- process ----------------------------------------------------------------------------------
@@ -724,5 +723,5 @@ def process(session: Session, actor: Actor, county_cd: int | None = None,
              "case's current WtW status only, not the dates a sanction began and was cured."]
     audit.record(session, actor, AuditAction.REPORT_VIEW, "report", "process",
                  {"county_cd": county_cd}, ip)
-    label = "California (statewide)" if county_cd is None else f"{county_name(county_cd)} County"
+    label = _area_label(county_cd)
     return ProcessReport(county_cd, label, not unmasked, rows, total, spending, notes)

@@ -201,14 +201,11 @@ def _ordered(session: Session, actor: Actor, run: MatchRun
 
     if actor.county_cd is None:
         return None
-    snap = session.scalars(select(ReportSnapshot.payload).where(
-        ReportSnapshot.kind == QUEUE, ReportSnapshot.run_id == run.id,
-        ReportSnapshot.county_cd == actor.county_cd).limit(1)).first()
-    if snap is None:
+    rows = _snapshot_rows(session, actor, run)
+    if rows is None:
         has_any = session.scalar(select(ReportSnapshot.id).where(
             ReportSnapshot.kind == QUEUE, ReportSnapshot.run_id == run.id).limit(1))
         return ([], 0) if has_any is not None else None
-    rows = snap["items"]
     decided = _decided_ids(session, run)
     items = [QueueItem(int(i), "", "", float(p), str(d), bool(c), float(m))
              for i, p, d, c, m in rows if int(i) not in decided]
@@ -423,26 +420,20 @@ def pair(session: Session, actor: Actor, link_id: int, ip: str | None = None) ->
             running -= rivals_log2
             steps.append(Step("rivals", "Rivals: other candidates of these records",
                               -rivals_log2, running))
-    other_left, other_right = aliased(CalworksPerson), aliased(CwsChildClient)
     rivals = []
-    for rl, ol in session.execute(
-            select(Link, other_right).join(other_right,
-                                           other_right.record_id == Link.right_record_id,
-                                           isouter=True)
-            .where(Link.run_id == link.run_id, Link.left_record_id == link.left_record_id,
-                   Link.id != link.id).order_by(Link.match_probability.desc()).limit(10)):
-        rivals.append(Rival(rl.id, "CalWORKs", rl.right_record_id,
-                            _name(ol.first_name, ol.last_name) if ol else "", rl.match_probability,
-                            str(rl.decision)))
-    for rl, ol in session.execute(
-            select(Link, other_left).join(other_left,
-                                          other_left.record_id == Link.left_record_id,
-                                          isouter=True)
-            .where(Link.run_id == link.run_id, Link.right_record_id == link.right_record_id,
-                   Link.id != link.id).order_by(Link.match_probability.desc()).limit(10)):
-        rivals.append(Rival(rl.id, "CWS", rl.left_record_id,
-                            _name(ol.first_name, ol.last_name) if ol else "", rl.match_probability,
-                            str(rl.decision)))
+    # The other candidates of the CalWORKs record (other CWS records), then of the CWS record.
+    for side, shared, other, other_side in (
+            ("CalWORKs", Link.left_record_id, Link.right_record_id, aliased(CwsChildClient)),
+            ("CWS", Link.right_record_id, Link.left_record_id, aliased(CalworksPerson))):
+        for rl, orec in session.execute(
+                select(Link, other_side)
+                .join(other_side, other_side.record_id == other, isouter=True)
+                .where(Link.run_id == link.run_id, shared == getattr(link, shared.key),
+                       Link.id != link.id)
+                .order_by(Link.match_probability.desc()).limit(10)):
+            rivals.append(Rival(rl.id, side, getattr(rl, other.key),
+                                _name(orec.first_name, orec.last_name) if orec else "",
+                                rl.match_probability, str(rl.decision)))
     kept = _snapshot_rows(session, actor, run) if run else None
     following = _next(session, actor, latest, link.id,
                       kept if latest is not None and run is not None and latest.id == run.id

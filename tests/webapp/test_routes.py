@@ -13,6 +13,9 @@ from conftest import csrf_token, sign_in
 from flask import Flask
 from flask.testing import FlaskClient
 from mutual_family_fixtures import Seeded
+from report_fixtures import add_review_data
+
+from linkages.db import session_scope
 
 PUBLIC = {"static", "auth.login"}
 # A value for each non-id argument of a rule; every id (an <int:...>) is 1.
@@ -76,6 +79,38 @@ def test_the_scope_probe_reaches_no_route_a_role_may_not(
                         ("audit", "Audit log"), ("reports", "Reports"),
                         ("review", "Review queue")):
         assert (f">{label}</a>" in nav) == (username in AREAS[area]), (username, area)
+
+
+# The county-scoped and pair-scoped routes of the reports and review areas (all but their
+# index pages, which take no county and no pair).
+UNSCOPED = {"reports.index", "review.index"}
+
+
+def test_another_countys_reports_and_pairs_are_not_found(
+    app: Flask, client: FlaskClient, seeded: Seeded, db_url: str
+) -> None:
+    with session_scope(db_url) as session:
+        data = add_review_data(session)
+    sign_in(client, "fresno-manager")  # a Fresno program manager and reviewer
+    token = csrf_token(client.get("/account/").get_data(as_text=True))
+    probed = 0
+    for rule in app.url_map.iter_rules():
+        if rule.endpoint.split(".")[0] not in ("reports", "review") or \
+                rule.endpoint in UNSCOPED:
+            continue
+        # Los Angeles: its county's figures, its review pair.
+        url = app.url_map.bind("localhost").build(
+            rule.endpoint, {**{a: data.la_review for a in rule.arguments}, "county": 19})
+        for method in sorted((rule.methods or set()) & {"GET", "POST"}):
+            response = (client.get(url) if method == "GET" else
+                        client.post(url, data={"csrf_token": token, "decision": "confirm",
+                                               "reason": "probe", "seen": ""}))
+            body = response.get_data(as_text=True)
+            response.close()
+            assert response.status_code == 404, (method, rule, response.status_code)
+            assert "LA-9002-C0" not in body and "Los Angeles" not in body, (method, rule)
+            probed += 1
+    assert probed >= 8
 
 
 class _Page(HTMLParser):

@@ -6,7 +6,7 @@ from flask import Response, render_template, request
 from flask_login import login_required
 
 from linkages.services import reports
-from linkages.services.scope import NotFound
+from linkages.services.scope import NotFound, Permission, require
 from webapp import charts
 from webapp.db import get_db
 from webapp.reports import bp
@@ -16,7 +16,7 @@ RATE_LABELS = {key: label for key, label, _, _ in reports.MATCH_RATE_ROWS}
 
 
 def _allowed() -> None:
-    reports.require_reports(current_actor())
+    require(current_actor(), Permission.VIEW_REPORTS)
 
 
 def _county() -> int | None:
