@@ -175,7 +175,10 @@ def fit(rec: Records, cand: Candidates, levels: np.ndarray, settings: MatchSetti
 
     ``reviewed``: clerical decisions as record positions (a, b, confirmed). A worker's answer
     replaces the model's guess in the estimate: confirmed pairs count as matches for every
-    m, rejected pairs as no match at all (neither is left to EM)."""
+    m, rejected pairs as no match at all (neither is left to EM).
+
+    The model also carries the household-mates per record the candidates show
+    (:func:`matching.score.household_mates`), measured here on the pairs' levels and kinds."""
     # A few hundred thousand random pairs measure u well on small files; more on large ones.
     count = min(settings.random_pairs, max(200_000, 20 * rec.n))
     ra, rb = random_pairs(rec, count, settings.seed)
@@ -183,11 +186,12 @@ def fit(rec: Records, cand: Candidates, levels: np.ndarray, settings: MatchSetti
     u = level_shares(random_levels, N_LEVELS)
     sa, sb = random_pairs_sharing_surname(rec, count, settings.seed)
     same_levels = compare(rec, sa, sb) if len(sa) else random_levels
+    kinds = pair_kinds(rec, cand.a, cand.b)
+    mates = household_mates(levels, kinds, rec.n)
     if len(cand) == 0:
         return Model(m=[np.full(s, 1.0 / s) for s in N_LEVELS], u=u,
                      prior={"cross": 1e-12, "left": 1e-12, "right": 1e-12},
-                     never_for=NEVER_FOR)
-    kinds = pair_kinds(rec, cand.a, cand.b)
+                     never_for=NEVER_FOR, household_mates=mates)
     exclude, confirmed = None, None
     if reviewed is not None and len(reviewed[0]):
         ra_, rb_, ok = reviewed
@@ -216,6 +220,7 @@ def fit(rec: Records, cand: Candidates, levels: np.ndarray, settings: MatchSetti
     non_match = 1.0 - first.posterior(same_levels, same_kinds)
     u_same_surname = level_shares(same_levels, N_LEVELS, non_match)
     model = em(u_same_surname)
+    model.household_mates = mates
     model.u_joint = [
         [joint_shares(joint_codes(lv, g, N_LEVELS), w, independent([u_b[f] for f in g]))
          for g in GROUPS]
@@ -400,7 +405,6 @@ def link_records(rec: Records, settings: MatchSettings, clerical: pd.DataFrame |
     ca, cb, confirm = _positions(rec, clerical)
     with stages.stage("estimate"):
         model = fit(rec, cand, levels, settings, (ca, cb, confirm))
-        model.household_mates = household_mates(levels, pair_kinds(rec, cand.a, cand.b), rec.n)
         settings = family_guard(settings, model)
     with stages.stage("score"):
         scored = decide(rec, cand, levels, model, settings)
@@ -642,8 +646,9 @@ def explain(left: pd.DataFrame, right: pd.DataFrame, left_id: str, right_id: str
     levels = compare_all(rec, cand.a, cand.b)
     if model is None:
         model = fit(rec, cand, levels, settings)
-    if model.household_mates is None:
-        model.household_mates = household_mates(levels, pair_kinds(rec, cand.a, cand.b), rec.n)
+    if model.household_mates is None:  # a model from before it was measured
+        model = replace(model, household_mates=household_mates(
+            levels, pair_kinds(rec, cand.a, cand.b), rec.n))
     settings = family_guard(settings, model)
     scored = decide(rec, cand, levels, model, settings)
     a = la[:1].astype(np.int64)

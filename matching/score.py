@@ -37,7 +37,7 @@ class Scores:
                                # sound-alike or first/middle swap) and no parent is named on
                                # both records
 
-    def guarded(self, min_person_weight: float, households: bool = True) -> np.ndarray:
+    def guarded(self, min_person_weight: float, households: bool) -> np.ndarray:
         """Held back from `match`: the twin/sibling pattern, or too little evidence from the
         child's own identifiers (a brother or sister rests on the family's fields alone),
         unless the first names agree and no parent is named on both records to make a
@@ -202,7 +202,7 @@ def _binned(p: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 
 def classify(scores: Scores, match_at: float, review_at: float, guard: bool,
-             min_person_weight: float, households: bool = True) -> np.ndarray:
+             min_person_weight: float, households: bool) -> np.ndarray:
     """`match` above the threshold unless guarded; with the guard on, a sibling pattern whose
     own identifiers disagree (different first name *and* no birth date or SSN to speak for
     it) is a different child outright, while one they support (a twin, or a renamed child:
