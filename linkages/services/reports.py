@@ -395,9 +395,11 @@ def _masked_table(payload: dict[str, Any], unmasked: bool
 
 
 def match_rate(session: Session, actor: Actor, run_id: int | None = None,
-               county_cd: int | None = None, ip: str | None = None) -> MatchRateReport:
+               county_cd: int | None = None, ip: str | None = None, *,
+               audited: bool = True) -> MatchRateReport:
     """The seed-004 table of a run: the statewide row and the counties ``actor`` may see (or
-    the one asked for), masked for her role; the trend of the rates across runs."""
+    the one asked for), masked for her role; the trend of the rates across runs. Audited as a
+    view unless ``audited`` is false (a CSV download audits itself as an export)."""
     require(actor, Permission.VIEW_REPORTS)
     if county_cd is not None and not county_in_scope(actor, county_cd):
         raise NotFound("no such county in your scope")
@@ -431,8 +433,9 @@ def match_rate(session: Session, actor: Actor, run_id: int | None = None,
         trend.append({"run_id": run.id, "started_at": run.started_at,
                       "rates": {k: c.rate for k, c in cells.items()}})
     state = snap.payload["statewide"]
-    audit.record(session, actor, AuditAction.REPORT_VIEW, "report", MATCH_RATE,
-                 {"run_id": run_id, "county_cd": county_cd}, ip)
+    if audited:
+        audit.record(session, actor, AuditAction.REPORT_VIEW, "report", MATCH_RATE,
+                     {"run_id": run_id, "county_cd": county_cd}, ip)
     return MatchRateReport(run_id, all_runs, rows, not unmasked,
                            state.get("expected_false_matches"),
                            state.get("expected_missed_matches"),
@@ -449,7 +452,7 @@ CSV_COLUMNS = ("run_id", "county_cd", "county", "calworks_children",
 def match_rate_csv(session: Session, actor: Actor, run_id: int | None = None,
                    county_cd: int | None = None, ip: str | None = None) -> str:
     """The table as CSV, masked as on the page (statewide row first)."""
-    report = match_rate(session, actor, run_id, county_cd, ip=None)
+    report = match_rate(session, actor, run_id, county_cd, audited=False)
     buf = io.StringIO()
     writer = csv.writer(buf, lineterminator="\n")
     writer.writerow(CSV_COLUMNS)
@@ -523,17 +526,19 @@ def _pick(measures: dict[str, Any], unmasked: bool) -> dict[str, dict[str, Any]]
 
 def outcomes(session: Session, actor: Actor, run_id: int | None = None,
              county_cd: int | None = None, ip: str | None = None,
-             kind: str = "outcomes") -> OutcomeReport:
+             kind: str = "outcomes", *, audited: bool = True) -> OutcomeReport:
     """Each compared measure for the county (default: hers; statewide users: the state) over
     the rolling periods: the county's rate, matched and other rates with their intervals, the
     difference, the ratio and its 95% interval, masked as ``linkages outcomes`` masks them,
-    and the statewide rates beside them."""
+    and the statewide rates beside them. Audited as a view of ``kind`` unless ``audited`` is
+    false (a CSV download audits itself as an export)."""
     run_id, county_cd, own, state = _outcome_snapshots(session, actor, run_id, county_cd)
     unmasked = actor.can(Permission.VIEW_UNMASKED)
     measures = _pick(own["measures"], unmasked)
     statewide = _pick(state["measures"], unmasked)
-    audit.record(session, actor, AuditAction.REPORT_VIEW, "report", kind,
-                 {"run_id": run_id, "county_cd": county_cd}, ip)
+    if audited:
+        audit.record(session, actor, AuditAction.REPORT_VIEW, "report", kind,
+                     {"run_id": run_id, "county_cd": county_cd}, ip)
     label = _area_label(county_cd)
     return OutcomeReport(run_id, county_cd, label, not unmasked, own["params"], measures,
                          statewide)
@@ -579,7 +584,7 @@ def _ci(ci: object) -> tuple[object, object]:
 
 def profile_csv(session: Session, actor: Actor, run_id: int | None = None,
                 county_cd: int | None = None, ip: str | None = None) -> str:
-    report = outcomes(session, actor, run_id, county_cd, ip=None, kind="county_profile")
+    report = outcomes(session, actor, run_id, county_cd, kind="county_profile", audited=False)
     buf = io.StringIO()
     writer = csv.writer(buf, lineterminator="\n")
     writer.writerow(PROFILE_COLUMNS)

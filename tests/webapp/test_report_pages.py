@@ -72,6 +72,17 @@ def test_a_manager_sees_her_county_masked_and_no_other(client: FlaskClient,
         assert client.get(path).status_code == 200, path
 
 
+def test_a_csv_download_is_audited_once_as_an_export(client: FlaskClient, db_url: str,
+                                                     data: ReviewData) -> None:
+    sign_in(client, "evaluator")
+    _csv(client, "/reports/match-rates.csv")
+    with session_scope(db_url) as session:
+        events = session.execute(select(AuditEvent.action, AuditEvent.ip_address).where(
+            AuditEvent.action.in_(("report.view", "report.export")))).all()
+    assert [a for a, _ in events] == ["report.export"]
+    assert all(ip for _, ip in events)
+
+
 def test_workers_open_no_report_and_no_queue(client: FlaskClient, data: ReviewData) -> None:
     sign_in(client, "fresno-cws")
     for path in ("/reports/", "/reports/match-rates", "/reports/match-rates.csv",
