@@ -696,13 +696,13 @@ class ProcessFigures:
 
 # The sanction-cure measure, and what it would take (see process()).
 WTW_SANCTION_NOTE = (
-    "WtW sanctions cured within 6 months: not shown. Each CalWORKs extract gives a case's WtW "
-    "status on the day it was drawn, and loading an extract replaces the status the one "
-    "before gave, so no date on which a sanction began or was cured is kept. It becomes "
-    "computable from a CalWORKs file of sanction periods (case, sanction start, sanction end), "
-    "or once `linkages ingest` keeps the WtW status of every monthly extract with the "
-    "extract's date: a sanction then begins at the first extract that shows it and is cured "
-    "at the first later one that does not, to within the month between extracts.")
+    "WtW sanctions cured within 6 months: not shown. Each CalWORKs extract gives a case's "
+    "current WtW status only, and loading a newer extract replaces it, so the dates a sanction "
+    "began and was cured are not kept. This becomes computable from a CalWORKs file of "
+    "sanction periods (case, sanction start, sanction end), or once the WtW status of every "
+    "monthly extract is kept with the extract's date: a sanction then begins at the first "
+    "extract that shows it and is cured at the first later one that does not, to within the "
+    "month between extracts.")
 
 
 def _share(part: int, whole: int, whole_masked: bool, unmasked: bool) -> float | str | None:
