@@ -160,6 +160,7 @@ class BuildResult:
     outcomes: bool
     extract_key: str = ""
     notes: list[str] = field(default_factory=list)
+    process: bool = False  # the process report's snapshots (built for the latest run only)
 
 
 def build(session: Session, actor: Actor, run_id: int | None = None,
@@ -191,17 +192,20 @@ def build(session: Session, actor: Actor, run_id: int | None = None,
     session.add(ReportSnapshot(run_id=run.id, kind=MATCH_RATE, county_cd=None,
                                payload=payload))
     queued = review.build_queue(session, run)
-    latest = review.latest_run(session)
-    if latest is not None and latest.id == run.id:
-        build_process(session, run.id)
     result = BuildResult(run.id, len(counts), False, notes=notes)
     if extract is not None:
         result.extract_key = _build_outcomes(session, run.id, Path(extract), period_start,
                                              periods, notes)
         result.outcomes = True
+    # Last, just before the commit: a page that finds the casework changed replaces these
+    # snapshots, and would wait for the rows this deletes while the build goes on.
+    latest = review.latest_run(session)
+    if latest is not None and latest.id == run.id:
+        build_process(session, run.id)
+        result.process = True
     audit.record(session, actor, AuditAction.REPORT_BUILD, "match_run", run.id,
                  {"counties": len(counts), "outcomes": result.outcomes, "queue": queued,
-                  "extract_key": result.extract_key})
+                  "process": result.process, "extract_key": result.extract_key})
     session.flush()
     return result
 
