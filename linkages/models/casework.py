@@ -57,6 +57,8 @@ class WorkerAssignment(Timestamped, Base):
     __tablename__ = "worker_assignment"
     __table_args__ = (
         Index("ix_worker_assignment_user_end", "user_id", "end_date"),
+        # The casework's last change (linkages.services.reports.casework_version).
+        Index("ix_worker_assignment_updated_at", "updated_at"),
         Index("ix_worker_assignment_family_program", "family_id", "program", "end_date"),
         # One current primary worker per program: two supervisors pairing at once cannot both
         # succeed.
@@ -140,6 +142,7 @@ class CoordinatedPlan(Timestamped, Base):
         UniqueConstraint("family_id", "version"),
         # A supervisor's approval queue, oldest first (linkages.services.dashboard).
         Index("ix_coordinated_plan_status", "status", "submitted_at", "id"),
+        Index("ix_coordinated_plan_updated_at", "updated_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -272,6 +275,7 @@ class JointMeeting(Timestamped, Base):
     __tablename__ = "joint_meeting"
     __table_args__ = (
         Index("ix_joint_meeting_family_status", "family_id", "status", "scheduled_at"),
+        Index("ix_joint_meeting_updated_at", "updated_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -367,6 +371,7 @@ class ServiceAuthorization(Timestamped, Base):
         Index("ix_service_authorization_family", "family_id", "status"),
         # A supervisor's decision queue, oldest first (linkages.services.dashboard).
         Index("ix_service_authorization_status", "status", "created_at", "id"),
+        Index("ix_service_authorization_updated_at", "updated_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

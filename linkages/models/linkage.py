@@ -130,6 +130,8 @@ class MutualFamily(Timestamped, Base):
         # Part-of-name search (LIKE '%…%') on PostgreSQL; SQLite scans, at county scale.
         Index("ix_mutual_family_search_key_trgm", "search_key", postgresql_using="gin",
               postgresql_ops={"search_key": "gin_trgm_ops"}).ddl_if(dialect="postgresql"),
+        # The registry's last change (linkages.services.reports.casework_version).
+        Index("ix_mutual_family_updated_at", "updated_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -48,6 +48,8 @@ def build(run_id: int | None, extract: Path | None, period_start, periods: int |
         raise click.ClickException(str(exc)) from exc
     for note in result.notes:
         click.echo(note, err=True)
-    what = "match rates" + (" and outcome measures" if result.outcomes else "")
+    parts = ["match rates", *(["the process report"] if result.process else []),
+             *(["outcome measures"] if result.outcomes else [])]
+    what = ", ".join(parts[:-1]) + " and " + parts[-1] if len(parts) > 1 else parts[0]
     click.echo(f"match run {result.run_id}: {what} built for {result.counties} counties in "
                f"{time.perf_counter() - begun:.1f} s", err=True)

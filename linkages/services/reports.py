@@ -4,7 +4,9 @@ and the county data profile for the System Improvement Plan (seed 003).
 
 The figures are computed once per match run by :func:`build` (``linkages reports build``, run
 after ``linkages match --record``) and kept in ``report_snapshot``; a page only reads them, so
-a statewide page answers in well under a second. Counts are stored unmasked and masked here for
+a statewide page answers in well under a second. The process report, read from the casework
+that changes as workers work, is kept the same way and computed again when the casework has
+changed (see PROCESS below). Counts are stored unmasked and masked here for
 the reader, with the same rules and code as ``linkages outcomes`` (linkages.outcomes.masking):
 cells of 1 to 10 and the complementary cells that would give them away, unless the reader's
 role may see unmasked figures (Permission.VIEW_UNMASKED).
@@ -18,15 +20,17 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
+from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import delete, func, select, union
+from sqlalchemy import Date, Integer, case, cast, delete, func, literal_column, or_, select
 from sqlalchemy.orm import Session
 
 from linkages.codes import county_name, county_names
@@ -50,6 +54,7 @@ from linkages.services.scope import (
     county_in_scope,
     require,
 )
+from linkages.services.workspace import as_local
 
 MATCH_RATE = "match_rate"
 OUTCOMES = "outcomes"
@@ -155,15 +160,17 @@ class BuildResult:
     outcomes: bool
     extract_key: str = ""
     notes: list[str] = field(default_factory=list)
+    process: bool = False  # the process report's snapshots (built for the latest run only)
 
 
 def build(session: Session, actor: Actor, run_id: int | None = None,
           extract: Path | None = None, period_start: date | None = None,
           periods: int | None = None) -> BuildResult:
     """Compute and store the snapshots of run ``run_id`` (default: the latest not undone):
-    the match-rate counts by county, and, given the extract directory, the outcome measures
-    by county for matched and other children. Earlier snapshots of the same kind and run are
-    replaced."""
+    the match-rate counts by county; the review queue's order; for the latest run, the process
+    report of the state and every county as the casework stands; and, given the extract
+    directory, the outcome measures by county for matched and other children. Earlier
+    snapshots of the same kind and run are replaced."""
     run = _run(session, run_id)
     counts = match_rate_counts(session, run.id)
     stats = dict(run.statistics or {})
@@ -190,9 +197,15 @@ def build(session: Session, actor: Actor, run_id: int | None = None,
         result.extract_key = _build_outcomes(session, run.id, Path(extract), period_start,
                                              periods, notes)
         result.outcomes = True
+    # Last, just before the commit: a page that finds the casework changed replaces these
+    # snapshots, and would wait for the rows this deletes while the build goes on.
+    latest = review.latest_run(session)
+    if latest is not None and latest.id == run.id:
+        build_process(session, run.id)
+        result.process = True
     audit.record(session, actor, AuditAction.REPORT_BUILD, "match_run", run.id,
                  {"counties": len(counts), "outcomes": result.outcomes, "queue": queued,
-                  "extract_key": result.extract_key})
+                  "process": result.process, "extract_key": result.extract_key})
     session.flush()
     return result
 
@@ -596,6 +609,17 @@ def profile_csv(session: Session, actor: Actor, run_id: int | None = None,
 
 
 # --- process ----------------------------------------------------------------------------------
+#
+# The process report reads the casework, which changes as workers work. Its figures are
+# aggregated in the database (a few grouped queries) and kept per county in ``report_snapshot``
+# (kind "process", keyed by the latest run of record and by the casework's last change, the
+# latest ``updated_at`` of each table it reads): ``linkages reports build`` writes them for the
+# state and every county, and a page reads them while the casework is unchanged, or computes
+# and keeps them again. A snapshot is never read when older than PROCESS_MAX_AGE, which bounds
+# what a last-change key cannot see (a deleted row; a change committed after a later one).
+
+PROCESS = "process"
+PROCESS_MAX_AGE = timedelta(minutes=15)
 
 
 @dataclass
@@ -617,6 +641,72 @@ class ProcessReport:
     total: ProcessRow
     spending: list[dict[str, Any]]  # fund source, category, services, amount
     notes: list[str]
+    as_of: datetime | None = None  # when the figures were computed, California time
+
+
+@dataclass
+class MonthFigures:
+    """The unmasked figures of the families identified in one month (or in several):
+    ``days_to_meeting`` maps the days from identification to the first joint meeting held to
+    the number of families that took that many."""
+
+    families: int = 0
+    days_to_meeting: Counter[int] = field(default_factory=Counter)
+    plan_within_60: int = 0
+    paired: int = 0
+
+    def add(self, other: MonthFigures) -> None:
+        self.families += other.families
+        self.days_to_meeting.update(other.days_to_meeting)
+        self.plan_within_60 += other.plan_within_60
+        self.paired += other.paired
+
+
+@dataclass
+class ProcessFigures:
+    """The process report's unmasked figures for one county or the state."""
+
+    months: dict[str, MonthFigures] = field(default_factory=dict)
+    # (fund source, category) -> [services, amount]
+    spending: dict[tuple[str, str], list[Any]] = field(default_factory=dict)
+
+    def add(self, other: ProcessFigures) -> None:
+        for month, cell in other.months.items():
+            self.months.setdefault(month, MonthFigures()).add(cell)
+        for key, (n, amount) in other.spending.items():
+            entry = self.spending.setdefault(key, [0, Decimal(0)])
+            entry[0] += n
+            entry[1] += amount
+
+    def payload(self) -> dict[str, Any]:
+        return {"months": {m: {"families": c.families, "plan_within_60": c.plan_within_60,
+                               "paired": c.paired,
+                               "days_to_meeting": {str(d): k for d, k
+                                                   in sorted(c.days_to_meeting.items())}}
+                           for m, c in sorted(self.months.items())},
+                "spending": [[source, category, n, str(amount)] for (source, category),
+                             (n, amount) in sorted(self.spending.items())]}
+
+    @classmethod
+    def from_payload(cls, payload: dict[str, Any]) -> ProcessFigures:
+        return cls({m: MonthFigures(c["families"],
+                                    Counter({int(d): k for d, k
+                                             in c["days_to_meeting"].items()}),
+                                    c["plan_within_60"], c["paired"])
+                    for m, c in payload["months"].items()},
+                   {(source, category): [n, Decimal(amount)]
+                    for source, category, n, amount in payload["spending"]})
+
+
+# The issue's sanction-cure measure, and what it would take (see process()).
+WTW_SANCTION_NOTE = (
+    "WtW sanctions cured within 6 months: not shown. Each CalWORKs extract gives a case's "
+    "current WtW status only, and loading a newer extract replaces it, so the dates a sanction "
+    "began and was cured are not kept. This becomes computable from a CalWORKs file of "
+    "sanction periods (case, sanction start, sanction end), or once the WtW status of every "
+    "monthly extract is kept with the extract's date: a sanction then begins at the first "
+    "extract that shows it and is cured at the first later one that does not, to within the "
+    "month between extracts.")
 
 
 def _share(part: int, whole: int, whole_masked: bool, unmasked: bool) -> float | str | None:
@@ -627,14 +717,23 @@ def _share(part: int, whole: int, whole_masked: bool, unmasked: bool) -> float |
     return masking.show_quotient(part / whole * 100, masked, unmasked, 1)
 
 
-def process(session: Session, actor: Actor, county_cd: int | None = None,
-            ip: str | None = None) -> ProcessReport:
-    """Co-case-management by month of identification, for a county (default: the reader's;
-    statewide readers: the state): families identified, days from identification to the first
-    joint meeting held (median, share within 30 days), share with an approved coordinated plan
-    within 60 days, share with a worker of each program assigned now; and shared-resource
-    spending (approved or delivered) by fund source and category. Read live: these tables
-    change as workers work, and hold only the families that have casework."""
+def _month_of(session: Session, day: Any) -> Any:
+    """YYYY-MM of a date column in SQL (the format a literal, so that the expression is the
+    same one in SELECT and GROUP BY to PostgreSQL)."""
+    if session.get_bind().dialect.name == "postgresql":
+        return func.to_char(day, literal_column("'YYYY-MM'"))
+    return func.strftime(literal_column("'%Y-%m'"), day)
+
+
+def _days_after(session: Session, moment: Any, day: Any) -> Any:
+    """Whole days from the date ``day`` to the UTC date of the timestamp ``moment``, in SQL
+    (SQLite holds timestamps as UTC text)."""
+    if session.get_bind().dialect.name == "postgresql":
+        return cast(func.timezone(literal_column("'UTC'"), moment), Date) - day
+    return cast(func.julianday(func.date(moment)) - func.julianday(day), Integer)
+
+
+def _casework_tables() -> tuple[Any, ...]:
     from linkages.models import (
         CoordinatedPlan,
         JointMeeting,
@@ -642,91 +741,182 @@ def process(session: Session, actor: Actor, county_cd: int | None = None,
         ServiceAuthorization,
         WorkerAssignment,
     )
+
+    return (MutualFamily.__table__, JointMeeting.__table__, CoordinatedPlan.__table__,
+            WorkerAssignment.__table__, ServiceAuthorization.__table__)
+
+
+def casework_version(session: Session) -> str:
+    """The casework's last change: the latest ``updated_at`` of each table the process report
+    reads (each one an index lookup), hashed."""
+    latest = session.execute(select(*[
+        select(func.max(t.c.updated_at)).scalar_subquery() for t in _casework_tables()])).one()
+    text = "|".join("" if v is None else _utc(v).isoformat() for v in latest)
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def _utc(value: datetime) -> datetime:
+    """A stored time as aware UTC (SQLite hands back naive UTC, PostgreSQL aware)."""
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def process_figures(session: Session, county_cd: int | None = None
+                    ) -> dict[int, ProcessFigures]:
+    """The process report's unmasked figures by county (one county, or every one), aggregated
+    in the database: per month of identification, the families identified, the days from
+    identification to the first joint meeting held (how many families took each number of
+    days), and how many had a coordinated plan approved within 60 days and a worker of each
+    program assigned now; and the approved or delivered shared-resource services by fund
+    source and category."""
     from linkages.models.enums import AuthorizationStatus, MeetingStatus, PlanStatus
 
+    fam, jm, cp, wa, sa = _casework_tables()
+    where = [] if county_cd is None else [fam.c.county_cd == county_cd]
+    month = _month_of(session, fam.c.identified_on)
+    out: dict[int, ProcessFigures] = {}
+    for cd, m, n in session.execute(select(fam.c.county_cd, month, func.count())
+                                    .where(*where).group_by(fam.c.county_cd, month)).all():
+        out.setdefault(int(cd), ProcessFigures()).months[str(m)] = MonthFigures(int(n))
+    # Per family: the first joint meeting held, the first plan approved, and how many programs
+    # have a worker assigned now; only the families with one of them.
+    held = (select(jm.c.family_id, func.min(jm.c.held_at).label("at"))
+            .where(jm.c.status == MeetingStatus.HELD.value, jm.c.held_at.is_not(None))
+            .group_by(jm.c.family_id).subquery())
+    approved = (select(cp.c.family_id, func.min(cp.c.approved_at).label("at"))
+                .where(cp.c.status.in_([PlanStatus.APPROVED.value, PlanStatus.SUPERSEDED.value]),
+                       cp.c.approved_at.is_not(None))
+                .group_by(cp.c.family_id).subquery())
+    workers = (select(wa.c.family_id, func.count(func.distinct(wa.c.program)).label("programs"))
+               .where(wa.c.end_date.is_(None)).group_by(wa.c.family_id).subquery())
+    per_family = (
+        select(fam.c.county_cd, month.label("month"),
+               _days_after(session, held.c.at, fam.c.identified_on).label("days"),
+               case((_days_after(session, approved.c.at, fam.c.identified_on) <= 60, 1),
+                    else_=0).label("plan"),
+               case((workers.c.programs >= 2, 1), else_=0).label("paired"))
+        .select_from(fam.outerjoin(held, held.c.family_id == fam.c.id)
+                     .outerjoin(approved, approved.c.family_id == fam.c.id)
+                     .outerjoin(workers, workers.c.family_id == fam.c.id))
+        .where(*where, or_(held.c.family_id.is_not(None), approved.c.family_id.is_not(None),
+                           workers.c.family_id.is_not(None)))
+        .subquery())
+    p = per_family.c
+    for cd, m, days, n, plan, paired in session.execute(
+            select(p.county_cd, p.month, p.days, func.count(), func.sum(p.plan), func.sum(p.paired))
+            .group_by(p.county_cd, p.month, p.days)).all():
+        cell = out[int(cd)].months[str(m)]
+        if days is not None:
+            cell.days_to_meeting[int(days)] += int(n)
+        cell.plan_within_60 += int(plan)
+        cell.paired += int(paired)
+    for cd, source, category, n, amount in session.execute(
+            select(fam.c.county_cd, sa.c.fund_source, sa.c.category, func.count(),
+                   func.sum(sa.c.amount))
+            .join(fam, fam.c.id == sa.c.family_id)
+            .where(*where, sa.c.status.in_([AuthorizationStatus.APPROVED.value,
+                                            AuthorizationStatus.DELIVERED.value]))
+            .group_by(fam.c.county_cd, sa.c.fund_source, sa.c.category)).all():
+        out[int(cd)].spending[(str(source), str(category))] = [int(n), Decimal(str(amount))]
+    return out
+
+
+def _statewide(by_county: dict[int, ProcessFigures]) -> ProcessFigures:
+    state = ProcessFigures()
+    for figures in by_county.values():
+        state.add(figures)
+    return state
+
+
+def _keep_process(session: Session, run_id: int, version: str,
+                  figures: dict[int | None, ProcessFigures]) -> datetime:
+    """Store ``figures`` (by county, None the state) as the process snapshots of the run and
+    casework ``version``, replacing the earlier ones of those areas."""
+    now = datetime.now(UTC)
+    for cd in figures:
+        session.execute(delete(ReportSnapshot).where(
+            ReportSnapshot.kind == PROCESS,
+            ReportSnapshot.county_cd.is_(None) if cd is None else ReportSnapshot.county_cd == cd))
+    session.add_all(ReportSnapshot(run_id=run_id, kind=PROCESS, extract_key=version,
+                                   county_cd=cd, payload=f.payload(), built_at=now)
+                    for cd, f in figures.items())
+    return now
+
+
+def build_process(session: Session, run_id: int) -> int:
+    """The process snapshots of the state and of every county with families, as the casework
+    stands now. Returns the number of counties."""
+    version = casework_version(session)  # before the figures: a change meanwhile is seen
+    by_county = process_figures(session)
+    _keep_process(session, run_id, version, {None: _statewide(by_county), **by_county})
+    return len(by_county)
+
+
+def _process_figures_now(session: Session, county_cd: int | None
+                         ) -> tuple[ProcessFigures, datetime]:
+    """The figures of a county (None: the state) from its snapshot while the casework is
+    unchanged and the snapshot young, else computed and kept again; and when they were
+    computed."""
+    run = review.latest_run(session)
+    version = casework_version(session)
+    now = datetime.now(UTC)
+    if run is not None:
+        snap = _snapshot(session, PROCESS, run.id, county_cd)
+        if snap is not None and snap.extract_key == version \
+                and now - _utc(snap.built_at) < PROCESS_MAX_AGE:
+            return ProcessFigures.from_payload(snap.payload), _utc(snap.built_at)
+    by_county = process_figures(session, county_cd)
+    figures = (_statewide(by_county) if county_cd is None
+               else by_county.get(county_cd, ProcessFigures()))
+    if run is not None:
+        now = _keep_process(session, run.id, version, {county_cd: figures})
+    return figures, now
+
+
+def process(session: Session, actor: Actor, county_cd: int | None = None,
+            ip: str | None = None) -> ProcessReport:
+    """Co-case-management by month of identification, for a county (default: the reader's;
+    statewide readers: the state): families identified, days from identification to the first
+    joint meeting held (median, share within 30 days), share with an approved coordinated plan
+    within 60 days, share with a worker of each program assigned now; and shared-resource
+    spending (approved or delivered) by fund source and category. The figures are those of the
+    casework as it stands (see PROCESS above), masked here for the reader.
+
+    WtW sanctions cured within 6 months (seed 004's Stanislaus measure) cannot be computed
+    from what is loaded: the report says so and what input would make it computable."""
     require(actor, Permission.VIEW_REPORTS)
     if county_cd is None and not actor.statewide:
         county_cd = actor.county_cd
     if not county_in_scope(actor, county_cd):
         raise NotFound("no such county in your scope")
     unmasked = actor.can(Permission.VIEW_UNMASKED)
-    fam = MutualFamily.__table__
-    where = [] if county_cd is None else [fam.c.county_cd == county_cd]
-    # Families by day identified (counted in the database: a state holds 100,000s of them).
-    per_day = _frame(session, select(fam.c.identified_on, func.count())
-                     .where(*where).group_by(fam.c.identified_on), ["identified_on", "n"])
-    per_day["month"] = per_day["identified_on"].map(lambda d: str(d)[:7])
-    families_by_month = per_day.groupby("month")["n"].sum()
-    ids = select(fam.c.id).where(*where)
-    # Per family, in the database: the first joint meeting held, the first plan approved,
-    # and how many programs have a worker assigned now.
-    jm = JointMeeting.__table__
-    meetings = _frame(session, select(jm.c.family_id, func.min(jm.c.held_at))
-                      .where(jm.c.status == MeetingStatus.HELD.value, jm.c.held_at.is_not(None),
-                             jm.c.family_id.in_(ids)).group_by(jm.c.family_id),
-                      ["family_id", "held_at"])
-    cp = CoordinatedPlan.__table__
-    plans = _frame(session, select(cp.c.family_id, func.min(cp.c.approved_at))
-                   .where(cp.c.status.in_([PlanStatus.APPROVED.value,
-                                           PlanStatus.SUPERSEDED.value]),
-                          cp.c.approved_at.is_not(None), cp.c.family_id.in_(ids))
-                   .group_by(cp.c.family_id), ["family_id", "approved_at"])
-    wa = WorkerAssignment.__table__
-    workers = _frame(session, select(wa.c.family_id, func.count(func.distinct(wa.c.program)))
-                     .where(wa.c.end_date.is_(None), wa.c.family_id.in_(ids))
-                     .group_by(wa.c.family_id), ["family_id", "programs"])
-    sa = ServiceAuthorization.__table__
-    spend = _frame(session, select(sa.c.fund_source, sa.c.category, func.count(),
-                                   func.sum(sa.c.amount))
-                   .where(sa.c.status.in_([AuthorizationStatus.APPROVED.value,
-                                           AuthorizationStatus.DELIVERED.value]),
-                          sa.c.family_id.in_(ids))
-                   .group_by(sa.c.fund_source, sa.c.category),
-                   ["fund_source", "category", "services", "amount"])
-    # Only the families with casework need their own row.
-    worked = union(select(jm.c.family_id), select(cp.c.family_id),
-                   select(wa.c.family_id)).subquery()
-    f = _frame(session, select(fam.c.id, fam.c.identified_on)
-               .where(*where, fam.c.id.in_(select(worked.c.family_id))),
-               ["family_id", "identified_on"]).set_index("family_id")
-
-    def day(values: pd.Series) -> pd.Series:
-        return pd.to_datetime(values, utc=True).dt.tz_localize(None).dt.normalize()
-
-    f["identified"] = pd.to_datetime(f["identified_on"])
-    first = meetings.assign(held=day(meetings["held_at"])).set_index("family_id")["held"]
-    f["days_to_meeting"] = (first.reindex(f.index) - f["identified"]).dt.days
-    approved = plans.assign(at=day(plans["approved_at"])).set_index("family_id")["at"]
-    f["days_to_plan"] = (approved.reindex(f.index) - f["identified"]).dt.days
-    programs = workers.set_index("family_id")["programs"]
-    f["paired"] = programs.reindex(f.index).fillna(0).astype(int) >= 2
-    f["month"] = f["identified_on"].map(lambda d: str(d)[:7])
-    months = sorted(families_by_month.index)
-    counts = np.array([families_by_month[m] for m in months], dtype=float)
+    figures, computed = _process_figures_now(session, county_cd)
+    months = sorted(figures.months)
+    counts = np.array([figures.months[m].families for m in months], dtype=float)
     masks, total_masked = masking.suppress(counts, float(counts.sum()),
                                            masking.table_relations([(m,) for m in months]))
 
-    def row(label: str, n: int, part: pd.DataFrame, masked: bool) -> ProcessRow:
-        met = part["days_to_meeting"].dropna()
-        median = float(met.median()) if len(met) else None
+    def row(label: str, cell: MonthFigures, masked: bool) -> ProcessRow:
+        days = cell.days_to_meeting
+        met = sum(days.values())
+        median = float(np.median(np.repeat(list(days), list(days.values())))) if met else None
+        n = cell.families
         return ProcessRow(
             label, masking.show_count(n, masked, unmasked),
-            (masking.MASK if (masked or masking.primary(np.array([len(met)]))[0])
+            (masking.MASK if (masked or masking.primary(np.array([met]))[0])
              and not unmasked else median),
-            _share(int((part["days_to_meeting"] <= 30).sum()), n, masked, unmasked),
-            _share(int((part["days_to_plan"] <= 60).sum()), n, masked, unmasked),
-            _share(int(part["paired"].sum()), n, masked, unmasked))
+            _share(sum(k for d, k in days.items() if d <= 30), n, masked, unmasked),
+            _share(cell.plan_within_60, n, masked, unmasked),
+            _share(cell.paired, n, masked, unmasked))
 
-    rows = [row(m, int(n), f[f["month"] == m], bool(mk))
-            for m, n, mk in zip(months, counts, masks, strict=True)]
-    total = row("All months", int(counts.sum()), f, total_masked)
-    spending = [{"fund_source": str(source), "category": str(category),
-                 "services": int(n), "amount": round(float(amount), 2)}
-                for source, category, n, amount in spend.itertuples(index=False)]
-    spending.sort(key=lambda r: (r["fund_source"], r["category"]))
-    notes = ["WtW sanctions cured within 6 months: not shown. The CalWORKs extract carries each "
-             "case's current WtW status only, not the dates a sanction began and was cured."]
+    everything = MonthFigures()
+    for m in months:
+        everything.add(figures.months[m])
+    rows = [row(m, figures.months[m], bool(mk)) for m, mk in zip(months, masks, strict=True)]
+    total = row("All months", everything, total_masked)
+    spending = [{"fund_source": source, "category": category, "services": n,
+                 "amount": round(float(amount), 2)}
+                for (source, category), (n, amount) in sorted(figures.spending.items())]
     audit.record(session, actor, AuditAction.REPORT_VIEW, "report", "process",
                  {"county_cd": county_cd}, ip)
-    label = _area_label(county_cd)
-    return ProcessReport(county_cd, label, not unmasked, rows, total, spending, notes)
+    return ProcessReport(county_cd, _area_label(county_cd), not unmasked, rows, total, spending,
+                         [WTW_SANCTION_NOTE], as_local(computed))

@@ -193,11 +193,14 @@ def test_reviewers_confirm_and_reject_with_the_keyboard_and_see_each_other(
     other.goto(f"{live_url}/review/pairs/{first}")
     expect(other.get_by_role("heading", level=1, name=f"Review pair {first}")).to_be_visible()
 
+    page.wait_for_load_state("load")  # review.js, last in the page, binds the keys
     page.keyboard.press("c")  # confirm
     expect(page.get_by_text("Pair confirmed.")).to_be_visible()
     second = page.url.rsplit("/", 1)[1]
     assert second != first
+    page.wait_for_load_state("load")
     page.keyboard.press("r")  # reject: the reason, then Enter
+    expect(page.locator("#reason")).to_be_focused()
     page.keyboard.type("different children: twins")
     page.keyboard.press("Enter")
     expect(page.get_by_text("Pair rejected.")).to_be_visible()
