@@ -18,6 +18,8 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 MAX_TOKENS = 3
 MISSING = -1
@@ -50,6 +52,9 @@ ADDRESS_WORDS = {
     "NORTH": "N", "SOUTH": "S", "EAST": "E", "WEST": "W", "APARTMENT": "APT", "UNIT": "APT",
     "SPACE": "SPC", "SP": "SPC", "NUMBER": "", "NO": "",
 }
+
+PLACEHOLDER_SSNS = np.array([123456789, 78051120, 219099999, 987654321], dtype=np.int64)
+"""SSNs printed on sample cards and in advertisements, never a person's."""
 
 _NON_LETTER = re.compile(r"[^A-Z ]+")
 _NON_ALNUM = re.compile(r"[^A-Z0-9 ]+")
@@ -148,17 +153,21 @@ def phonetic(name: str) -> str:
 
 def normalise_ssn(values: pd.Series) -> pd.Series:
     """9-digit SSN as int64, or -1 when missing or invalid (area 000/666/9xx, group 00,
-    serial 0000, all one digit, the 123456789 and 078051120 placeholders)."""
-    digits = values.astype("string").fillna("").str.replace(r"[^0-9]", "", regex=True)
-    ok = digits.str.fullmatch(r"\d{9}").fillna(False).to_numpy(bool)
-    d = digits.where(ok, "000000000")
-    area, group, serial = d.str.slice(0, 3), d.str.slice(3, 5), d.str.slice(5, 9)
-    invalid = ((area == "000") | (area == "666") | area.str.startswith("9") | (group == "00")
-               | (serial == "0000") | d.str.fullmatch(r"(\d)\1{8}").fillna(False)
-               | d.isin(["123456789", "078051120", "219099999", "987654321"]))
-    ok &= ~invalid.to_numpy(bool)
+    serial 0000, all one digit, the 123456789 and 078051120 placeholders).
+
+    Arrow's compute kernels and integer arithmetic, not a Python call per value: a statewide
+    pair of files holds 2.5 million SSNs, nearly all distinct."""
+    text = pa.array(values.astype("string").fillna("").to_numpy(dtype=object), pa.string())
+    digits = pc.replace_substring_regex(text, pattern="[^0-9]", replacement="")
+    ok = pc.equal(pc.utf8_length(digits), 9).to_numpy(zero_copy_only=False)
     out = np.full(len(values), MISSING, dtype=np.int64)
-    out[ok] = d[ok].astype(np.int64).to_numpy()
+    if ok.any():
+        ssn = pc.cast(pc.filter(digits, pa.array(ok)), pa.int64()).to_numpy()
+        area, group, serial = ssn // 1_000_000, ssn // 10_000 % 100, ssn % 10_000
+        valid = ~((area == 0) | (area == 666) | (area >= 900) | (group == 0) | (serial == 0)
+                  | (ssn % 111_111_111 == 0)  # one digit nine times
+                  | np.isin(ssn, PLACEHOLDER_SSNS))
+        out[np.flatnonzero(ok)[valid]] = ssn[valid]
     return pd.Series(out, index=values.index)
 
 
