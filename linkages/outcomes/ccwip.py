@@ -55,7 +55,8 @@ def _at(day: pd.Series, time: pd.Series) -> pd.Series:
         t = u.astype("string").fillna("0:00").str.strip()
         t = t.where(t.str.count(":") == 2, t + ":00")
         return pd.to_timedelta(t).to_numpy()
-    return pd.Series(pd.to_datetime(day).to_numpy() + _distinct(time, rule), index=day.index)
+    return pd.Series(pd.to_datetime(day, cache=False).to_numpy() + _distinct(time, rule),
+                     index=day.index)
 
 
 def _shared(inputs: Inputs, key: str, sources: tuple[str, ...], build):
@@ -73,7 +74,52 @@ def _shared(inputs: Inputs, key: str, sources: tuple[str, ...], build):
 
 
 def _county_names(values: pd.Series) -> np.ndarray:
-    return pd.to_numeric(values).map(codes.county_names()).fillna(codes.MISSING).to_numpy()
+    def rule(u: pd.Series) -> np.ndarray:
+        return pd.to_numeric(u).map(codes.county_names()).fillna(codes.MISSING).to_numpy()
+    return _distinct(values, rule)
+
+
+def _ids(inputs: Inputs, name: str, column: str) -> tuple[np.ndarray, np.ndarray]:
+    """An id column of an input file coded as integers once per run: ``(codes, ids)``, ``ids``
+    the distinct trimmed ids and ``codes[i]`` the position of row ``i``'s id in them. A missing
+    id reads as the empty text (as :func:`_text` reads it). Every measure that joins on the
+    column (2B's referrals and children, the rates' children, 2F's visits) then works on the
+    integers instead of hashing a million id strings again."""
+    frame = inputs.files[name]
+
+    def build() -> tuple[np.ndarray, np.ndarray]:
+        codes_, uniques = pd.factorize(frame[column])
+        text = (pd.Series(np.asarray(uniques, dtype=object), dtype=object).astype(str)
+                .str.strip().to_numpy(dtype=object))
+        if (codes_ < 0).any():
+            text = np.append(text, np.array([""], dtype=object))
+            codes_ = np.where(codes_ < 0, len(text) - 1, codes_)
+        if len(text) == len(uniques) and all(t is u for t, u in zip(text, uniques,
+                                                                    strict=True)):
+            return codes_.astype("int64"), text  # nothing trimmed: already distinct
+        merged, distinct = pd.factorize(text)  # ids equal once trimmed are one id
+        return merged[codes_].astype("int64"), np.asarray(distinct, dtype=object)
+    return _shared(inputs, f"ids_{column}", (name,), build)
+
+
+def _id_text(inputs: Inputs, name: str, column: str) -> np.ndarray:
+    """The trimmed ids of a column (``_text`` of it), from :func:`_ids`."""
+    codes_, ids = _ids(inputs, name, column)
+    return ids[codes_]
+
+
+def _id_lookup(index: pd.Index, inputs: Inputs, name: str, column: str) -> np.ndarray:
+    """Positions of the (trimmed) ids of a column in ``index`` (-1: not there), looked up once
+    per distinct id."""
+    codes_, ids = _ids(inputs, name, column)
+    return index.get_indexer(ids)[codes_] if len(ids) else np.full(len(codes_), -1)
+
+
+def _column_token(inputs: Inputs, name: str, column: str) -> np.ndarray:
+    """:func:`_token` of a whole column of an input file, once per run."""
+    frame = inputs.files[name]
+    return _shared(inputs, f"token_{column}", (name,),
+                   lambda: _token(frame[column]).to_numpy())
 
 
 # --- 2B / 2D ----------------------------------------------------------------------------------
@@ -84,8 +130,8 @@ def _referrals(inputs: Inputs) -> pd.DataFrame:
 
     def build() -> pd.DataFrame:
         return pd.DataFrame({
-            "referral_id": _text(r["referral_id"]).to_numpy(),
-            "received_dt": pd.to_datetime(r["received_dt"]).to_numpy(),
+            "referral_id": _id_text(inputs, "referrals", "referral_id"),
+            "received_dt": pd.to_datetime(r["received_dt"], cache=False).to_numpy(),
             "received_at": _at(r["received_dt"], r["received_time"]).to_numpy(),
             "response_type": _token(r["response_type"]).to_numpy(),
             "county": _county_names(r["county_cd"]),
@@ -101,12 +147,16 @@ def _referral_index(inputs: Inputs) -> pd.Index:
 def _referral_children(inputs: Inputs) -> pd.DataFrame:
     """(referral code, child id) of every child with an allegation on a referral of the
     referrals file (the code is the referral's row in it)."""
-    a = _file(inputs, "allegations", "2B")
+    _file(inputs, "allegations", "2B")
 
     def build() -> pd.DataFrame:
-        code = _lookup(_referral_index(inputs), a["referral_id"])
-        frame = pd.DataFrame({"referral": code, "child_id": _text(a["child_id"]).to_numpy()})
-        return frame[frame["referral"] >= 0].drop_duplicates()
+        code = _id_lookup(_referral_index(inputs), inputs, "allegations", "referral_id")
+        child, ids = _ids(inputs, "allegations", "child_id")
+        frame = pd.DataFrame({"referral": code, "child": child})
+        frame = frame[frame["referral"] >= 0].drop_duplicates()
+        # child: the child's code in the allegation file's child ids (:func:`_ids`)
+        frame["child_id"] = ids[frame["child"].to_numpy()]
+        return frame
     return _shared(inputs, "2b_children", ("referrals", "allegations"), build)
 
 
@@ -133,29 +183,34 @@ def _timely_referrals(inputs: Inputs, variant_2d: bool) -> pd.DataFrame:
 def _build_timely(inputs: Inputs, variant_2d: bool) -> pd.DataFrame:
     refs = _referrals(inputs)
     c = _file(inputs, "contacts", "2B")
-    status = _token(c["status"])
-    ok = ((_token(c["service_type"]) == "investigate_referral")
-          & (_token(c["method"]) == "in_person")
-          & (_token(c["staff"]) == "y"))
+
+    def token(column: str) -> np.ndarray:
+        return _column_token(inputs, "contacts", column)
+    status = token("status")
+    ok = ((token("service_type") == "investigate_referral") & (token("method") == "in_person")
+          & (token("staff") == "y"))
     if variant_2d:
-        ok &= (status == "completed") & (_token(c["party"]) == "child")
+        ok &= (status == "completed") & (token("party") == "child")
     else:
-        ok &= status.isin(["completed", "attempted"])
-    c = c[ok.to_numpy()]
-    referral = _lookup(_referral_index(inputs), c["referral_id"])
+        ok &= np.isin(status, ["completed", "attempted"])
+    c = c[ok]
+    referral = _id_lookup(_referral_index(inputs), inputs, "contacts", "referral_id")[ok]
     known = referral >= 0
     if variant_2d:  # the child seen has an allegation on the referral
         kids = _referral_children(inputs)
-        child_ids, child_codes = np.unique(np.concatenate([
-            _text(c["child_id"]).to_numpy(dtype=str),
-            kids["child_id"].to_numpy(dtype=str)]), return_inverse=True)
-        width = max(len(child_ids), 1)
-        seen = referral.astype("int64") * width + child_codes[:len(c)]
-        known &= _member(seen, np.sort(kids["referral"].to_numpy().astype("int64") * width
-                                       + child_codes[len(c):]))
+        # The contact's child as her code among the allegation file's child ids (-1: she has
+        # no allegation at all), so that (referral, child) pairs compare as integers.
+        alleged = _shared(inputs, "2d_alleged", ("allegations",),
+                          lambda: pd.Index(_ids(inputs, "allegations", "child_id")[1]))
+        child = _id_lookup(alleged, inputs, "contacts", "child_id")[ok]
+        width = len(alleged) + 1
+        seen = referral.astype("int64") * width + child
+        known &= (child >= 0) & _member(seen, np.sort(
+            kids["referral"].to_numpy().astype("int64") * width
+            + kids["child"].to_numpy().astype("int64")))
     referral = referral[known]
     contact_at = _at(c["contact_dt"], c["contact_time"]).to_numpy()[known]
-    contact_dt = pd.to_datetime(c["contact_dt"]).to_numpy()[known]
+    contact_dt = pd.to_datetime(c["contact_dt"], cache=False).to_numpy()[known]
     gap = contact_at - refs["received_at"].to_numpy()[referral]
     days = (contact_dt - refs["received_dt"].to_numpy()[referral]) // np.timedelta64(1, "D")
     after = gap >= np.timedelta64(0)
@@ -220,8 +275,8 @@ def _months(period: Period) -> list[pd.Timestamp]:
 
 def _month_number(values: pd.Series | np.ndarray) -> np.ndarray:
     """Months since 1970-01 of dates."""
-    return np.asarray(pd.to_datetime(pd.Series(np.asarray(values))).to_numpy("datetime64[M]")
-                      .astype("int64"))
+    dates = pd.to_datetime(pd.Series(np.asarray(values)), cache=False)
+    return np.asarray(dates.to_numpy("datetime64[M]").astype("int64"))
 
 
 _MONTH_SPAN = 1 << 16
@@ -285,19 +340,23 @@ def _month_units(inputs: Inputs, month: pd.Timestamp, in_placement: bool) -> pd.
         last = month + pd.DateOffset(months=1) - DAY
         full = eps[(eps["episode_start"] <= month)
                    & (eps["episode_end"].isna() | (eps["episode_end"] >= last))]
-        child = _lookup(inputs.foster_care.children.index, full["child_id"])
-        keys = child.astype("int64") * _MONTH_SPAN + _month_number(np.array([month]))[0]
+        keys = (full["child"].to_numpy(dtype="int64") * _MONTH_SPAN
+                + _month_number(np.array([month]))[0])
         made = _member(keys, any_visit)
         if in_placement:
             full, keys = full[made], keys[made]
             num = _member(keys, there)
         else:
             num = made
+        on = pd.Series(month, index=full.index)
         return pd.DataFrame({"child_id": full["child_id"].to_numpy(),
                              "ep": full.index.to_numpy(dtype="int64"),
                              "numerator": num.astype("int64"),
                              "denominator": np.ones(len(full), dtype="int64"),
-                             "age_on": month, "county_on": month, "placement_on": month})
+                             "age_on": month, "county_on": month, "placement_on": month,
+                             # County on the first of the month, worked out here once per
+                             # month rather than by every rolling year that contains it.
+                             "county": core.county_on(inputs.foster_care, full.index, on)})
     return _shared(inputs, f"2f_{month:%Y-%m}_{in_placement}_{inputs.agencies}", ("visits",),
                    build)
 
@@ -305,14 +364,39 @@ def _month_units(inputs: Inputs, month: pd.Timestamp, in_placement: bool) -> pd.
 # --- 4A ---------------------------------------------------------------------------------------
 
 
-def _homes(inputs: Inputs) -> pd.Series:
+def _homes(inputs: Inputs) -> tuple[np.ndarray, np.ndarray]:
+    """The placement homes file as (sorted keys, home ids): each row keyed as the prepared
+    placements are, episode code x day number of the placement start (rows of episodes not in
+    the prepared data left out; of two rows with one key, the first in the file)."""
     h = _file(inputs, "homes", "4A")
 
-    def build() -> pd.Series:
-        index = pd.MultiIndex.from_arrays([_text(h["episode_id"]).to_numpy(),
-                                           pd.to_datetime(h["placement_start"]).to_numpy()])
-        return pd.Series(_text(h["placement_home_id"]).to_numpy(), index=index)
+    def build() -> tuple[np.ndarray, np.ndarray]:
+        eps = inputs.foster_care.episodes
+        pos = pd.Index(eps["episode_id"].to_numpy(dtype=object)).get_indexer(
+            _text(h["episode_id"]).to_numpy(dtype=object))
+        days, missing = core.day_numbers(h["placement_start"])
+        keep = (pos >= 0) & ~missing
+        keys = eps.index.to_numpy(dtype="int64")[pos[keep]] * core.DAY_SPAN + days[keep]
+        home = _text(h["placement_home_id"]).to_numpy(dtype=object)[keep]
+        order = np.argsort(keys, kind="stable")
+        keys, home = keys[order], home[order]
+        first = np.r_[True, keys[1:] != keys[:-1]] if len(keys) else np.zeros(0, dtype=bool)
+        return keys[first], home[first]
     return _shared(inputs, "4a_homes", ("homes",), build)
+
+
+def _home_on(inputs: Inputs, eps: pd.DataFrame, placed: pd.DataFrame) -> np.ndarray:
+    """The home of each episode's placement ``placed`` (None: not in the homes file)."""
+    keys, homes = _homes(inputs)
+    days, missing = core.day_numbers(placed["placement_start"])
+    wanted = eps.index.to_numpy(dtype="int64") * core.DAY_SPAN + days
+    out = np.full(len(eps), None, dtype=object)
+    if not len(keys):
+        return out
+    pos = np.clip(np.searchsorted(keys, wanted), 0, len(keys) - 1)
+    found = (keys[pos] == wanted) & ~missing
+    out[found] = homes[pos[found]]
+    return out
 
 
 def _sibling_pairs(inputs: Inputs) -> pd.DataFrame:
@@ -354,12 +438,8 @@ def siblings_units(inputs: Inputs, period: Period, all_siblings: bool) -> pd.Dat
                                                | (eps["episode_end"] >= day))]
     on = pd.Series(day, index=eps.index)
     placed = inputs.foster_care.placement_on(eps.index, on)
-    homes = _homes(inputs)
-    keys = pd.MultiIndex.from_arrays([eps["episode_id"].to_numpy(),
-                                      pd.to_datetime(placed["placement_start"]).to_numpy()])
-    home = pd.Series(homes.reindex(keys).to_numpy(), index=eps.index) if len(homes) else \
-        pd.Series(np.full(len(eps), None, dtype=object), index=eps.index)
-    kids = pd.DataFrame({"child": _lookup(inputs.foster_care.children.index, eps["child_id"]),
+    home = pd.Series(_home_on(inputs, eps, placed), index=eps.index)
+    kids = pd.DataFrame({"child": eps["child"].to_numpy(),
                          "ep": eps.index.to_numpy(),
                          "county_cd": placed["county_cd"].to_numpy(),
                          "home": home.to_numpy()})
@@ -458,7 +538,7 @@ def _build_demographics(inputs: Inputs) -> pd.DataFrame:
         coded = pd.DataFrame({"ethnicity_cd": k.get("ethnicity_cd", blank),
                               "hispanic": k.get("hispanic", blank)})
         own = pd.DataFrame({
-            "birth_dt": pd.to_datetime(k["dob"]).to_numpy() if "dob" in k else pd.NaT,
+            "birth_dt": pd.to_datetime(k["dob"], cache=False).to_numpy() if "dob" in k else pd.NaT,
             "ethnicity": core.by_distinct(coded, lambda d: codes.ethnic_group_series(
                 d["ethnicity_cd"], d["hispanic"]))}, index=pd.Index(ids[first].to_numpy()))
         own["birth_dt"] = own["birth_dt"].fillna(own.index.to_series().map(fc["birth_dt"]))
@@ -515,16 +595,17 @@ def rate_units(inputs: Inputs, period: Period, event: str) -> pd.DataFrame:
         a = _file(inputs, "allegations", code)
 
         def build() -> pd.DataFrame:
-            chosen = a
+            chosen = np.ones(len(a), dtype=bool)
             if event == "substantiation":
-                chosen = a[_token(a["disposition"]).eq("substantiated").to_numpy()]
-            child = pd.Series(_text(chosen["child_id"]).to_numpy())
-            frame = pd.DataFrame({"child_id": child.to_numpy(),
-                                  "person": pd.factorize(child)[0],
-                                  "code": _lookup(demographics.index, child),
-                                  "received": pd.to_datetime(chosen["referral_received_dt"])
-                                  .to_numpy(),
-                                  "county_cd": chosen["county_cd"].to_numpy()})
+                chosen = _column_token(inputs, "allegations", "disposition") == "substantiated"
+            person, ids = _ids(inputs, "allegations", "child_id")
+            person = person[chosen]
+            found = demographics.index.get_indexer(ids) if len(ids) else np.zeros(0, "int64")
+            frame = pd.DataFrame({"child_id": ids[person], "person": person,
+                                  "code": found[person],
+                                  "received": pd.to_datetime(a["referral_received_dt"],
+                                                             cache=False).to_numpy()[chosen],
+                                  "county_cd": a["county_cd"].to_numpy()[chosen]})
             return frame.sort_values(["received"], kind="stable")
         frame = _shared(inputs, f"rate_{event}", ("allegations", "children"), build)
         frame = frame[(frame["received"] >= period.start) & (frame["received"] <= period.end)]

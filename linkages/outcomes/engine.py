@@ -273,12 +273,11 @@ def _attach(units: pd.DataFrame, dims: Iterable[str], inputs: Inputs,
         if dim in out.columns:
             continue
         if dim == "county":
-            cd = fc.placement_on(out["ep"], out["county_on"])["county_cd"]
-            out[dim] = cd.map(codes.county_names()).fillna(codes.MISSING).to_numpy()
+            out[dim] = core.county_on(fc, out["ep"], out["county_on"])
         elif dim == "age_group":
             birth = (out["birth_dt"] if "birth_dt" in out.columns
                      else out["child_id"].map(fc.children["birth_dt"]))
-            ages = core.age_on(pd.to_datetime(birth), out["age_on"])
+            ages = core.age_on(pd.to_datetime(birth, cache=False), out["age_on"])
             out[dim] = codes.age_group_series(ages).to_numpy()
         elif dim in ("sex", "ethnicity"):
             out[dim] = out["child_id"].map(demographics[dim]).fillna(codes.MISSING).to_numpy()
@@ -409,7 +408,7 @@ def compute(measure: str, foster_care: pd.DataFrame | FosterCare,
                 demographics = pd.concat([own,
                                           demographics[~demographics.index.isin(own.index)]])
             if "dob" in kids:  # the person record's birth date, else the foster care file's
-                own_births = pd.Series(pd.to_datetime(kids["dob"]).to_numpy(),
+                own_births = pd.Series(pd.to_datetime(kids["dob"], cache=False).to_numpy(),
                                        index=kids_index).dropna()
                 # As own_births.combine_first(births) but without sorting the union of a
                 # million id strings: the two indexes are unique and made disjoint here.
