@@ -114,7 +114,9 @@ def main() -> None:
                         "end": f"{first.period.end:%Y-%m-%d}",
                         "numerator": first.total.numerator,
                         "denominator": first.total.denominator,
-                        "kind": measure.kind, "per": measure.per}
+                        "kind": measure.kind, "per": measure.per,
+                        "children": first.total.children,
+                        "agencies": ", ".join(result.agencies)}
     wall = time.perf_counter() - t0
 
     print(f"data: {data}")
@@ -124,16 +126,19 @@ def main() -> None:
     print(f"wall seconds: {wall:.2f}")
     print(f"CPU seconds (stages): {sum(s[2] for s in stages):.2f}")
     print(f"peak RSS MB: {peak_rss_mb():.0f}")
-    print("statewide figures, first period of each measure (unmasked; Child Welfare where the "
-          "measure has agencies):")
+    print("statewide figures, first period of each measure (unmasked; the cohort's agencies "
+          "in brackets where the measure has them):")
     for code, f in firsts.items():
         if f["kind"] == "distribution" or not f["denominator"]:
             print(f"  {code:10s} {f['start']} to {f['end']}: {f['numerator']:,.0f} units")
             continue
         value = f["numerator"] / f["denominator"] * (f["per"] if f["kind"] == "rate" else 100)
         unit = f" per {f['per']:,}" if f["kind"] == "rate" else "%"
+        children = (f"; {f['children']:,.0f} children unduplicated"
+                    if f["children"] is not None else "")
+        scope = f"  [{f['agencies']}]" if "agency" in MEASURES[code].dimensions else ""
         print(f"  {code:10s} {f['start']} to {f['end']}: {f['numerator']:,.0f} / "
-              f"{f['denominator']:,.0f} = {value:.2f}{unit}")
+              f"{f['denominator']:,.0f} = {value:.2f}{unit}{children}{scope}")
 
 
 if __name__ == "__main__":

@@ -324,9 +324,16 @@ def visit_units(inputs: Inputs, period: Period, in_placement: bool) -> pd.DataFr
     ``placement``).
     ``2F``: group 2 / group 1; ``2F-LOC``: group 3 / group 2. A monthly measure has one month
     per period; the "by year" ones sum the numerators and denominators of the 12 months
-    (child-months, so a child counts once per month). County, agency, age and placement type:
-    on the first day of the month. Not applied: the exclusion of non-dependents placed with
-    non-relative legal guardians (the foster care file has no dependency status).
+    (child-months, so a child counts once per month) and also give each cell's unduplicated
+    count of children in group 1 (``children``): a child in group 1 in any month of the period
+    counts once, and each county counts its own children (one who moved from Fresno to Kern
+    counts once in each and once in the state), so counties do not sum to the state.
+    County, agency, age and placement type: on the first day of the month.
+    Cohort: child-welfare-supervised and probation-supervised care ("applies to" both, §3):
+    the default agencies are Child Welfare and Probation, also with ``--by agency``;
+    ``--agency`` restricts it (CCWIP's probation data begin in 2012; the file's do wherever
+    they begin). Not applied: the exclusion of non-dependents placed with non-relative legal
+    guardians (the foster care file has no dependency status).
     """
     frames = [_month_units(inputs, month, in_placement) for month in _months(period)]
     return pd.concat(frames, ignore_index=True)
@@ -343,16 +350,15 @@ def _month_units(inputs: Inputs, month: pd.Timestamp, in_placement: bool) -> pd.
         keys = (full["child"].to_numpy(dtype="int64") * _MONTH_SPAN
                 + _month_number(np.array([month]))[0])
         made = _member(keys, any_visit)
-        if in_placement:
-            full, keys = full[made], keys[made]
-            num = _member(keys, there)
+        if in_placement:  # group 2 out of group 2; the rest of group 1 kept, counting 0 / 0
+            num, den = made & _member(keys, there), made
         else:
-            num = made
+            num, den = made, np.ones(len(full), dtype=bool)
         on = pd.Series(month, index=full.index)
         return pd.DataFrame({"child_id": full["child_id"].to_numpy(),
                              "ep": full.index.to_numpy(dtype="int64"),
                              "numerator": num.astype("int64"),
-                             "denominator": np.ones(len(full), dtype="int64"),
+                             "denominator": den.astype("int64"),
                              "age_on": month, "county_on": month, "placement_on": month,
                              # County on the first of the month, worked out here once per
                              # month rather than by every rolling year that contains it.
@@ -414,7 +420,7 @@ def _sibling_pairs(inputs: Inputs) -> pd.DataFrame:
     return _shared(inputs, "4a_pairs", ("siblings",), build)
 
 
-def siblings_units(inputs: Inputs, period: Period, all_siblings: bool) -> pd.DataFrame:
+def siblings_units(inputs: Inputs, period: Period, category: str) -> pd.DataFrame:
     """4A Siblings placed together, point in time on the period's day (the first day of a
     quarter).
 
@@ -429,8 +435,13 @@ def siblings_units(inputs: Inputs, period: Period, all_siblings: bool) -> pd.Dat
     counted, and a child whose only siblings in care are elsewhere is a group of one.
     Denominator: children with at least one sibling in care (groups of one are excluded).
     ``4A-ALL``: placed in the same home as every one of those siblings; ``4A-SOME``: as at
-    least one of them ("some or all"). A child or sibling whose home is not known is never
-    "together" (counted in the denominator, not the numerator).
+    least one of them ("some or all"); ``4A-MISSING``: the child's own home is not known (no
+    placement homes row for her placement, or no placement yet on the day). "Since 2020,
+    percentages include a 'Missing' category": such a child stays in the denominator of all
+    three and is in the Missing numerator only, never placed with all or some siblings, so the
+    three shares (and the "none" remainder) are of the same children. A sibling whose home is
+    not known is never "together" with the child: a child whose home is known but one of
+    whose siblings' is not is not placed with all of them (she may be with some).
     """
     day = period.start
     eps = _cohort(inputs)
@@ -452,7 +463,12 @@ def siblings_units(inputs: Inputs, period: Period, all_siblings: bool) -> pd.Dat
     counts = pd.DataFrame({"ep": pairs["ep"].to_numpy(), "n": 1, "together": together}) \
         .groupby("ep")[["n", "together"]].sum()
     grouped = eps.loc[counts.index]
-    success = (counts["together"] == counts["n"]) if all_siblings else (counts["together"] >= 1)
+    if category == "missing":
+        success = home.loc[counts.index].isna()
+    elif category == "all":
+        success = counts["together"] == counts["n"]
+    else:
+        success = counts["together"] >= 1
     return _units(grouped, success.to_numpy(), 1, age_on=pd.Series(day, index=grouped.index),
                   county_on=pd.Series(day, index=grouped.index),
                   placement_on=pd.Series(day, index=grouped.index))
@@ -627,14 +643,20 @@ def _timely(code: str, title: str, immediate: bool, variant_2d: bool) -> Measure
                    dimensions=("county", "calworks_match"), scope=REFERRAL_SCOPE)
 
 
+VISIT_AGENCIES = (core.CHILD_WELFARE, "Probation")
+"""2F's default cohort: "applies to child-welfare-supervised and probation-supervised care"."""
+
+
 def _visits(code: str, title: str, in_placement: bool, period: str) -> Measure:
     return Measure(code, title, "proportion", lambda i, p: visit_units(i, p, in_placement),
-                   lower_is_better=False, period=period, needs=("visits",))
+                   lower_is_better=False, period=period, needs=("visits",),
+                   agencies=VISIT_AGENCIES, unduplicated=period == "year")
 
 
-def _siblings(code: str, title: str, all_siblings: bool) -> Measure:
-    return Measure(code, title, "proportion", lambda i, p: siblings_units(i, p, all_siblings),
-                   lower_is_better=False, period="day", needs=("siblings", "homes"))
+def _siblings(code: str, title: str, category: str) -> Measure:
+    return Measure(code, title, "proportion", lambda i, p: siblings_units(i, p, category),
+                   lower_is_better=category == "missing", period="day",
+                   needs=("siblings", "homes"))
 
 
 def _rate(code: str, title: str, event: str, needs: tuple[str, ...], scope: str) -> Measure:
@@ -662,9 +684,11 @@ MEASURES: dict[str, Measure] = {m.code: m for m in (
     _visits("2F-LOC-M", "Monthly caseworker visits made in the placement (one month)",
             True, "month"),
     _siblings("4A-ALL", "Siblings placed together: with all siblings in care (point in time)",
-              True),
+              "all"),
     _siblings("4A-SOME", "Siblings placed together: with some or all siblings (point in time)",
-              False),
+              "some"),
+    _siblings("4A-MISSING", "Siblings placed together: placement home missing (point in time)",
+              "missing"),
     Measure("C2.1", "Exits to adoption in less than 24 months from the latest removal",
             "proportion", adoption_units, lower_is_better=False),
     _rate("REF-RATE", "Children with a referral per 1,000 children", "referral",

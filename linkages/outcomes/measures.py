@@ -59,6 +59,12 @@ class Measure:
     needs: tuple[str, ...] = ()  # other input files, by their Inputs.files name
     per_unit: str = "days"  # a rate's denominator: "days" of care or "children"
     scope: str = ""  # the table's scope line when not the agencies (nor S2's reports)
+    # The agency types of the cohort when none is asked for (None: Child Welfare only, or
+    # every included type when stratifying by agency).
+    agencies: tuple[str, ...] | None = None
+    # The units' unduplicated children are counted per cell (2F's "By Year" report):
+    # ``Row.children``, each cell's distinct child_ids, so cells do not sum to the total.
+    unduplicated: bool = False
 
 
 def _units(episodes: pd.DataFrame, numerator: pd.Series | np.ndarray,
