@@ -94,8 +94,8 @@ def _ids(inputs: Inputs, name: str, column: str) -> tuple[np.ndarray, np.ndarray
         if (codes_ < 0).any():
             text = np.append(text, np.array([""], dtype=object))
             codes_ = np.where(codes_ < 0, len(text) - 1, codes_)
-        if len(text) == len(uniques) and all(t is u for t, u in zip(text, uniques,
-                                                                    strict=True)):
+        raw = np.asarray(uniques, dtype=object)
+        if len(text) == len(raw) and bool((text == raw).all()):
             return codes_.astype("int64"), text  # nothing trimmed: already distinct
         merged, distinct = pd.factorize(text)  # ids equal once trimmed are one id
         return merged[codes_].astype("int64"), np.asarray(distinct, dtype=object)
