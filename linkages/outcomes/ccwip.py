@@ -292,7 +292,7 @@ def _member(values: np.ndarray, sorted_set: np.ndarray) -> np.ndarray:
     """``values`` found in ``sorted_set`` (binary search)."""
     if not len(sorted_set):
         return np.zeros(len(values), dtype=bool)
-    pos = np.clip(np.searchsorted(sorted_set, values), 0, len(sorted_set) - 1)
+    pos = np.clip(core.search(sorted_set, values), 0, len(sorted_set) - 1)
     return sorted_set[pos] == values
 
 
@@ -356,6 +356,7 @@ def _month_units(inputs: Inputs, month: pd.Timestamp, in_placement: bool) -> pd.
             num, den = made, np.ones(len(full), dtype=bool)
         on = pd.Series(month, index=full.index)
         return pd.DataFrame({"child_id": full["child_id"].to_numpy(),
+                             "child": full["child"].to_numpy(),  # her code, for nunique
                              "ep": full.index.to_numpy(dtype="int64"),
                              "numerator": num.astype("int64"),
                              "denominator": den.astype("int64"),
@@ -399,7 +400,7 @@ def _home_on(inputs: Inputs, eps: pd.DataFrame, placed: pd.DataFrame) -> np.ndar
     out = np.full(len(eps), None, dtype=object)
     if not len(keys):
         return out
-    pos = np.clip(np.searchsorted(keys, wanted), 0, len(keys) - 1)
+    pos = np.clip(core.search(keys, wanted), 0, len(keys) - 1)
     found = (keys[pos] == wanted) & ~missing
     out[found] = homes[pos[found]]
     return out

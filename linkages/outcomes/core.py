@@ -212,6 +212,18 @@ def day_numbers(values: pd.Series | np.ndarray) -> tuple[np.ndarray, np.ndarray]
     return np.where(missing, 0, days.astype("int64")) + DAY_OFFSET, missing
 
 
+def search(sorted_keys: np.ndarray, values: np.ndarray, side: str = "left") -> np.ndarray:
+    """``np.searchsorted(sorted_keys, values, side)``, with the values searched in sorted order
+    (several times faster over a million keys: each search starts where the last one ended)."""
+    values = np.asarray(values)
+    if len(values) < 2:
+        return np.searchsorted(sorted_keys, values, side=side)
+    order = np.argsort(values, kind="stable")
+    out = np.empty(len(values), dtype=np.intp)
+    out[order] = np.searchsorted(sorted_keys, values[order], side=side)
+    return out
+
+
 def placement_on(placements: pd.DataFrame, eps: pd.Series | pd.Index | np.ndarray,
                  on: pd.Series) -> pd.DataFrame:
     """The placement of each episode in effect on a date: the last one started on or before it
@@ -223,7 +235,7 @@ def placement_on(placements: pd.DataFrame, eps: pd.Series | pd.Index | np.ndarra
     ep = np.asarray(eps, dtype="int64")
     days, missing = day_numbers(on)
     keys = placements["_key"].to_numpy()
-    idx = np.searchsorted(keys, ep * DAY_SPAN + days, side="right") - 1
+    idx = search(keys, ep * DAY_SPAN + days, side="right") - 1
     safe = np.clip(idx, 0, max(len(keys) - 1, 0))
     found = (idx >= 0) & ~missing & (len(keys) > 0)
     if len(keys):
