@@ -129,14 +129,21 @@ def _referrals(inputs: Inputs) -> pd.DataFrame:
     r = _file(inputs, "referrals", "2B")
 
     def build() -> pd.DataFrame:
+        response = _token(r["response_type"])
         return pd.DataFrame({
             "referral_id": _id_text(inputs, "referrals", "referral_id"),
             "received_dt": pd.to_datetime(r["received_dt"], cache=False).to_numpy(),
             "received_at": _at(r["received_dt"], r["received_time"]).to_numpy(),
-            "response_type": _token(r["response_type"]).to_numpy(),
+            "response_type": response.to_numpy(),
+            # The two measures' response types, tested once rather than every quarter.
+            "immediate": (response == "immediate").to_numpy(),
+            "ten_day": response.isin(TEN_DAY_TYPES).to_numpy(),
             "county": _county_names(r["county_cd"]),
         })
     return _shared(inputs, "2b_referrals", ("referrals",), build)
+
+
+TEN_DAY_TYPES = ("3_day", "5_day", "10_day")  # pooled as the "10-day" response type
 
 
 def _referral_index(inputs: Inputs) -> pd.Index:
@@ -244,8 +251,7 @@ def timely_units(inputs: Inputs, period: Period, immediate: bool,
     """
     refs = _referrals(inputs)
     in_quarter = (refs["received_dt"] >= period.start) & (refs["received_dt"] <= period.end)
-    types = ["immediate"] if immediate else ["3_day", "5_day", "10_day"]
-    chosen = (in_quarter & refs["response_type"].isin(types)).to_numpy()
+    chosen = in_quarter.to_numpy() & refs["immediate" if immediate else "ten_day"].to_numpy()
     den = refs[chosen]
     timely = _timely_referrals(inputs, variant_2d)
     num = timely["immediate" if immediate else "ten_day"].to_numpy()[chosen]
@@ -617,7 +623,8 @@ def rate_units(inputs: Inputs, period: Period, event: str) -> pd.DataFrame:
                 chosen = _column_token(inputs, "allegations", "disposition") == "substantiated"
             person, ids = _ids(inputs, "allegations", "child_id")
             person = person[chosen]
-            found = demographics.index.get_indexer(ids) if len(ids) else np.zeros(0, "int64")
+            found = _shared(inputs, "rate_found", ("allegations", "children"),
+                            lambda: demographics.index.get_indexer(ids))
             frame = pd.DataFrame({"child_id": ids[person], "person": person,
                                   "code": found[person],
                                   "received": pd.to_datetime(a["referral_received_dt"],

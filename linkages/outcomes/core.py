@@ -256,7 +256,11 @@ def county_on(foster_care: FosterCare, eps: pd.Series | pd.Index | np.ndarray,
     """The county name of each episode's placement in effect on a date (:func:`placement_on`);
     Missing where there is none."""
     cd = foster_care.placement_on(eps, on)["county_cd"]
-    return cd.map(codes.county_names()).fillna(codes.MISSING).to_numpy()
+    found, distinct = pd.factorize(cd)  # a few dozen counties over many rows: map those
+    names = (pd.Series(np.asarray(distinct, dtype=object)).map(codes.county_names())
+             .fillna(codes.MISSING).to_numpy(dtype=object))
+    return np.where(found >= 0, names[np.clip(found, 0, None)] if len(names) else
+                    codes.MISSING, codes.MISSING).astype(object)
 
 
 def by_distinct(frame: pd.DataFrame, rule) -> np.ndarray:
