@@ -348,6 +348,22 @@ def visit_units(inputs: Inputs, period: Period, in_placement: bool) -> pd.DataFr
 def _month_units(inputs: Inputs, month: pd.Timestamp, in_placement: bool) -> pd.DataFrame:
     """The units of one month (shared by the rolling years that contain it)."""
     def build() -> pd.DataFrame:
+        base, made, there = _month_group1(inputs, month)
+        if in_placement:  # group 3 out of group 2; the rest of group 1 kept, counting 0 / 0
+            num, den = made & there, made
+        else:
+            num, den = made, np.ones(len(base), dtype=bool)
+        return base.assign(numerator=num.astype("int64"), denominator=den.astype("int64"))
+    return _shared(inputs, f"2f_{month:%Y-%m}_{in_placement}_{inputs.agencies}", ("visits",),
+                   build)
+
+
+def _month_group1(inputs: Inputs, month: pd.Timestamp
+                  ) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
+    """Group 1 of a month (one row per child in care all month, with the dates and county of
+    her units) and, per row, whether she had a visit made (group 2) and one in the placement:
+    shared by 2F and 2F-LOC."""
+    def build() -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
         eps = _cohort(inputs)
         any_visit, there = _visit_months(inputs)
         last = month + pd.DateOffset(months=1) - DAY
@@ -355,23 +371,16 @@ def _month_units(inputs: Inputs, month: pd.Timestamp, in_placement: bool) -> pd.
                    & (eps["episode_end"].isna() | (eps["episode_end"] >= last))]
         keys = (full["child"].to_numpy(dtype="int64") * _MONTH_SPAN
                 + _month_number(np.array([month]))[0])
-        made = _member(keys, any_visit)
-        if in_placement:  # group 2 out of group 2; the rest of group 1 kept, counting 0 / 0
-            num, den = made & _member(keys, there), made
-        else:
-            num, den = made, np.ones(len(full), dtype=bool)
         on = pd.Series(month, index=full.index)
-        return pd.DataFrame({"child_id": full["child_id"].to_numpy(),
+        base = pd.DataFrame({"child_id": full["child_id"].to_numpy(),
                              "child": full["child"].to_numpy(),  # her code, for nunique
                              "ep": full.index.to_numpy(dtype="int64"),
-                             "numerator": num.astype("int64"),
-                             "denominator": den.astype("int64"),
                              "age_on": month, "county_on": month, "placement_on": month,
                              # County on the first of the month, worked out here once per
                              # month rather than by every rolling year that contains it.
                              "county": core.county_on(inputs.foster_care, full.index, on)})
-    return _shared(inputs, f"2f_{month:%Y-%m}_{in_placement}_{inputs.agencies}", ("visits",),
-                   build)
+        return base, _member(keys, any_visit), _member(keys, there)
+    return _shared(inputs, f"2f_{month:%Y-%m}_{inputs.agencies}", ("visits",), build)
 
 
 # --- 4A ---------------------------------------------------------------------------------------

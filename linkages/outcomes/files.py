@@ -198,11 +198,26 @@ def read_input(path: str | Path, spec: FileSpec, rejects_dir: str | Path | None 
     ``cache_dir``: keep the validated rows as Parquet there (with the read count and the
     rejections beside them) and, while the source file has the same size and modification time
     and the spec the same columns, read that copy instead of validating the file again.
+
+    The rows keep only the spec's columns, the ones the measures read: a person file's names,
+    SSN and address are never copied into the cache (nor read back from it).
     """
     result = (_cached_read(Path(path), spec, Path(cache_dir)) if cache_dir is not None
-              else read_extract(path, spec))
+              else _spec_columns(read_extract(path, spec), spec))
     directory = Path(rejects_dir) if rejects_dir is not None else Path(path).parent
     return result, write_rejects(result.rejections, directory / f"{Path(path).stem}.rejects.csv")
+
+
+_CACHE_LAYOUT = 2  # 2: the spec's columns only
+
+
+def _spec_columns(result: ExtractResult, spec: FileSpec) -> ExtractResult:
+    """The result with only the spec's columns (in the file's order)."""
+    wanted = {c.name for c in spec.columns}
+    kept = [c for c in result.data.columns if c in wanted]
+    if len(kept) < len(result.data.columns):
+        result.data = result.data[kept]
+    return result
 
 
 def _cache_key(path: Path, spec: FileSpec) -> str:
@@ -210,7 +225,7 @@ def _cache_key(path: Path, spec: FileSpec) -> str:
     described = repr([(c.name, c.required, c.nonblank, c.kind, sorted(c.allowed or ()),
                        c.on_bad, c.check[1] if c.check else None) for c in spec.columns])
     text = f"{path.resolve()}|{stat.st_size}|{stat.st_mtime_ns}|{spec.label}|{spec.key}|" \
-           f"{described}|{len(spec.row_rules)}"
+           f"{described}|{len(spec.row_rules)}|{_CACHE_LAYOUT}"
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
@@ -225,7 +240,7 @@ def _cached_read(path: Path, spec: FileSpec, cache_dir: Path) -> ExtractResult:
         return ExtractResult(path=path, data=pd.read_parquet(data_file),
                              rejections=[Rejection(**r) for r in meta["rejections"]],
                              read=int(meta["read"]))
-    result = read_extract(path, spec)
+    result = _spec_columns(read_extract(path, spec), spec)
     cache_dir.mkdir(parents=True, exist_ok=True)
     result.data.to_parquet(data_file)
     meta_file.write_text(json.dumps({"read": result.read, "rejections": [

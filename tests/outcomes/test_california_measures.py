@@ -564,3 +564,19 @@ def test_parquet_cache_gives_the_same_rows_and_rejects(tmp_path, monkeypatch):
     write_csv(path, [referral("R3", "2021-01-05", "09:00", "10_day")], REFERRAL_COLUMNS)
     changed, _ = spec.read_input(path, spec.REFERRAL_FILE, cache_dir=cache)
     assert list(changed.data["referral_id"]) == ["R3"]
+
+
+def test_the_cache_keeps_only_the_columns_the_measures_read(tmp_path):
+    path = write_csv(tmp_path / "kids.csv", [
+        {"record_id": "C1", "first_name": "Ana", "ssn": "123-45-6789", "dob": "2015-01-02",
+         "sex": "F", "ethnicity_cd": "839", "hispanic": "N"}],
+        ["record_id", "first_name", "ssn", "dob", "sex", "ethnicity_cd", "hispanic"])
+    cache = tmp_path / "cache"
+    direct, _ = spec.read_input(path, spec.CWS_CHILDREN_FILE)
+    cached, _ = spec.read_input(path, spec.CWS_CHILDREN_FILE, cache_dir=cache)
+    again, _ = spec.read_input(path, spec.CWS_CHILDREN_FILE, cache_dir=cache)
+    columns = ["record_id", "dob", "sex", "ethnicity_cd", "hispanic"]
+    assert list(direct.data.columns) == list(cached.data.columns) == columns
+    pd.testing.assert_frame_equal(again.data, direct.data)
+    stored = pd.read_parquet(next(cache.glob("*.parquet")))
+    assert "ssn" not in stored.columns and "first_name" not in stored.columns
