@@ -59,7 +59,8 @@ from linkages.outcomes.measures import ALL_DIMENSIONS, MEASURES
                    "input file). Only a file with rejected rows gets one.")
 @click.option("--cache-dir", type=click.Path(file_okay=False, path_type=Path),
               help="Keep the validated input files as Parquet here and reuse them while the "
-                   "files are unchanged (faster repeated runs on large extracts).")
+                   "files are unchanged (faster repeated runs on large extracts). Only the "
+                   "columns the measures read are kept: no names, SSNs or addresses.")
 def outcomes(measure: str, foster_care: Path, period_start, periods: int, by: tuple[str, ...],
              links: Path | None, compare_matched: bool, allegations: Path | None,
              children: Path | None, referrals: Path | None, contacts: Path | None,
