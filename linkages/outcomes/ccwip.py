@@ -88,17 +88,7 @@ def _ids(inputs: Inputs, name: str, column: str) -> tuple[np.ndarray, np.ndarray
     frame = inputs.files[name]
 
     def build() -> tuple[np.ndarray, np.ndarray]:
-        codes_, uniques = pd.factorize(frame[column])
-        text = (pd.Series(np.asarray(uniques, dtype=object), dtype=object).astype(str)
-                .str.strip().to_numpy(dtype=object))
-        if (codes_ < 0).any():
-            text = np.append(text, np.array([""], dtype=object))
-            codes_ = np.where(codes_ < 0, len(text) - 1, codes_)
-        raw = np.asarray(uniques, dtype=object)
-        if len(text) == len(raw) and bool((text == raw).all()):
-            return codes_.astype("int64"), text  # nothing trimmed: already distinct
-        merged, distinct = pd.factorize(text)  # ids equal once trimmed are one id
-        return merged[codes_].astype("int64"), np.asarray(distinct, dtype=object)
+        return core.coded_text(frame[column].fillna(""))
     return _shared(inputs, f"ids_{column}", (name,), build)
 
 

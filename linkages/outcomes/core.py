@@ -189,6 +189,26 @@ def trimmed_text(values: pd.Series) -> np.ndarray:
     return values.astype(str).str.strip().to_numpy(dtype=object)
 
 
+def coded_text(values: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """``pd.factorize(trimmed_text(values))`` for less: (codes, texts), ``texts`` the distinct
+    trimmed texts in order of first appearance and ``codes[i]`` row ``i``'s position in them.
+
+    The values are hashed once and only the distinct ones trimmed; two that are one text once
+    trimmed (" A", "A") get one code. Anything but strings is first turned into text, as
+    :func:`trimmed_text` does.
+    """
+    if not (values.dtype == object
+            and pd.api.types.infer_dtype(values, skipna=False) == "string"):
+        values = values.astype(str)
+    codes_, uniques = pd.factorize(values)
+    raw = np.asarray(uniques, dtype=object)
+    text = pd.Series(raw, dtype=object).str.strip().to_numpy(dtype=object)
+    if bool((text == raw).all()):
+        return codes_.astype("int64"), text  # nothing trimmed: already distinct
+    merged, distinct = pd.factorize(text)
+    return merged[codes_].astype("int64"), np.asarray(distinct, dtype=object)
+
+
 def _sort_days(values: pd.Series | np.ndarray) -> np.ndarray:
     """Datetimes as int64 sort keys with missing last (``sort_values(na_position="last")``)."""
     raw = np.asarray(pd.to_datetime(pd.Series(np.asarray(values)), cache=False)
@@ -283,9 +303,9 @@ def by_distinct(frame: pd.DataFrame, rule) -> np.ndarray:
 def prepare(foster_care: pd.DataFrame) -> FosterCare:
     """Episodes and placements from the accepted rows of the foster care file."""
     fc = foster_care
-    episode_id = trimmed_text(fc["episode_id"])
-    ep_code, _ = pd.factorize(episode_id)
-    child = trimmed_text(fc["child_id"])
+    # The ids hashed once each: integer codes and the distinct trimmed ids.
+    ep_code, episode_ids = coded_text(fc["episode_id"])
+    child_code, child_ids = coded_text(fc["child_id"])
     placements = pd.DataFrame({
         "ep": ep_code.astype("int64"),
         "line": np.arange(len(fc)),
@@ -314,8 +334,8 @@ def prepare(foster_care: pd.DataFrame) -> FosterCare:
     first_row = np.unique(ep_code, return_index=True)[1]
     rows = fc.iloc[first_row]
     episodes = pd.DataFrame({
-        "episode_id": episode_id[first_row],
-        "child_id": child[first_row],
+        "episode_id": episode_ids[ep_code[first_row]],
+        "child_id": child_ids[child_code[first_row]],
         "birth_dt": pd.to_datetime(rows["birth_dt"], cache=False).to_numpy(),
         "episode_start": pd.to_datetime(rows["episode_start"], cache=False).to_numpy(),
         "episode_end": pd.to_datetime(rows["episode_end"], cache=False).to_numpy(),
@@ -359,7 +379,6 @@ def prepare(foster_care: pd.DataFrame) -> FosterCare:
     # Demographics: the latest non-blank value of the child's rows.
     # Grouped by integer codes of the ids (same groups, same order of first appearance) since
     # hashing a million id strings again is most of the cost of the grouping.
-    child_code, child_ids = pd.factorize(child)
     demo = pd.DataFrame({"child_id": child_code, "sex": fc["sex"].to_numpy(),
                          "ethnicity_cd": fc["ethnicity_cd"].to_numpy(),
                          "hispanic": fc["hispanic"].to_numpy(),

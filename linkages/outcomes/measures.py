@@ -363,7 +363,7 @@ def substantiated_reports(allegations: pd.DataFrame) -> pd.DataFrame:
     substantiated = [v for v in pd.unique(disposition.dropna())
                      if str(v).strip().lower() == "substantiated"]
     a = allegations[disposition.isin(substantiated).to_numpy()]
-    child, child_ids = pd.factorize(core.trimmed_text(a["child_id"]))
+    child, child_ids = core.coded_text(a["child_id"])
     referral = pd.factorize(a["referral_id"])[0]
     reports = pd.DataFrame({
         "child": child, "referral": referral,

@@ -132,3 +132,13 @@ def test_placement_homes_looked_up_by_episode_and_start(tmp_path):
     got = dict(zip(eps["child_id"], ccwip._home_on(inputs, eps, fc.placement_on(eps.index, on)),
                    strict=True))
     assert got["A"] == "H2"
+
+
+def test_coded_text_is_factorize_of_trimmed_text():
+    for values in (pd.Series([" a", "b ", " a", "b", "c", "a"]),
+                   pd.Series(["x", "y", "x"]),
+                   pd.Series([" a", None, 1, 1.0, True, "1 "], dtype=object),
+                   pd.Series([3, 1, 3]), pd.Series([], dtype=object)):
+        codes_, texts = core.coded_text(values)
+        want_codes, want_texts = pd.factorize(core.trimmed_text(values))
+        assert list(codes_) == list(want_codes) and list(texts) == list(want_texts)
