@@ -524,11 +524,13 @@ def _period_result(period: Period, table: pd.DataFrame, split: pd.DataFrame | No
     total = Row(group={}, numerator=total_num, denominator=total_den,
                 mask_numerator=mask_total_num, mask_denominator=mask_total_den)
     if "children" in table.attrs:
-        # Unduplicated children: cells do not add up to the total (a child counts in each
-        # county she was in), so no subtraction reveals a masked one; primary masking only.
+        # Unduplicated children: the cells need not add up to the total (a child counts in
+        # each county she was in) but mostly do, so they are masked as if they did: primary
+        # and complementary suppression, as the other counts.
         total.children = table.attrs["children"]
-        total.mask_children = bool(masking.primary(np.array([total.children]))[0])
-        for row, n, masked in zip(rows, kids, masking.primary(kids), strict=True):
+        mask_kids, total.mask_children = masking.suppress(kids, total.children,
+                                                          masking.table_relations(group_keys))
+        for row, n, masked in zip(rows, kids, mask_kids, strict=True):
             row.children, row.mask_children = float(n), bool(masked)
 
     if split is not None:

@@ -253,7 +253,7 @@ def test_2f_by_year_counts_children_of_group_1_once(tmp_path, fc_file):
     # 2F-LOC's children are group 1's too, though its denominator is group 2.
     loc = run("2F-LOC", *files, "--period-start", "2021-01-01")["periods"][0]["total"]
     assert (loc["numerator"], loc["denominator"], loc["children"]) == (2, 2, 2)
-    # Masked output: counts of 1-10 masked, no subtraction rule across counties.
+    # Masked output: counts of 1-10 masked (and, were any shown, their complements).
     masked = CliRunner().invoke(main, ["outcomes", "2F", *files, "--period-start",
                                        "2021-01-01", "--format", "csv", "--by", "county"])
     assert masked.exit_code == 0, masked.output
@@ -266,6 +266,24 @@ def test_2f_month_start_must_be_a_first(visit_files):
     result = CliRunner().invoke(main, ["outcomes", "2F-M", *visit_files, "--period-start",
                                        "2021-03-02"])
     assert result.exit_code == 2 and "first day of a month" in result.output
+
+
+def test_2f_children_counts_are_masked_with_their_complement(tmp_path, fc_file):
+    """15 children in care all of 2021: 12 in Fresno, 3 in Kern. Kern's 3 is masked, and so is
+    Fresno's 12, which the state's 15 would otherwise give away."""
+    kids = [f"F{i}" for i in range(12)] + [f"K{i}" for i in range(3)]
+    fc = fc_file(*[episode(k, "2020-01-01", county="15" if k[0] == "K" else "10")
+                   for k in kids])
+    visits = [visit(f"v{k}", k, "2021-03-15") for k in kids]
+    out = json.loads(CliRunner().invoke(main, [
+        "outcomes", "2F", "--foster-care", str(fc), "--visits",
+        str(write_csv(tmp_path / "visits.csv", visits, VISIT_COLUMNS)), "--rejects-dir",
+        str(tmp_path), "--period-start", "2021-01-01", "--by", "county", "--format",
+        "json"]).stdout)
+    period = out["periods"][0]
+    assert period["total"]["children"] == 15
+    assert {r["group"]["county"]: r["children"] for r in period["rows"]} == {"Fresno": "M",
+                                                                              "Kern": "M"}
 
 
 # --- 4A -----------------------------------------------------------------------------------------
