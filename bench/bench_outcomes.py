@@ -45,6 +45,9 @@ def main() -> None:
     parser.add_argument("--periods", type=int, default=8)
     parser.add_argument("--cache", type=Path, default=None,
                         help="directory of Parquet copies of the validated extracts")
+    parser.add_argument("--json-dir", type=Path, default=None,
+                        help="write each measure's JSON result to DIR/<measure>.json (to "
+                             "compare the outputs of two versions with cmp); not timed")
     args = parser.parse_args()
     data = args.data or var_dir() / "bench" / f"synth-{args.scale:g}"
     if not (data / "foster_care.csv").exists():
@@ -54,12 +57,15 @@ def main() -> None:
                         "--scale", str(args.scale), "--seed", str(args.seed), "--quiet"],
                        check=True)
 
-    stages: list[tuple[str, float]] = []
-    t0 = time.perf_counter()
+    stages: list[tuple[str, float, float]] = []  # name, wall, CPU (this process, all threads)
+    t0, c0 = time.perf_counter(), time.process_time()
+    cpu_since = c0
 
     def lap(name: str, since: float) -> float:
-        now = time.perf_counter()
-        stages.append((name, now - since))
+        nonlocal cpu_since
+        now, cpu = time.perf_counter(), time.process_time()
+        stages.append((name, now - since, cpu - cpu_since))
+        cpu_since = cpu
         return now
 
     def read(name: str, spec):
@@ -97,31 +103,42 @@ def main() -> None:
         alleg = reports if measure.needs_allegations else allegations.data
         result = compute(code, prepared, args.period_start, args.periods, by=["county"],
                          allegations=alleg, children=children, extras=extras)
-        result.to_json()
+        text = result.to_json()
         t = lap(f"{code} x {args.periods} periods by county", t)
+        if args.json_dir is not None:
+            args.json_dir.mkdir(parents=True, exist_ok=True)
+            (args.json_dir / f"{code}.json").write_text(text, encoding="utf-8")
+            t, cpu_since = time.perf_counter(), time.process_time()  # not part of the time
         first = result.periods[0]
         firsts[code] = {"start": f"{first.period.start:%Y-%m-%d}",
                         "end": f"{first.period.end:%Y-%m-%d}",
                         "numerator": first.total.numerator,
                         "denominator": first.total.denominator,
-                        "kind": measure.kind, "per": measure.per}
+                        "kind": measure.kind, "per": measure.per,
+                        "children": first.total.children,
+                        "agencies": ", ".join(result.agencies)}
     wall = time.perf_counter() - t0
 
     print(f"data: {data}")
-    for name, seconds in stages:
-        print(f"  {seconds:7.2f} s  {name}")
+    print("     wall      CPU  stage")
+    for name, seconds, cpu in stages:
+        print(f"  {seconds:7.2f}  {cpu:7.2f}  {name}")
     print(f"wall seconds: {wall:.2f}")
+    print(f"CPU seconds (stages): {sum(s[2] for s in stages):.2f}")
     print(f"peak RSS MB: {peak_rss_mb():.0f}")
-    print("statewide figures, first period of each measure (unmasked; Child Welfare where the "
-          "measure has agencies):")
+    print("statewide figures, first period of each measure (unmasked; the cohort's agencies "
+          "in brackets where the measure has them):")
     for code, f in firsts.items():
         if f["kind"] == "distribution" or not f["denominator"]:
             print(f"  {code:10s} {f['start']} to {f['end']}: {f['numerator']:,.0f} units")
             continue
         value = f["numerator"] / f["denominator"] * (f["per"] if f["kind"] == "rate" else 100)
         unit = f" per {f['per']:,}" if f["kind"] == "rate" else "%"
+        children = (f"; {f['children']:,.0f} children unduplicated"
+                    if f["children"] is not None else "")
+        scope = f"  [{f['agencies']}]" if "agency" in MEASURES[code].dimensions else ""
         print(f"  {code:10s} {f['start']} to {f['end']}: {f['numerator']:,.0f} / "
-              f"{f['denominator']:,.0f} = {value:.2f}{unit}")
+              f"{f['denominator']:,.0f} = {value:.2f}{unit}{children}{scope}")
 
 
 if __name__ == "__main__":

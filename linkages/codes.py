@@ -271,8 +271,8 @@ def age_on(birth: date, on: date) -> int:
 
 def age_series(birth: pd.Series, on: pd.Series) -> pd.Series:
     """Vectorised :func:`age_on` over datetime64 series; missing in → missing out."""
-    b = pd.to_datetime(birth)
-    o = pd.to_datetime(on)
+    b = pd.to_datetime(birth, cache=False)
+    o = pd.to_datetime(on, cache=False)
     years = o.dt.year - b.dt.year
     before_birthday = (o.dt.month < b.dt.month) | (
         (o.dt.month == b.dt.month) & (o.dt.day < b.dt.day)
@@ -298,8 +298,10 @@ def age_group(age: int | None) -> str:
 
 
 def age_group_series(ages: pd.Series) -> pd.Series:
-    out = pd.Series(MISSING, index=ages.index, dtype=object)
-    a = ages.astype("Float64")
+    # The groups of the distinct ages only, spread back (a few dozen ages over many rows).
+    codes_, uniques = pd.factorize(ages, use_na_sentinel=False)
+    a = pd.Series(uniques).astype("Float64")
+    groups = pd.Series(MISSING, index=a.index, dtype=object)
     for label, lo, hi in _age_bins():
-        out = out.where(~((a >= lo) & (a <= hi)).fillna(False).to_numpy(bool), label)
-    return out
+        groups = groups.where(~((a >= lo) & (a <= hi)).fillna(False).to_numpy(bool), label)
+    return pd.Series(groups.to_numpy(dtype=object)[codes_], index=ages.index, dtype=object)

@@ -55,7 +55,8 @@ def _at(day: pd.Series, time: pd.Series) -> pd.Series:
         t = u.astype("string").fillna("0:00").str.strip()
         t = t.where(t.str.count(":") == 2, t + ":00")
         return pd.to_timedelta(t).to_numpy()
-    return pd.Series(pd.to_datetime(day).to_numpy() + _distinct(time, rule), index=day.index)
+    return pd.Series(pd.to_datetime(day, cache=False).to_numpy() + _distinct(time, rule),
+                     index=day.index)
 
 
 def _shared(inputs: Inputs, key: str, sources: tuple[str, ...], build):
@@ -73,7 +74,42 @@ def _shared(inputs: Inputs, key: str, sources: tuple[str, ...], build):
 
 
 def _county_names(values: pd.Series) -> np.ndarray:
-    return pd.to_numeric(values).map(codes.county_names()).fillna(codes.MISSING).to_numpy()
+    def rule(u: pd.Series) -> np.ndarray:
+        return pd.to_numeric(u).map(codes.county_names()).fillna(codes.MISSING).to_numpy()
+    return _distinct(values, rule)
+
+
+def _ids(inputs: Inputs, name: str, column: str) -> tuple[np.ndarray, np.ndarray]:
+    """An id column of an input file coded as integers once per run: ``(codes, ids)``, ``ids``
+    the distinct trimmed ids and ``codes[i]`` the position of row ``i``'s id in them. A missing
+    id reads as the empty text (as :func:`_text` reads it). Every measure that joins on the
+    column (2B's referrals and children, the rates' children, 2F's visits) then works on the
+    integers instead of hashing a million id strings again."""
+    frame = inputs.files[name]
+
+    def build() -> tuple[np.ndarray, np.ndarray]:
+        return core.coded_text(frame[column].fillna(""))
+    return _shared(inputs, f"ids_{column}", (name,), build)
+
+
+def _id_text(inputs: Inputs, name: str, column: str) -> np.ndarray:
+    """The trimmed ids of a column (``_text`` of it), from :func:`_ids`."""
+    codes_, ids = _ids(inputs, name, column)
+    return ids[codes_]
+
+
+def _id_lookup(index: pd.Index, inputs: Inputs, name: str, column: str) -> np.ndarray:
+    """Positions of the (trimmed) ids of a column in ``index`` (-1: not there), looked up once
+    per distinct id."""
+    codes_, ids = _ids(inputs, name, column)
+    return index.get_indexer(ids)[codes_] if len(ids) else np.full(len(codes_), -1)
+
+
+def _column_token(inputs: Inputs, name: str, column: str) -> np.ndarray:
+    """:func:`_token` of a whole column of an input file, once per run."""
+    frame = inputs.files[name]
+    return _shared(inputs, f"token_{column}", (name,),
+                   lambda: _token(frame[column]).to_numpy())
 
 
 # --- 2B / 2D ----------------------------------------------------------------------------------
@@ -83,14 +119,21 @@ def _referrals(inputs: Inputs) -> pd.DataFrame:
     r = _file(inputs, "referrals", "2B")
 
     def build() -> pd.DataFrame:
+        response = _token(r["response_type"])
         return pd.DataFrame({
-            "referral_id": _text(r["referral_id"]).to_numpy(),
-            "received_dt": pd.to_datetime(r["received_dt"]).to_numpy(),
+            "referral_id": _id_text(inputs, "referrals", "referral_id"),
+            "received_dt": pd.to_datetime(r["received_dt"], cache=False).to_numpy(),
             "received_at": _at(r["received_dt"], r["received_time"]).to_numpy(),
-            "response_type": _token(r["response_type"]).to_numpy(),
+            "response_type": response.to_numpy(),
+            # The two measures' response types, tested once rather than every quarter.
+            "immediate": (response == "immediate").to_numpy(),
+            "ten_day": response.isin(TEN_DAY_TYPES).to_numpy(),
             "county": _county_names(r["county_cd"]),
         })
     return _shared(inputs, "2b_referrals", ("referrals",), build)
+
+
+TEN_DAY_TYPES = ("3_day", "5_day", "10_day")  # pooled as the "10-day" response type
 
 
 def _referral_index(inputs: Inputs) -> pd.Index:
@@ -101,12 +144,16 @@ def _referral_index(inputs: Inputs) -> pd.Index:
 def _referral_children(inputs: Inputs) -> pd.DataFrame:
     """(referral code, child id) of every child with an allegation on a referral of the
     referrals file (the code is the referral's row in it)."""
-    a = _file(inputs, "allegations", "2B")
+    _file(inputs, "allegations", "2B")
 
     def build() -> pd.DataFrame:
-        code = _lookup(_referral_index(inputs), a["referral_id"])
-        frame = pd.DataFrame({"referral": code, "child_id": _text(a["child_id"]).to_numpy()})
-        return frame[frame["referral"] >= 0].drop_duplicates()
+        code = _id_lookup(_referral_index(inputs), inputs, "allegations", "referral_id")
+        child, ids = _ids(inputs, "allegations", "child_id")
+        frame = pd.DataFrame({"referral": code, "child": child})
+        frame = frame[frame["referral"] >= 0].drop_duplicates()
+        # child: the child's code in the allegation file's child ids (:func:`_ids`)
+        frame["child_id"] = ids[frame["child"].to_numpy()]
+        return frame
     return _shared(inputs, "2b_children", ("referrals", "allegations"), build)
 
 
@@ -133,29 +180,34 @@ def _timely_referrals(inputs: Inputs, variant_2d: bool) -> pd.DataFrame:
 def _build_timely(inputs: Inputs, variant_2d: bool) -> pd.DataFrame:
     refs = _referrals(inputs)
     c = _file(inputs, "contacts", "2B")
-    status = _token(c["status"])
-    ok = ((_token(c["service_type"]) == "investigate_referral")
-          & (_token(c["method"]) == "in_person")
-          & (_token(c["staff"]) == "y"))
+
+    def token(column: str) -> np.ndarray:
+        return _column_token(inputs, "contacts", column)
+    status = token("status")
+    ok = ((token("service_type") == "investigate_referral") & (token("method") == "in_person")
+          & (token("staff") == "y"))
     if variant_2d:
-        ok &= (status == "completed") & (_token(c["party"]) == "child")
+        ok &= (status == "completed") & (token("party") == "child")
     else:
-        ok &= status.isin(["completed", "attempted"])
-    c = c[ok.to_numpy()]
-    referral = _lookup(_referral_index(inputs), c["referral_id"])
+        ok &= np.isin(status, ["completed", "attempted"])
+    c = c[ok]
+    referral = _id_lookup(_referral_index(inputs), inputs, "contacts", "referral_id")[ok]
     known = referral >= 0
     if variant_2d:  # the child seen has an allegation on the referral
         kids = _referral_children(inputs)
-        child_ids, child_codes = np.unique(np.concatenate([
-            _text(c["child_id"]).to_numpy(dtype=str),
-            kids["child_id"].to_numpy(dtype=str)]), return_inverse=True)
-        width = max(len(child_ids), 1)
-        seen = referral.astype("int64") * width + child_codes[:len(c)]
-        known &= _member(seen, np.sort(kids["referral"].to_numpy().astype("int64") * width
-                                       + child_codes[len(c):]))
+        # The contact's child as her code among the allegation file's child ids (-1: she has
+        # no allegation at all), so that (referral, child) pairs compare as integers.
+        alleged = _shared(inputs, "2d_alleged", ("allegations",),
+                          lambda: pd.Index(_ids(inputs, "allegations", "child_id")[1]))
+        child = _id_lookup(alleged, inputs, "contacts", "child_id")[ok]
+        width = len(alleged) + 1
+        seen = referral.astype("int64") * width + child
+        known &= (child >= 0) & _member(seen, np.sort(
+            kids["referral"].to_numpy().astype("int64") * width
+            + kids["child"].to_numpy().astype("int64")))
     referral = referral[known]
     contact_at = _at(c["contact_dt"], c["contact_time"]).to_numpy()[known]
-    contact_dt = pd.to_datetime(c["contact_dt"]).to_numpy()[known]
+    contact_dt = pd.to_datetime(c["contact_dt"], cache=False).to_numpy()[known]
     gap = contact_at - refs["received_at"].to_numpy()[referral]
     days = (contact_dt - refs["received_dt"].to_numpy()[referral]) // np.timedelta64(1, "D")
     after = gap >= np.timedelta64(0)
@@ -189,8 +241,7 @@ def timely_units(inputs: Inputs, period: Period, immediate: bool,
     """
     refs = _referrals(inputs)
     in_quarter = (refs["received_dt"] >= period.start) & (refs["received_dt"] <= period.end)
-    types = ["immediate"] if immediate else ["3_day", "5_day", "10_day"]
-    chosen = (in_quarter & refs["response_type"].isin(types)).to_numpy()
+    chosen = in_quarter.to_numpy() & refs["immediate" if immediate else "ten_day"].to_numpy()
     den = refs[chosen]
     timely = _timely_referrals(inputs, variant_2d)
     num = timely["immediate" if immediate else "ten_day"].to_numpy()[chosen]
@@ -220,8 +271,8 @@ def _months(period: Period) -> list[pd.Timestamp]:
 
 def _month_number(values: pd.Series | np.ndarray) -> np.ndarray:
     """Months since 1970-01 of dates."""
-    return np.asarray(pd.to_datetime(pd.Series(np.asarray(values))).to_numpy("datetime64[M]")
-                      .astype("int64"))
+    dates = pd.to_datetime(pd.Series(np.asarray(values)), cache=False)
+    return np.asarray(dates.to_numpy("datetime64[M]").astype("int64"))
 
 
 _MONTH_SPAN = 1 << 16
@@ -237,7 +288,7 @@ def _member(values: np.ndarray, sorted_set: np.ndarray) -> np.ndarray:
     """``values`` found in ``sorted_set`` (binary search)."""
     if not len(sorted_set):
         return np.zeros(len(values), dtype=bool)
-    pos = np.clip(np.searchsorted(sorted_set, values), 0, len(sorted_set) - 1)
+    pos = np.clip(core.search(sorted_set, values), 0, len(sorted_set) - 1)
     return sorted_set[pos] == values
 
 
@@ -269,9 +320,16 @@ def visit_units(inputs: Inputs, period: Period, in_placement: bool) -> pd.DataFr
     ``placement``).
     ``2F``: group 2 / group 1; ``2F-LOC``: group 3 / group 2. A monthly measure has one month
     per period; the "by year" ones sum the numerators and denominators of the 12 months
-    (child-months, so a child counts once per month). County, agency, age and placement type:
-    on the first day of the month. Not applied: the exclusion of non-dependents placed with
-    non-relative legal guardians (the foster care file has no dependency status).
+    (child-months, so a child counts once per month) and also give each cell's unduplicated
+    count of children in group 1 (``children``): a child in group 1 in any month of the period
+    counts once, and each county counts its own children (one who moved from Fresno to Kern
+    counts once in each and once in the state), so counties do not sum to the state.
+    County, agency, age and placement type: on the first day of the month.
+    Cohort: child-welfare-supervised and probation-supervised care ("applies to" both, §3):
+    the default agencies are Child Welfare and Probation, also with ``--by agency``;
+    ``--agency`` restricts it (CCWIP's probation data begin in 2012; the file's do wherever
+    they begin). Not applied: the exclusion of non-dependents placed with non-relative legal
+    guardians (the foster care file has no dependency status).
     """
     frames = [_month_units(inputs, month, in_placement) for month in _months(period)]
     return pd.concat(frames, ignore_index=True)
@@ -280,39 +338,77 @@ def visit_units(inputs: Inputs, period: Period, in_placement: bool) -> pd.DataFr
 def _month_units(inputs: Inputs, month: pd.Timestamp, in_placement: bool) -> pd.DataFrame:
     """The units of one month (shared by the rolling years that contain it)."""
     def build() -> pd.DataFrame:
+        base, made, there = _month_group1(inputs, month)
+        if in_placement:  # group 3 out of group 2; the rest of group 1 kept, counting 0 / 0
+            num, den = made & there, made
+        else:
+            num, den = made, np.ones(len(base), dtype=bool)
+        return base.assign(numerator=num.astype("int64"), denominator=den.astype("int64"))
+    return _shared(inputs, f"2f_{month:%Y-%m}_{in_placement}_{inputs.agencies}", ("visits",),
+                   build)
+
+
+def _month_group1(inputs: Inputs, month: pd.Timestamp
+                  ) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
+    """Group 1 of a month (one row per child in care all month, with the dates and county of
+    her units) and, per row, whether she had a visit made (group 2) and one in the placement:
+    shared by 2F and 2F-LOC."""
+    def build() -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
         eps = _cohort(inputs)
         any_visit, there = _visit_months(inputs)
         last = month + pd.DateOffset(months=1) - DAY
         full = eps[(eps["episode_start"] <= month)
                    & (eps["episode_end"].isna() | (eps["episode_end"] >= last))]
-        child = _lookup(inputs.foster_care.children.index, full["child_id"])
-        keys = child.astype("int64") * _MONTH_SPAN + _month_number(np.array([month]))[0]
-        made = _member(keys, any_visit)
-        if in_placement:
-            full, keys = full[made], keys[made]
-            num = _member(keys, there)
-        else:
-            num = made
-        return pd.DataFrame({"child_id": full["child_id"].to_numpy(),
+        keys = (full["child"].to_numpy(dtype="int64") * _MONTH_SPAN
+                + _month_number(np.array([month]))[0])
+        on = pd.Series(month, index=full.index)
+        base = pd.DataFrame({"child_id": full["child_id"].to_numpy(),
+                             "child": full["child"].to_numpy(),  # her code, for nunique
                              "ep": full.index.to_numpy(dtype="int64"),
-                             "numerator": num.astype("int64"),
-                             "denominator": np.ones(len(full), dtype="int64"),
-                             "age_on": month, "county_on": month, "placement_on": month})
-    return _shared(inputs, f"2f_{month:%Y-%m}_{in_placement}_{inputs.agencies}", ("visits",),
-                   build)
+                             "age_on": month, "county_on": month, "placement_on": month,
+                             # County on the first of the month, worked out here once per
+                             # month rather than by every rolling year that contains it.
+                             "county": core.county_on(inputs.foster_care, full.index, on)})
+        return base, _member(keys, any_visit), _member(keys, there)
+    return _shared(inputs, f"2f_{month:%Y-%m}_{inputs.agencies}", ("visits",), build)
 
 
 # --- 4A ---------------------------------------------------------------------------------------
 
 
-def _homes(inputs: Inputs) -> pd.Series:
+def _homes(inputs: Inputs) -> tuple[np.ndarray, np.ndarray]:
+    """The placement homes file as (sorted keys, home ids): each row keyed as the prepared
+    placements are, episode code x day number of the placement start (rows of episodes not in
+    the prepared data left out; of two rows with one key, the first in the file)."""
     h = _file(inputs, "homes", "4A")
 
-    def build() -> pd.Series:
-        index = pd.MultiIndex.from_arrays([_text(h["episode_id"]).to_numpy(),
-                                           pd.to_datetime(h["placement_start"]).to_numpy()])
-        return pd.Series(_text(h["placement_home_id"]).to_numpy(), index=index)
+    def build() -> tuple[np.ndarray, np.ndarray]:
+        eps = inputs.foster_care.episodes
+        pos = pd.Index(eps["episode_id"].to_numpy(dtype=object)).get_indexer(
+            _text(h["episode_id"]).to_numpy(dtype=object))
+        days, missing = core.day_numbers(h["placement_start"])
+        keep = (pos >= 0) & ~missing
+        keys = eps.index.to_numpy(dtype="int64")[pos[keep]] * core.DAY_SPAN + days[keep]
+        home = _text(h["placement_home_id"]).to_numpy(dtype=object)[keep]
+        order = np.argsort(keys, kind="stable")
+        keys, home = keys[order], home[order]
+        first = np.r_[True, keys[1:] != keys[:-1]] if len(keys) else np.zeros(0, dtype=bool)
+        return keys[first], home[first]
     return _shared(inputs, "4a_homes", ("homes",), build)
+
+
+def _home_on(inputs: Inputs, eps: pd.DataFrame, placed: pd.DataFrame) -> np.ndarray:
+    """The home of each episode's placement ``placed`` (None: not in the homes file)."""
+    keys, homes = _homes(inputs)
+    days, missing = core.day_numbers(placed["placement_start"])
+    wanted = eps.index.to_numpy(dtype="int64") * core.DAY_SPAN + days
+    out = np.full(len(eps), None, dtype=object)
+    if not len(keys):
+        return out
+    pos = np.clip(core.search(keys, wanted), 0, len(keys) - 1)
+    found = (keys[pos] == wanted) & ~missing
+    out[found] = homes[pos[found]]
+    return out
 
 
 def _sibling_pairs(inputs: Inputs) -> pd.DataFrame:
@@ -330,7 +426,7 @@ def _sibling_pairs(inputs: Inputs) -> pd.DataFrame:
     return _shared(inputs, "4a_pairs", ("siblings",), build)
 
 
-def siblings_units(inputs: Inputs, period: Period, all_siblings: bool) -> pd.DataFrame:
+def siblings_units(inputs: Inputs, period: Period, category: str) -> pd.DataFrame:
     """4A Siblings placed together, point in time on the period's day (the first day of a
     quarter).
 
@@ -345,8 +441,13 @@ def siblings_units(inputs: Inputs, period: Period, all_siblings: bool) -> pd.Dat
     counted, and a child whose only siblings in care are elsewhere is a group of one.
     Denominator: children with at least one sibling in care (groups of one are excluded).
     ``4A-ALL``: placed in the same home as every one of those siblings; ``4A-SOME``: as at
-    least one of them ("some or all"). A child or sibling whose home is not known is never
-    "together" (counted in the denominator, not the numerator).
+    least one of them ("some or all"); ``4A-MISSING``: the child's own home is not known (no
+    placement homes row for her placement, or no placement yet on the day). "Since 2020,
+    percentages include a 'Missing' category": such a child stays in the denominator of all
+    three and is in the Missing numerator only, never placed with all or some siblings, so the
+    three shares (and the "none" remainder) are of the same children. A sibling whose home is
+    not known is never "together" with the child: a child whose home is known but one of
+    whose siblings' is not is not placed with all of them (she may be with some).
     """
     day = period.start
     eps = _cohort(inputs)
@@ -354,12 +455,8 @@ def siblings_units(inputs: Inputs, period: Period, all_siblings: bool) -> pd.Dat
                                                | (eps["episode_end"] >= day))]
     on = pd.Series(day, index=eps.index)
     placed = inputs.foster_care.placement_on(eps.index, on)
-    homes = _homes(inputs)
-    keys = pd.MultiIndex.from_arrays([eps["episode_id"].to_numpy(),
-                                      pd.to_datetime(placed["placement_start"]).to_numpy()])
-    home = pd.Series(homes.reindex(keys).to_numpy(), index=eps.index) if len(homes) else \
-        pd.Series(np.full(len(eps), None, dtype=object), index=eps.index)
-    kids = pd.DataFrame({"child": _lookup(inputs.foster_care.children.index, eps["child_id"]),
+    home = pd.Series(_home_on(inputs, eps, placed), index=eps.index)
+    kids = pd.DataFrame({"child": eps["child"].to_numpy(),
                          "ep": eps.index.to_numpy(),
                          "county_cd": placed["county_cd"].to_numpy(),
                          "home": home.to_numpy()})
@@ -372,7 +469,12 @@ def siblings_units(inputs: Inputs, period: Period, all_siblings: bool) -> pd.Dat
     counts = pd.DataFrame({"ep": pairs["ep"].to_numpy(), "n": 1, "together": together}) \
         .groupby("ep")[["n", "together"]].sum()
     grouped = eps.loc[counts.index]
-    success = (counts["together"] == counts["n"]) if all_siblings else (counts["together"] >= 1)
+    if category == "missing":
+        success = home.loc[counts.index].isna()
+    elif category == "all":
+        success = counts["together"] == counts["n"]
+    else:
+        success = counts["together"] >= 1
     return _units(grouped, success.to_numpy(), 1, age_on=pd.Series(day, index=grouped.index),
                   county_on=pd.Series(day, index=grouped.index),
                   placement_on=pd.Series(day, index=grouped.index))
@@ -458,7 +560,7 @@ def _build_demographics(inputs: Inputs) -> pd.DataFrame:
         coded = pd.DataFrame({"ethnicity_cd": k.get("ethnicity_cd", blank),
                               "hispanic": k.get("hispanic", blank)})
         own = pd.DataFrame({
-            "birth_dt": pd.to_datetime(k["dob"]).to_numpy() if "dob" in k else pd.NaT,
+            "birth_dt": pd.to_datetime(k["dob"], cache=False).to_numpy() if "dob" in k else pd.NaT,
             "ethnicity": core.by_distinct(coded, lambda d: codes.ethnic_group_series(
                 d["ethnicity_cd"], d["hispanic"]))}, index=pd.Index(ids[first].to_numpy()))
         own["birth_dt"] = own["birth_dt"].fillna(own.index.to_series().map(fc["birth_dt"]))
@@ -515,16 +617,18 @@ def rate_units(inputs: Inputs, period: Period, event: str) -> pd.DataFrame:
         a = _file(inputs, "allegations", code)
 
         def build() -> pd.DataFrame:
-            chosen = a
+            chosen = np.ones(len(a), dtype=bool)
             if event == "substantiation":
-                chosen = a[_token(a["disposition"]).eq("substantiated").to_numpy()]
-            child = pd.Series(_text(chosen["child_id"]).to_numpy())
-            frame = pd.DataFrame({"child_id": child.to_numpy(),
-                                  "person": pd.factorize(child)[0],
-                                  "code": _lookup(demographics.index, child),
-                                  "received": pd.to_datetime(chosen["referral_received_dt"])
-                                  .to_numpy(),
-                                  "county_cd": chosen["county_cd"].to_numpy()})
+                chosen = _column_token(inputs, "allegations", "disposition") == "substantiated"
+            person, ids = _ids(inputs, "allegations", "child_id")
+            person = person[chosen]
+            found = _shared(inputs, "rate_found", ("allegations", "children"),
+                            lambda: demographics.index.get_indexer(ids))
+            frame = pd.DataFrame({"child_id": ids[person], "person": person,
+                                  "code": found[person],
+                                  "received": pd.to_datetime(a["referral_received_dt"],
+                                                             cache=False).to_numpy()[chosen],
+                                  "county_cd": a["county_cd"].to_numpy()[chosen]})
             return frame.sort_values(["received"], kind="stable")
         frame = _shared(inputs, f"rate_{event}", ("allegations", "children"), build)
         frame = frame[(frame["received"] >= period.start) & (frame["received"] <= period.end)]
@@ -546,14 +650,20 @@ def _timely(code: str, title: str, immediate: bool, variant_2d: bool) -> Measure
                    dimensions=("county", "calworks_match"), scope=REFERRAL_SCOPE)
 
 
+VISIT_AGENCIES = (core.CHILD_WELFARE, "Probation")
+"""2F's default cohort: "applies to child-welfare-supervised and probation-supervised care"."""
+
+
 def _visits(code: str, title: str, in_placement: bool, period: str) -> Measure:
     return Measure(code, title, "proportion", lambda i, p: visit_units(i, p, in_placement),
-                   lower_is_better=False, period=period, needs=("visits",))
+                   lower_is_better=False, period=period, needs=("visits",),
+                   agencies=VISIT_AGENCIES, unduplicated=period == "year")
 
 
-def _siblings(code: str, title: str, all_siblings: bool) -> Measure:
-    return Measure(code, title, "proportion", lambda i, p: siblings_units(i, p, all_siblings),
-                   lower_is_better=False, period="day", needs=("siblings", "homes"))
+def _siblings(code: str, title: str, category: str) -> Measure:
+    return Measure(code, title, "proportion", lambda i, p: siblings_units(i, p, category),
+                   lower_is_better=category == "missing", period="day",
+                   needs=("siblings", "homes"))
 
 
 def _rate(code: str, title: str, event: str, needs: tuple[str, ...], scope: str) -> Measure:
@@ -581,9 +691,11 @@ MEASURES: dict[str, Measure] = {m.code: m for m in (
     _visits("2F-LOC-M", "Monthly caseworker visits made in the placement (one month)",
             True, "month"),
     _siblings("4A-ALL", "Siblings placed together: with all siblings in care (point in time)",
-              True),
+              "all"),
     _siblings("4A-SOME", "Siblings placed together: with some or all siblings (point in time)",
-              False),
+              "some"),
+    _siblings("4A-MISSING", "Siblings placed together: placement home missing (point in time)",
+              "missing"),
     Measure("C2.1", "Exits to adoption in less than 24 months from the latest removal",
             "proportion", adoption_units, lower_is_better=False),
     _rate("REF-RATE", "Children with a referral per 1,000 children", "referral",

@@ -48,7 +48,8 @@ from linkages.outcomes.measures import ALL_DIMENSIONS, MEASURES
 @click.option("--agency", "agencies", multiple=True,
               help="Agency type of the cohort (repeatable): 'Child Welfare' (the default, as "
                    "California's CWS Outcomes), 'Probation', 'Other', or 'all'. With --by "
-                   "agency the default is all.")
+                   "agency the default is all. 2F's default is Child Welfare and Probation "
+                   "(it applies to both).")
 @click.option("--unmasked", is_flag=True,
               help="Show values of 1-10 (authorised users only).")
 @click.option("--format", "fmt", type=click.Choice(["json", "csv"]),
@@ -58,7 +59,8 @@ from linkages.outcomes.measures import ALL_DIMENSIONS, MEASURES
                    "input file). Only a file with rejected rows gets one.")
 @click.option("--cache-dir", type=click.Path(file_okay=False, path_type=Path),
               help="Keep the validated input files as Parquet here and reuse them while the "
-                   "files are unchanged (faster repeated runs on large extracts).")
+                   "files are unchanged (faster repeated runs on large extracts). Only the "
+                   "columns the measures read are kept: no names, SSNs or addresses.")
 def outcomes(measure: str, foster_care: Path, period_start, periods: int, by: tuple[str, ...],
              links: Path | None, compare_matched: bool, allegations: Path | None,
              children: Path | None, referrals: Path | None, contacts: Path | None,
@@ -67,7 +69,8 @@ def outcomes(measure: str, foster_care: Path, period_start, periods: int, by: tu
              fmt: str | None, rejects_dir: Path | None, cache_dir: Path | None) -> None:
     """Compute a C-CFSR outcome measure: P1, P2, P3, P4, P5, S1, S2, 4B1, 4B2; 2B-IMM,
     2B-10DAY, 2D-IMM, 2D-10DAY (quarters); 2F, 2F-LOC (by year), 2F-M, 2F-LOC-M (months);
-    4A-ALL, 4A-SOME (first day of each quarter); C2.1; REF-RATE, SUB-RATE, ENTRY-RATE.
+    4A-ALL, 4A-SOME, 4A-MISSING (first day of each quarter); C2.1; REF-RATE, SUB-RATE,
+    ENTRY-RATE.
 
     Reads the files, sets bad rows aside into <stem>.rejects.csv (beside the input, or in
     --rejects-dir), prints `read = accepted + rejected` for each file on stderr, and the

@@ -75,6 +75,8 @@ class Row:
     mask_denominator: bool = False
     in_percent: bool = True  # 4B's Missing category is shown but not a share
     comparison: Comparison | None = None
+    children: float | None = None  # unduplicated children (Measure.unduplicated)
+    mask_children: bool = False
 
 
 @dataclass
@@ -114,12 +116,16 @@ class OutcomeResult:
         shown_value = (masking.show_quotient(value, row.mask_numerator or row.mask_denominator,
                                              self.unmasked, self._digits())
                        if row.in_percent else None)
-        return {
+        cell = {
             "numerator": masking.show_count(row.numerator, row.mask_numerator, self.unmasked),
             "denominator": masking.show_count(row.denominator, row.mask_denominator,
                                               self.unmasked),
             self.value_name: shown_value,
         }
+        if self.measure.unduplicated:
+            cell["children"] = masking.show_count(row.children or 0.0, row.mask_children,
+                                                  self.unmasked)
+        return cell
 
     def _comparison(self, c: Comparison) -> dict:
         hide = (c.small or any(c.masked)) and not self.unmasked
@@ -201,6 +207,8 @@ class OutcomeResult:
                 rec = {"period_start": data["start"], "period_end": data["end"]}
                 rec.update({d: group.get(d, TOTAL) for d in self._columns()})
                 rec.update({k: cell[k] for k in ("numerator", "denominator", self.value_name)})
+                if self.measure.unduplicated:
+                    rec["children"] = cell["children"]
                 comp = cell.get("comparison")
                 if self.compared:
                     for side in ("matched", "other"):
@@ -242,7 +250,7 @@ class OutcomeResult:
         lines = [f"{self.measure.code}  {self.measure.title}",
                  scope + ("" if self.unmasked else "   (masked: M = 1-10 or derived, . = zero)")]
         cols = ["period_start", "period_end", *self._columns(), "numerator", "denominator",
-                self.value_name]
+                self.value_name, *(["children"] if self.measure.unduplicated else [])]
         if self.compared:
             cols += [f"matched_{self.value_name}", f"other_{self.value_name}", "difference",
                      "ratio", "ratio_ci_low", "ratio_ci_high", "small_counts"]
@@ -273,12 +281,11 @@ def _attach(units: pd.DataFrame, dims: Iterable[str], inputs: Inputs,
         if dim in out.columns:
             continue
         if dim == "county":
-            cd = fc.placement_on(out["ep"], out["county_on"])["county_cd"]
-            out[dim] = cd.map(codes.county_names()).fillna(codes.MISSING).to_numpy()
+            out[dim] = core.county_on(fc, out["ep"], out["county_on"])
         elif dim == "age_group":
             birth = (out["birth_dt"] if "birth_dt" in out.columns
                      else out["child_id"].map(fc.children["birth_dt"]))
-            ages = core.age_on(pd.to_datetime(birth), out["age_on"])
+            ages = core.age_on(pd.to_datetime(birth, cache=False), out["age_on"])
             out[dim] = codes.age_group_series(ages).to_numpy()
         elif dim in ("sex", "ethnicity"):
             out[dim] = out["child_id"].map(demographics[dim]).fillna(codes.MISSING).to_numpy()
@@ -370,7 +377,8 @@ def compute(measure: str, foster_care: pd.DataFrame | FosterCare,
     fc = foster_care if isinstance(foster_care, FosterCare) else core.prepare(foster_care)
     valid_agencies = core.included_agencies()
     if agencies is None:
-        agencies = valid_agencies if "agency" in by else [core.CHILD_WELFARE]
+        agencies = (list(m.agencies) if m.agencies is not None
+                    else valid_agencies if "agency" in by else [core.CHILD_WELFARE])
     unknown = [a for a in agencies if a not in valid_agencies]
     if unknown:
         raise MeasureInputError(f"agency type {unknown[0]!r} is not one of "
@@ -409,7 +417,7 @@ def compute(measure: str, foster_care: pd.DataFrame | FosterCare,
                 demographics = pd.concat([own,
                                           demographics[~demographics.index.isin(own.index)]])
             if "dob" in kids:  # the person record's birth date, else the foster care file's
-                own_births = pd.Series(pd.to_datetime(kids["dob"]).to_numpy(),
+                own_births = pd.Series(pd.to_datetime(kids["dob"], cache=False).to_numpy(),
                                        index=kids_index).dropna()
                 # As own_births.combine_first(births) but without sorting the union of a
                 # million id strings: the two indexes are unique and made disjoint here.
@@ -432,6 +440,8 @@ def compute(measure: str, foster_care: pd.DataFrame | FosterCare,
         units = _attach(m.units(inputs, period), dict.fromkeys(needed), inputs, demographics,
                         matched)
         table = _aggregate(units, dims, distribution)
+        if m.unduplicated:
+            table = _unduplicated(units, dims, table)
         split = (_aggregate(units, list(dict.fromkeys([*dims, "calworks_match"])), distribution)
                  if compare_matched else None)
         per_period.append((period, table, split))
@@ -449,6 +459,19 @@ def compute(measure: str, foster_care: pd.DataFrame | FosterCare,
                          unmasked=not masked, compared=compare_matched, notes=notes)
 
 
+def _unduplicated(units: pd.DataFrame, dims: list[str], table: pd.DataFrame) -> pd.DataFrame:
+    """``table`` with each cell's distinct children (``children``) and the total's in
+    ``attrs["children"]``: a child in two counties in the period counts in each, once in the
+    total."""
+    # Children by an integer code where the units carry one (the same groups, cheaper).
+    child = "child" if "child" in units.columns else "child_id"
+    if dims:
+        counts = units.groupby(dims, sort=False)[child].nunique().rename("children")
+        table = table.merge(counts.reset_index(), on=dims, how="left")
+    table.attrs["children"] = float(units[child].nunique())
+    return table
+
+
 def _period_result(period: Period, table: pd.DataFrame, split: pd.DataFrame | None,
                    keys: list[str], group_keys: list[tuple], distribution: bool,
                    rate: bool) -> PeriodResult:
@@ -459,8 +482,10 @@ def _period_result(period: Period, table: pd.DataFrame, split: pd.DataFrame | No
         full = indexed.reindex(pd.MultiIndex.from_tuples(group_keys, names=keys), fill_value=0)
         nums = full["numerator"].to_numpy(dtype=float)
         dens = full["denominator"].to_numpy(dtype=float)
+        kids = (full["children"].fillna(0).to_numpy(dtype=float) if "children" in full
+                else np.zeros(len(full)))
     else:
-        nums = dens = np.zeros(0)
+        nums = dens = kids = np.zeros(0)
     if distribution:
         known = [k[-1] != codes.MISSING for k in group_keys]
         total_num = float(nums[known].sum()) if keys else 0.0
@@ -498,6 +523,15 @@ def _period_result(period: Period, table: pd.DataFrame, split: pd.DataFrame | No
             for k, n, d, mn, md in zip(group_keys, nums, dens, mask_num, mask_den, strict=True)]
     total = Row(group={}, numerator=total_num, denominator=total_den,
                 mask_numerator=mask_total_num, mask_denominator=mask_total_den)
+    if "children" in table.attrs:
+        # Unduplicated children: the cells need not add up to the total (a child counts in
+        # each county she was in) but mostly do, so they are masked as if they did: primary
+        # and complementary suppression, as the other counts.
+        total.children = table.attrs["children"]
+        mask_kids, total.mask_children = masking.suppress(kids, total.children,
+                                                          masking.table_relations(group_keys))
+        for row, n, masked in zip(rows, kids, mask_kids, strict=True):
+            row.children, row.mask_children = float(n), bool(masked)
 
     if split is not None:
         _compare(split, keys, rows, total, distribution, rate)

@@ -198,11 +198,28 @@ def read_input(path: str | Path, spec: FileSpec, rejects_dir: str | Path | None 
     ``cache_dir``: keep the validated rows as Parquet there (with the read count and the
     rejections beside them) and, while the source file has the same size and modification time
     and the spec the same columns, read that copy instead of validating the file again.
+
+    The rows keep only the columns the measures read (:data:`MEASURE_COLUMNS`; every column
+    of the spec is validated all the same): a person file's names, SSN and address are never
+    copied into the cache (nor read back from it), and ids that only had to be unique
+    (allegation_id, contact_id, visit_id) are not carried through a statewide run.
     """
     result = (_cached_read(Path(path), spec, Path(cache_dir)) if cache_dir is not None
-              else read_extract(path, spec))
+              else _spec_columns(read_extract(path, spec), spec))
     directory = Path(rejects_dir) if rejects_dir is not None else Path(path).parent
     return result, write_rejects(result.rejections, directory / f"{Path(path).stem}.rejects.csv")
+
+
+_CACHE_LAYOUT = 3  # 2: the spec's columns only; 3: MEASURE_COLUMNS
+
+
+def _spec_columns(result: ExtractResult, spec: FileSpec) -> ExtractResult:
+    """The result with only the columns the measures read (in the file's order)."""
+    wanted = set(MEASURE_COLUMNS.get(spec.label, (c.name for c in spec.columns)))
+    kept = [c for c in result.data.columns if c in wanted]
+    if len(kept) < len(result.data.columns):
+        result.data = result.data[kept]
+    return result
 
 
 def _cache_key(path: Path, spec: FileSpec) -> str:
@@ -210,7 +227,7 @@ def _cache_key(path: Path, spec: FileSpec) -> str:
     described = repr([(c.name, c.required, c.nonblank, c.kind, sorted(c.allowed or ()),
                        c.on_bad, c.check[1] if c.check else None) for c in spec.columns])
     text = f"{path.resolve()}|{stat.st_size}|{stat.st_mtime_ns}|{spec.label}|{spec.key}|" \
-           f"{described}|{len(spec.row_rules)}"
+           f"{described}|{len(spec.row_rules)}|{_CACHE_LAYOUT}"
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
@@ -225,7 +242,7 @@ def _cached_read(path: Path, spec: FileSpec, cache_dir: Path) -> ExtractResult:
         return ExtractResult(path=path, data=pd.read_parquet(data_file),
                              rejections=[Rejection(**r) for r in meta["rejections"]],
                              read=int(meta["read"]))
-    result = read_extract(path, spec)
+    result = _spec_columns(read_extract(path, spec), spec)
     cache_dir.mkdir(parents=True, exist_ok=True)
     result.data.to_parquet(data_file)
     meta_file.write_text(json.dumps({"read": result.read, "rejections": [
@@ -379,3 +396,16 @@ FILE_OPTIONS = {"allegations": "--allegations (cws_allegations.csv)",
                    MEASURE_INPUTS.items()}}
 """Input name -> the command-line option that gives it (for the messages)."""
 
+
+MEASURE_COLUMNS: dict[str, tuple[str, ...]] = {
+    ALLEGATION_FILE.label: ("referral_id", "child_id", "referral_received_dt", "county_cd",
+                            "disposition", "incident_dt"),
+    CONTACT_FILE.label: ("referral_id", "child_id", "contact_dt", "contact_time",
+                         "service_type", "method", "status", "staff", "party"),
+    VISIT_FILE.label: ("child_id", "visit_dt", "method", "status", "location"),
+    SIBLING_FILE.label: ("child_id", "sibling_id"),
+    POPULATION_FILE.label: ("year", "county_cd", "age_group", "ethnic_group", "population"),
+}
+"""The columns of an input file that the measures read, by the spec's label (a file not named
+here: every column of its spec). :func:`read_input` keeps only these; a measure that comes to
+read another column adds it here."""

@@ -59,6 +59,12 @@ class Measure:
     needs: tuple[str, ...] = ()  # other input files, by their Inputs.files name
     per_unit: str = "days"  # a rate's denominator: "days" of care or "children"
     scope: str = ""  # the table's scope line when not the agencies (nor S2's reports)
+    # The agency types of the cohort when none is asked for (None: Child Welfare only, or
+    # every included type when stratifying by agency).
+    agencies: tuple[str, ...] | None = None
+    # The units' unduplicated children are counted per cell (2F's "By Year" report):
+    # ``Row.children``, each cell's distinct child_ids, so cells do not sum to the total.
+    unduplicated: bool = False
 
 
 def _units(episodes: pd.DataFrame, numerator: pd.Series | np.ndarray,
@@ -70,7 +76,8 @@ def _units(episodes: pd.DataFrame, numerator: pd.Series | np.ndarray,
         "denominator": np.broadcast_to(np.asarray(denominator, dtype="int64"), len(episodes)),
     })
     for name, values in dates.items():
-        out[name] = pd.to_datetime(pd.Series(values).to_numpy()) if len(episodes) else pd.NaT
+        out[name] = (pd.to_datetime(pd.Series(values).to_numpy(), cache=False)
+                     if len(episodes) else pd.NaT)
     return out
 
 
@@ -121,7 +128,7 @@ def thv_adjusted_end(inputs: Inputs, ep: pd.DataFrame) -> pd.Series:
     months" is the same threshold). Any other exit keeps its date.
     """
     last = inputs.foster_care.placement_on(ep.index, ep["episode_end"])
-    visit_start = pd.to_datetime(last["placement_start"])
+    visit_start = pd.to_datetime(last["placement_start"], cache=False)
     credit = visit_start + pd.Timedelta(days=30)
     adjust = ((last["placement_type"] == core.TRIAL_HOME_VISIT).to_numpy()
               & (ep["exit_type"] == "reunified").to_numpy()
@@ -318,7 +325,7 @@ def s2_units(inputs: Inputs, period: Period) -> pd.DataFrame:
     initial = in_period.drop_duplicates("child_id", keep="first")  # sorted by child, then date
     births = (inputs.birth_dates if inputs.birth_dates is not None
               else pd.Series(dtype="datetime64[ns]"))
-    birth = pd.to_datetime(initial["child_id"].map(births))
+    birth = pd.to_datetime(initial["child_id"].map(births), cache=False)
     age = core.age_on(birth, initial["received"])
     adult = age.ge(core.ADULT_AGE).fillna(False).to_numpy()
     initial, birth = initial[~adult], birth[~adult]
@@ -356,12 +363,12 @@ def substantiated_reports(allegations: pd.DataFrame) -> pd.DataFrame:
     substantiated = [v for v in pd.unique(disposition.dropna())
                      if str(v).strip().lower() == "substantiated"]
     a = allegations[disposition.isin(substantiated).to_numpy()]
-    child, child_ids = pd.factorize(a["child_id"].astype(str).str.strip())
+    child, child_ids = core.coded_text(a["child_id"])
     referral = pd.factorize(a["referral_id"])[0]
     reports = pd.DataFrame({
         "child": child, "referral": referral,
-        "received": pd.to_datetime(a["referral_received_dt"]).to_numpy(),
-        "incident": pd.to_datetime(a["incident_dt"]).to_numpy(),
+        "received": pd.to_datetime(a["referral_received_dt"], cache=False).to_numpy(),
+        "incident": pd.to_datetime(a["incident_dt"], cache=False).to_numpy(),
         "county_cd": a["county_cd"].to_numpy(),
     }).groupby(["child", "referral"], sort=False).agg(
         received=("received", "min"), incident=("incident", "min"),

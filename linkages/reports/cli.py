@@ -18,8 +18,12 @@ def reports() -> None:
               help="Match run of record (default: the latest not undone).")
 @click.option("--extract", type=click.Path(file_okay=False, exists=True, path_type=Path),
               help="The extract directory the run linked: its foster_care.csv (and "
-                   "cws_allegations.csv, cws_children.csv) give the outcome measures for "
-                   "matched and other children. Without it only the match rates are built.")
+                   "cws_allegations.csv, cws_children.csv, and the files of the California "
+                   "measures of docs/data-files.md: cws_referrals.csv, cws_contacts.csv, "
+                   "cws_visits.csv, cws_siblings.csv, cws_placement_homes.csv, population.csv) "
+                   "give the outcome measures for matched and other children; a measure "
+                   "whose files are missing is left out with a note. Without it only the "
+                   "match rates are built.")
 @click.option("--period-start", type=click.DateTime(formats=["%Y-%m-%d"]),
               help="First day of the first 12-month period (default: the last three years "
                    "the foster care file can follow).")

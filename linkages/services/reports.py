@@ -70,8 +70,17 @@ MATCH_RATE_ROWS: tuple[tuple[str, str, str, str], ...] = (
 COUNT_KEYS = tuple(k for _, _, whole, part in MATCH_RATE_ROWS for k in (whole, part))
 
 # The measures compared for matched and other children: the proportions and rates (4B1 and
-# 4B2 are distributions of placement types, with no single rate to compare).
-COMPARED_MEASURES = ("P1", "P2", "P3", "P4", "P5", "S1", "S2")
+# 4B2 are distributions of placement types, with no single rate to compare), the federal ones
+# and California's. The monthly 2F-M and 2F-LOC-M are left to `linkages outcomes`: 2F and
+# 2F-LOC are their sums by year.
+COMPARED_MEASURES = ("P1", "P2", "P3", "P4", "P5", "S1", "S2", "2B-IMM", "2B-10DAY", "2D-IMM",
+                     "2D-10DAY", "2F", "2F-LOC", "4A-ALL", "4A-SOME", "4A-MISSING", "C2.1")
+# Shown for the county against the state, not compared: their denominator, the population
+# file, has no CalWORKs split.
+UNCOMPARED_MEASURES = ("REF-RATE", "SUB-RATE", "ENTRY-RATE")
+# Input files that cover a span of time (an extract may carry visits for some years only): a
+# period outside the span of its file's dates is left blank, not read as "no visit made".
+DATED_INPUTS = {"visits": "visit_dt", "referrals": "received_dt"}
 
 
 class ReportNotBuilt(LookupError):
@@ -222,11 +231,38 @@ def _run(session: Session, run_id: int | None) -> MatchRun:
     return run
 
 
+def aligned_start(period: str, period_start: date) -> date:
+    """The first period of a measure of kind ``period`` lined up with the rolling years from
+    ``period_start`` (one quarter apart), so that the i-th period of every measure belongs to
+    the i-th year: a year is itself; a quarter (2B, 2D) is the year's last quarter; a day (4A)
+    that quarter's first day."""
+    if period in ("quarter", "day"):
+        return (pd.Timestamp(period_start) + pd.DateOffset(months=9)).date()
+    return period_start
+
+
+def _blank_uncovered(result: dict[str, Any], spans: list[tuple[str, Any, Any]],
+                     value: str) -> None:
+    """Blank the periods of a measure's result (``OutcomeResult.to_dict()``) that its dated
+    input files do not cover from start to end: every count is None and ``uncovered`` names
+    the file."""
+    for period in result["periods"]:
+        start, end = pd.Timestamp(period["start"]), pd.Timestamp(period["end"])
+        out = [f"{name} runs from {first:%Y-%m-%d} to {last:%Y-%m-%d}"
+               for name, first, last in spans if start < first or end > last]
+        if not out:
+            continue
+        blank = {"numerator": None, "denominator": None, value: None,
+                 "uncovered": "; ".join(out)}
+        period["total"] = dict(blank)
+        period["rows"] = [{"group": r["group"], **blank} for r in period["rows"]]
+
+
 def _build_outcomes(session: Session, run_id: int, extract: Path, period_start: date | None,
                     periods: int | None, notes: list[str]) -> str:
     from linkages.extracts import read_extract
     from linkages.outcomes import core, engine, files
-    from linkages.outcomes.measures import MEASURES
+    from linkages.outcomes.measures import MEASURES, prepare_reports
 
     fc_path = extract / "foster_care.csv"
     if not fc_path.exists():
@@ -237,11 +273,19 @@ def _build_outcomes(session: Session, run_id: int, extract: Path, period_start: 
     if (extract / "cws_allegations.csv").exists():
         used.append(extract / "cws_allegations.csv")
         allegations = read_extract(extract / "cws_allegations.csv",
-                                         files.ALLEGATION_FILE).data
+                                   files.ALLEGATION_FILE).data
     if (extract / "cws_children.csv").exists():
         used.append(extract / "cws_children.csv")
         children = read_extract(extract / "cws_children.csv",
-                                      files.CWS_CHILDREN_FILE).data
+                                files.CWS_CHILDREN_FILE).data
+    extras: dict[str, pd.DataFrame] = {}
+    for name, (_, file_name, spec) in files.MEASURE_INPUTS.items():
+        if (extract / file_name).exists():
+            used.append(extract / file_name)
+            extras[name] = read_extract(extract / file_name, spec).data
+    file_names = {"allegations": "cws_allegations.csv",
+                  **{name: file_name for name, (_, file_name, _) in
+                     files.MEASURE_INPUTS.items()}}
     links = pd.DataFrame(session.execute(
         select(Link.left_record_id, Link.right_record_id, Link.decision)
         .where(Link.run_id == run_id, Link.decision == LinkDecision.MATCH)).all(),
@@ -251,26 +295,44 @@ def _build_outcomes(session: Session, run_id: int, extract: Path, period_start: 
         start, count = default_periods(fc)
         period_start, periods = period_start or start, periods or count
     prepared = core.prepare(fc)
-    from linkages.outcomes.measures import prepare_reports
 
     reports = prepare_reports(allegations) if allegations is not None else None
     by_county: dict[int, dict[str, Any]] = {}
     state: dict[str, Any] = {}
+    left_out: dict[str, str] = {}
     names = {name: cd for cd, name in county_names().items()}
-    for code in COMPARED_MEASURES:
+    for code in (*COMPARED_MEASURES, *UNCOMPARED_MEASURES):
         m = MEASURES[code]
-        if m.needs_allegations and reports is None:
-            notes.append(f"note: {code} left out: the extract has no cws_allegations.csv")
+        absent = [file_names[n] for n in
+                  dict.fromkeys([*(["allegations"] if m.needs_allegations else []), *m.needs])
+                  if (allegations if n == "allegations" else extras.get(n)) is None]
+        if absent:
+            left_out[code] = f"the extract has no {' or '.join(absent)}"
+            notes.append(f"note: {code} left out: {left_out[code]}")
             continue
+        compared = code in COMPARED_MEASURES
+        spans = [(file_names[n], extras[n][DATED_INPUTS[n]].min(),
+                  extras[n][DATED_INPUTS[n]].max())
+                 for n in m.needs if n in DATED_INPUTS and len(extras[n])]
         shown = {}
         for masked in (True, False):
             shown[masked] = engine.compute(
-                code, prepared, period_start, periods, by=("county",), links=links,
-                masked=masked, allegations=reports, children=children,
-                compare_matched=True).to_dict()
+                code, prepared, aligned_start(m.period, period_start), periods, by=("county",),
+                links=links if compared else None, masked=masked,
+                allegations=reports if m.needs_allegations else allegations,
+                children=children, compare_matched=compared, extras=extras).to_dict()
         meta = {"title": shown[True]["title"], "kind": m.kind,
-                "per": m.per if m.kind == "rate" else 100,
-                "lower_is_better": m.lower_is_better}
+                "per": m.per if m.kind == "rate" else 100, "per_unit": m.per_unit,
+                "lower_is_better": m.lower_is_better, "period": m.period,
+                "compared": compared}
+        for side in shown.values():
+            _blank_uncovered(side, spans, "rate" if m.kind == "rate" else "percent")
+        blanked = sum(bool(p["total"].get("uncovered")) for p in shown[True]["periods"])
+        if blanked:
+            name, first, last = spans[0] if len(spans) == 1 else (
+                "input files", max(s[1] for s in spans), min(s[2] for s in spans))
+            notes.append(f"note: {code}: {blanked} of its periods lie outside the extract's "
+                         f"{name} ({first:%Y-%m-%d} to {last:%Y-%m-%d}) and are left blank")
         state[code] = {**meta, "periods": [
             {"start": pm["start"], "end": pm["end"], "masked": pm["total"],
              "unmasked": pu["total"]}
@@ -288,7 +350,7 @@ def _build_outcomes(session: Session, run_id: int, extract: Path, period_start: 
     session.execute(delete(ReportSnapshot).where(ReportSnapshot.run_id == run_id,
                                                  ReportSnapshot.kind == OUTCOMES))
     params = {"period_start": str(period_start), "periods": periods,
-              "extract": str(extract)}
+              "extract": str(extract), "left_out": left_out}
     session.add(ReportSnapshot(run_id=run_id, kind=OUTCOMES, extract_key=key, county_cd=None,
                                payload={"params": params, "measures": state}))
     for cd, measures in by_county.items():
@@ -547,8 +609,13 @@ def outcomes(session: Session, actor: Actor, run_id: int | None = None,
     false (a CSV download audits itself as an export)."""
     run_id, county_cd, own, state = _outcome_snapshots(session, actor, run_id, county_cd)
     unmasked = actor.can(Permission.VIEW_UNMASKED)
-    measures = _pick(own["measures"], unmasked)
+    own_measures = _pick(own["measures"], unmasked)
     statewide = _pick(state["measures"], unmasked)
+    # Every measure of the state, in its order: one the county has no children in (4A in a
+    # county with no sibling group in care) reads "no children" rather than vanishing.
+    measures = {code: own_measures.get(code, {**{k: v for k, v in m.items() if k != "periods"},
+                                              "periods": []})
+                for code, m in statewide.items()}
     if audited:
         audit.record(session, actor, AuditAction.REPORT_VIEW, "report", kind,
                      {"run_id": run_id, "county_cd": county_cd}, ip)

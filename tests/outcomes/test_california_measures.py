@@ -180,7 +180,8 @@ def visit_files(tmp_path: Path, fc_file) -> list[str]:
     """March 2021 (31 days). A: in care all month, visited in the placement. B: visited at
     school. C: entered 2 March (not a full month). D: left 31 March (a full month), visited by
     phone only. E: left 30 March (not full). F: visit attempted, not completed. G: in care all
-    month, visited 1 April (next month). H: probation (not in the Child Welfare default)."""
+    month, visited 1 April (next month). H: probation (in 2F's default cohort: child-welfare-
+    and probation-supervised care), visited in the placement."""
     fc = fc_file(episode("A", "2020-01-01"), episode("B", "2020-06-01"),
                  episode("C", "2021-03-02"), episode("D", "2021-01-01", "2021-03-31"),
                  episode("E", "2021-01-01", "2021-03-30"), episode("F", "2021-03-01"),
@@ -197,11 +198,27 @@ def visit_files(tmp_path: Path, fc_file) -> list[str]:
 def test_2f_each_month_at_the_cli(visit_files):
     out = run("2F-M", *visit_files, "--period-start", "2021-03-01", "--periods", "2")
     assert (out["periods"][0]["start"], out["periods"][0]["end"]) == ("2021-03-01", "2021-03-31")
-    assert total(out, 0) == (2, 5)  # A, B of A, B, D, F, G
-    # April: A, B, C, F, G in care all month (D and E left); G visited.
-    assert total(out, 1) == (1, 5)
+    assert out["agencies"] == ["Child Welfare", "Probation"]
+    assert total(out, 0) == (3, 6)  # A, B, H of A, B, D, F, G, H
+    # April: A, B, C, F, G, H in care all month (D and E left); G visited.
+    assert total(out, 1) == (1, 6)
     loc = run("2F-LOC-M", *visit_files, "--period-start", "2021-03-01")
-    assert total(loc) == (1, 2)  # of A and B, A was seen in the placement
+    assert total(loc) == (2, 3)  # of A, B and H, A and H were seen in the placement
+    assert "children" not in loc["periods"][0]["total"]  # a month: the denominator itself
+
+
+def test_2f_agency_restricts_the_default_cohort(visit_files):
+    welfare = run("2F-M", *visit_files, "--period-start", "2021-03-01",
+                  "--agency", "Child Welfare")
+    assert welfare["agencies"] == ["Child Welfare"]
+    assert total(welfare) == (2, 5)  # H, on probation, is out
+    probation = run("2F-M", *visit_files, "--period-start", "2021-03-01", "--agency", "Probation")
+    assert total(probation) == (1, 1)
+    by_agency = run("2F-M", *visit_files, "--period-start", "2021-03-01", "--by", "agency")
+    assert by_agency["agencies"] == ["Child Welfare", "Probation"]  # not Other
+    assert {r["group"]["agency"]: (r["numerator"], r["denominator"])
+            for r in by_agency["periods"][0]["rows"]} == {"Child Welfare": (2, 5),
+                                                           "Probation": (1, 1)}
 
 
 def test_2f_by_year_sums_the_months(visit_files):
@@ -209,13 +226,64 @@ def test_2f_by_year_sums_the_months(visit_files):
     months = [run("2F-M", *visit_files, "--period-start", f"2021-{m:02d}-01") for m in
               range(1, 13)]
     assert total(year) == (sum(total(m)[0] for m in months), sum(total(m)[1] for m in months))
-    assert total(year)[0] == 3  # A and B in March, G in April
+    assert total(year)[0] == 4  # A, B and H in March, G in April
+
+
+def test_2f_by_year_counts_children_of_group_1_once(tmp_path, fc_file):
+    """2021. K: in care all year, in Fresno to 30 June, then in Kern (a full month in each
+    county: 6 + 6 child-months). L: in Fresno from 2021-11-15 (December only). M: entered
+    2021-12-02 (no full month: not in group 1). N: left 2021-01-30 (no full month).
+    Unduplicated children of group 1: K and L in the state (2, not 3); Fresno K and L (2),
+    Kern K (1): the counties sum to 3, more than the state."""
+    fc = fc_file(placements("K", "2020-06-01", "", "", [
+                     {"placement_start": "2020-06-01", "placement_end": "2021-06-30"},
+                     {"placement_start": "2021-06-30", "placement_end": "", "county_cd": "15"}]),
+                 episode("L", "2021-11-15"), episode("M", "2021-12-02"),
+                 episode("N", "2020-01-01", "2021-01-30"))
+    visits = [visit("v1", "K", "2021-03-15"), visit("v2", "L", "2021-12-01")]
+    files = ["--foster-care", str(fc),
+             "--visits", str(write_csv(tmp_path / "visits.csv", visits, VISIT_COLUMNS)),
+             "--rejects-dir", str(tmp_path)]
+    out = run("2F", *files, "--period-start", "2021-01-01", "--by", "county")
+    t = out["periods"][0]["total"]
+    assert (t["numerator"], t["denominator"], t["children"]) == (2, 13, 2)
+    rows = {r["group"]["county"]: (r["numerator"], r["denominator"], r["children"])
+            for r in out["periods"][0]["rows"]}
+    assert rows == {"Fresno": (2, 7, 2), "Kern": (0, 6, 1)}
+    # 2F-LOC's children are group 1's too, though its denominator is group 2.
+    loc = run("2F-LOC", *files, "--period-start", "2021-01-01")["periods"][0]["total"]
+    assert (loc["numerator"], loc["denominator"], loc["children"]) == (2, 2, 2)
+    # Masked output: counts of 1-10 masked (and, were any shown, their complements).
+    masked = CliRunner().invoke(main, ["outcomes", "2F", *files, "--period-start",
+                                       "2021-01-01", "--format", "csv", "--by", "county"])
+    assert masked.exit_code == 0, masked.output
+    header, *lines = masked.stdout.splitlines()
+    assert header.split(",")[-1] == "children"
+    assert all(line.split(",")[-1] == "M" for line in lines)
 
 
 def test_2f_month_start_must_be_a_first(visit_files):
     result = CliRunner().invoke(main, ["outcomes", "2F-M", *visit_files, "--period-start",
                                        "2021-03-02"])
     assert result.exit_code == 2 and "first day of a month" in result.output
+
+
+def test_2f_children_counts_are_masked_with_their_complement(tmp_path, fc_file):
+    """15 children in care all of 2021: 12 in Fresno, 3 in Kern. Kern's 3 is masked, and so is
+    Fresno's 12, which the state's 15 would otherwise give away."""
+    kids = [f"F{i}" for i in range(12)] + [f"K{i}" for i in range(3)]
+    fc = fc_file(*[episode(k, "2020-01-01", county="15" if k[0] == "K" else "10")
+                   for k in kids])
+    visits = [visit(f"v{k}", k, "2021-03-15") for k in kids]
+    out = json.loads(CliRunner().invoke(main, [
+        "outcomes", "2F", "--foster-care", str(fc), "--visits",
+        str(write_csv(tmp_path / "visits.csv", visits, VISIT_COLUMNS)), "--rejects-dir",
+        str(tmp_path), "--period-start", "2021-01-01", "--by", "county", "--format",
+        "json"]).stdout)
+    period = out["periods"][0]
+    assert period["total"]["children"] == 15
+    assert {r["group"]["county"]: r["children"] for r in period["rows"]} == {"Fresno": "M",
+                                                                              "Kern": "M"}
 
 
 # --- 4A -----------------------------------------------------------------------------------------
@@ -270,6 +338,31 @@ def test_4a_all_and_some_at_the_cli(sibling_files):
     # Denominator A1 A2 A3 B1 B2 E1 E2 F1 F2 (9); all: B1 B2 E1 E2 F1 F2.
     assert total(out) == (6, 9)
     assert total(run("4A-SOME", *sibling_files, "--period-start", "2021-04-01")) == (8, 9)
+    assert total(run("4A-MISSING", *sibling_files, "--period-start", "2021-04-01")) == (0, 9)
+
+
+def test_4a_missing_home_is_a_category_of_the_same_denominator(tmp_path, fc_file):
+    """1 April 2021, Fresno. P1, P2, P3 siblings in care: P1 and P2 in home H1, P3's placement
+    has no placement homes row. Denominator 3. Missing: P3 (1). All: none (P1 and P2 are not
+    with P3, whose home is unknown). Some or all: P1, P2 (2). None: 0. 1 + 2 + 0 = 3.
+    Q1, Q2: Q2's episode has begun (2021-03-01) but her first placement only starts
+    2021-04-02: no placement, so no county that day, and sibling groups are formed within
+    county: Q1 and Q2 are groups of one, out of the denominator (not Missing)."""
+    fc = fc_file(episode("P1", "2020-01-01"), episode("P2", "2020-01-01"),
+                 episode("P3", "2020-01-01"), episode("Q1", "2020-01-01"),
+                 placements("Q2", "2021-03-01", "", "", [{"placement_start": "2021-04-02"}]))
+    homes = [home("P1", "2020-01-01", "H1"), home("P2", "2020-01-01", "H1"),
+             home("Q1", "2020-01-01", "H2"), home("Q2", "2021-04-02", "H2")]
+    files = ["--foster-care", str(fc),
+             "--siblings", str(write_csv(tmp_path / "sibs.csv", [
+                 {"child_id": a, "sibling_id": b, "relationship": "whole"}
+                 for a, b in (("P1", "P2"), ("P2", "P3"), ("P1", "P3"), ("Q1", "Q2"))],
+                 SIBLING_COLUMNS)),
+             "--placement-homes", str(write_csv(tmp_path / "homes.csv", homes, HOME_COLUMNS)),
+             "--rejects-dir", str(tmp_path), "--period-start", "2021-04-01"]
+    assert total(run("4A-MISSING", *files)) == (1, 3)
+    assert total(run("4A-ALL", *files)) == (0, 3)
+    assert total(run("4A-SOME", *files)) == (2, 3)
 
 
 def test_4a_sibling_group_split_across_counties(sibling_files):
@@ -489,3 +582,19 @@ def test_parquet_cache_gives_the_same_rows_and_rejects(tmp_path, monkeypatch):
     write_csv(path, [referral("R3", "2021-01-05", "09:00", "10_day")], REFERRAL_COLUMNS)
     changed, _ = spec.read_input(path, spec.REFERRAL_FILE, cache_dir=cache)
     assert list(changed.data["referral_id"]) == ["R3"]
+
+
+def test_the_cache_keeps_only_the_columns_the_measures_read(tmp_path):
+    path = write_csv(tmp_path / "kids.csv", [
+        {"record_id": "C1", "first_name": "Ana", "ssn": "123-45-6789", "dob": "2015-01-02",
+         "sex": "F", "ethnicity_cd": "839", "hispanic": "N"}],
+        ["record_id", "first_name", "ssn", "dob", "sex", "ethnicity_cd", "hispanic"])
+    cache = tmp_path / "cache"
+    direct, _ = spec.read_input(path, spec.CWS_CHILDREN_FILE)
+    cached, _ = spec.read_input(path, spec.CWS_CHILDREN_FILE, cache_dir=cache)
+    again, _ = spec.read_input(path, spec.CWS_CHILDREN_FILE, cache_dir=cache)
+    columns = ["record_id", "dob", "sex", "ethnicity_cd", "hispanic"]
+    assert list(direct.data.columns) == list(cached.data.columns) == columns
+    pd.testing.assert_frame_equal(again.data, direct.data)
+    stored = pd.read_parquet(next(cache.glob("*.parquet")))
+    assert "ssn" not in stored.columns and "first_name" not in stored.columns

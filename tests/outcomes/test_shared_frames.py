@@ -83,3 +83,62 @@ def test_prepared_inputs_reused_across_calls_give_the_same_results(tmp_path):
             assert shared.to_json() == plain.to_json(), code
     assert np.array_equal(prepared.cohort(["Child Welfare"]).index,
                           core.of_agencies(prepared.episodes, ["Child Welfare"]).index)
+
+
+def test_ids_are_coded_once_as_trimmed_text_and_looked_up_as_lookup_does(tmp_path):
+    from linkages.outcomes import ccwip
+    from linkages.outcomes.measures import Inputs
+
+    frame = pd.DataFrame({"child_id": [" A", "B", "A ", None, "C", "B", ""],
+                          "n": [1, 2, 3, 4, 5, 6, 7]})
+    inputs = Inputs(foster_care=prepare(fc_frame(tmp_path, episode("A", "2020-01-01"))),
+                    agencies=(core.CHILD_WELFARE,), files={"visits": frame})
+    codes_, ids = ccwip._ids(inputs, "visits", "child_id")
+    # " A" and "A " are one id once trimmed; a missing id reads as the empty text (as _text).
+    assert list(ids[codes_]) == list(ccwip._text(frame["child_id"]))
+    assert len(set(ids)) == len(ids) and codes_[0] == codes_[2]
+    index = pd.Index(["B", "A", "Z"])
+    assert list(ccwip._id_lookup(index, inputs, "visits", "child_id")) == list(
+        ccwip._lookup(index, frame["child_id"]))
+    assert ccwip._ids(inputs, "visits", "child_id")[0] is codes_  # worked out once
+    # Nothing to trim: the ids are the column's distinct values as they are.
+    plain = pd.DataFrame({"child_id": ["x", "y", "x"]})
+    inputs.files["contacts"] = plain
+    codes2, ids2 = ccwip._ids(inputs, "contacts", "child_id")
+    assert list(ids2) == ["x", "y"] and list(codes2) == [0, 1, 0]
+
+
+def test_placement_homes_looked_up_by_episode_and_start(tmp_path):
+    from linkages.outcomes import ccwip
+    from linkages.outcomes.measures import Inputs
+
+    frame = fc_frame(tmp_path, placements("A", "2021-01-01", "", "", [
+        {"placement_start": "2021-01-01", "placement_end": "2021-03-01"},
+        {"placement_start": "2021-03-01", "placement_end": ""}]),
+        episode("B", "2021-02-01"))
+    fc = prepare(frame)
+    homes = pd.DataFrame({"episode_id": ["A-E1 ", "A-E1", "B-E1", "Z-E1"],
+                          "placement_start": pd.to_datetime(["2021-01-01", "2021-03-01",
+                                                             "2021-02-02", "2021-01-01"]),
+                          "placement_home_id": ["H1", "H2", "H9", "H0"]})
+    inputs = Inputs(foster_care=fc, agencies=(core.CHILD_WELFARE,), files={"homes": homes})
+    eps = fc.episodes
+    on = pd.Series(pd.Timestamp("2021-02-15"), index=eps.index)
+    placed = fc.placement_on(eps.index, on)
+    got = dict(zip(eps["child_id"], ccwip._home_on(inputs, eps, placed), strict=True))
+    # A: her first placement's home (the id trimmed); B: no row for her placement's start.
+    assert got == {"A": "H1", "B": None}
+    on = pd.Series(pd.Timestamp("2021-03-01"), index=eps.index)
+    got = dict(zip(eps["child_id"], ccwip._home_on(inputs, eps, fc.placement_on(eps.index, on)),
+                   strict=True))
+    assert got["A"] == "H2"
+
+
+def test_coded_text_is_factorize_of_trimmed_text():
+    for values in (pd.Series([" a", "b ", " a", "b", "c", "a"]),
+                   pd.Series(["x", "y", "x"]),
+                   pd.Series([" a", None, 1, 1.0, True, "1 "], dtype=object),
+                   pd.Series([3, 1, 3]), pd.Series([], dtype=object)):
+        codes_, texts = core.coded_text(values)
+        want_codes, want_texts = pd.factorize(core.trimmed_text(values))
+        assert list(codes_) == list(want_codes) and list(texts) == list(want_texts)

@@ -49,7 +49,10 @@ def test_reports_build_review_and_the_next_match(db_url: str, extract: Path, tmp
                                                  monkeypatch: pytest.MonkeyPatch) -> None:
     _run(["ingest", str(extract)], db_url, monkeypatch)
     _match(extract, tmp_path, db_url, monkeypatch)
-    _run(["reports", "build", "--extract", str(extract)], db_url, monkeypatch)
+    built = _run(["reports", "build", "--extract", str(extract)], db_url, monkeypatch)
+    # synth writes visits for 2019-2022 only; the default periods run to mid-2024.
+    assert "of its periods lie outside the extract's cws_visits.csv (2019-01-01 to " \
+           "2022-12-31) and are left blank" in built
     evaluator = Actor(None, "eve", Role.EVALUATOR, None, None)
     with session_scope(db_url) as session:
         run = session.scalars(select(MatchRun)).one()
@@ -82,7 +85,29 @@ def test_reports_build_review_and_the_next_match(db_url: str, extract: Path, tmp
                 if any(sides):
                     assert all(sides) or p["numerator"] == "M"
         assert seen_mask
-        assert set(masked_county.measures) == {"P1", "P2", "P3", "P4", "P5", "S1", "S2"}
+        # Every measure whose inputs the extract has (synth writes them all), the new ones
+        # compared too, except the participation rates (no CalWORKs split of the population).
+        assert set(masked_county.measures) == {*reports.COMPARED_MEASURES,
+                                               *reports.UNCOMPARED_MEASURES}
+        assert masked_county.params["left_out"] == {}
+        for code in ("2B-IMM", "2D-10DAY", "4A-SOME", "C2.1"):
+            assert "comparison" in county.measures[code]["periods"][-1], code
+        visits = county.statewide["2F"]["periods"]
+        covered = [p for p in visits if not p.get("uncovered")]
+        assert covered and all(p["end"] <= "2022-12-31" for p in covered)
+        assert all("comparison" in p for p in covered)
+        late = visits[-1]
+        assert late["uncovered"].startswith("cws_visits.csv runs from 2019-01-01")
+        assert (late["numerator"], late["percent"]) == (None, None)
+        assert "comparison" not in county.measures["REF-RATE"]["periods"][-1]
+        # The i-th period of each measure lies in the i-th rolling year: a quarterly measure's
+        # is the year's last quarter, a point-in-time one that quarter's first day.
+        for i, year in enumerate(county.statewide["P4"]["periods"]):
+            quarter = county.statewide["2B-IMM"]["periods"][i]
+            day = county.statewide["4A-ALL"]["periods"][i]
+            assert quarter["end"] == year["end"] and quarter["start"] > year["start"]
+            assert day["start"] == day["end"] == quarter["start"]
+            assert county.statewide["2F"]["periods"][i]["start"] == year["start"]
 
         # The review queue of a county with uncertain pairs.
         uncertain = session.execute(
@@ -123,6 +148,21 @@ def test_reports_build_review_and_the_next_match(db_url: str, extract: Path, tmp
         assert latest.statistics["clerical_confirmed"] == 1
         assert latest.statistics["clerical_rejected"] == 1
         assert session.scalar(select(MutualFamily.id).limit(1)) is not None
+    # An extract without the visits and referrals files: 2F, 2B and 2D are left out with a
+    # note naming the file; the other measures are built.
+    partial = tmp_path / "partial"
+    partial.mkdir()
+    for f in extract.iterdir():
+        if f.name not in ("cws_visits.csv", "cws_referrals.csv"):
+            (partial / f.name).symlink_to(f)
+    output = _run(["reports", "build", "--extract", str(partial)], db_url, monkeypatch)
+    assert "note: 2F left out: the extract has no cws_visits.csv" in output
+    assert "note: 2B-IMM left out: the extract has no cws_referrals.csv" in output
+    with session_scope(db_url) as session:
+        state = reports.outcomes(session, evaluator)
+        assert "2F" not in state.measures and "2D-IMM" not in state.measures
+        assert {"4A-ALL", "REF-RATE", "P4"} <= set(state.measures)
+        assert state.params["left_out"]["2F-LOC"] == "the extract has no cws_visits.csv"
     # The reports of the new run, and the trend across both runs.
     _run(["reports", "build"], db_url, monkeypatch)
     with session_scope(db_url) as session:

@@ -140,8 +140,28 @@ def test_a_manager_opens_each_report_and_downloads_the_match_rates(
     page.get_by_role("navigation", name="Main").get_by_role("link", name="Reports").click()
     page.get_by_role("link", name="Outcomes, matched and other").click()
     expect(page.get_by_role("heading", level=1, name="Outcomes, matched and other")).to_be_visible()
-    expect(page.locator("tr[data-measure]")).to_have_count(7)
+    # Every measure the extract has the files of: the federal ones and California's.
+    expect(page.locator("tr[data-measure]")).to_have_count(
+        len(reports.COMPARED_MEASURES) + len(reports.UNCOMPARED_MEASURES))
+    for code in ("2B-IMM", "2B-10DAY"):
+        expect(page.locator(f'tr[data-measure="{code}"] td[data-cell="matched"]')
+               ).to_have_count(1)
+    # The latest period is past the synthetic visits (2019-2022): 2F says so, not 0%.
+    expect(page.locator('tr[data-measure="2F"] td[data-cell="uncovered"]')
+           ).to_contain_text("cws_visits.csv runs from 2019-01-01 to 2022-12-31")
+    expect(page.locator('tr[data-measure="REF-RATE"] td[data-cell="not-compared"]')
+           ).to_contain_text("no CalWORKs split")
+    expect(page.locator('tr[data-measure="REF-RATE"] th')).to_contain_text("per 1,000 children")
+    expect(page.locator("[data-left-out]")).to_have_count(0)
     shot(page, tmp_path, db_url, "outcomes")
+    # An earlier 12-month period: 2B's row shows that year's last quarter.
+    first = page.locator("#period option").first.get_attribute("value")
+    page.locator("#period").select_option(first)
+    page.get_by_role("button", name="Show").click()
+    expect(page.locator('tr[data-measure="P4"] td').first).to_contain_text(first)
+    expect(page.locator('tr[data-measure="2B-IMM"] td').first).not_to_contain_text(first)
+    expect(page.locator('tr[data-measure="2F"] td[data-cell="matched"]')).to_have_count(1)
+    shot(page, tmp_path, db_url, "outcomes-first-period")
     page.get_by_role("navigation", name="Main").get_by_role("link", name="Reports").click()
     page.get_by_role("link", name="County data profile").click()
     expect(page.get_by_role("heading", level=1, name="County data profile: Fresno County")

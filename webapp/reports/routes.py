@@ -84,11 +84,19 @@ def match_rates_csv() -> Response:
         "Content-Disposition": f'attachment; filename="linkages-match-rates-{stamp}.csv"'})
 
 
+def _year_starts(report: reports.OutcomeReport) -> list[str]:
+    """The starts of the rolling years, in order. The quarterly and point-in-time measures'
+    i-th period lies in the i-th year (reports.aligned_start), so one index picks a period of
+    every measure."""
+    starts = [p["start"] for m in report.statewide.values()
+              if m.get("period", "year") == "year" for p in m["periods"] if p]
+    return list(dict.fromkeys(starts))
+
+
 def _period_index(report: reports.OutcomeReport) -> int:
     """The period asked for (?period=YYYY-MM-DD, its start), else the latest."""
-    starts = [p["start"] for m in report.statewide.values() for p in m["periods"] if p]
+    ordered = _year_starts(report)
     wanted = request.args.get("period", "")
-    ordered = list(dict.fromkeys(starts))
     if wanted in ordered:
         return ordered.index(wanted)
     return len(ordered) - 1 if ordered else 0
@@ -100,7 +108,9 @@ def _comparison_chart(report: reports.OutcomeReport, index: int):  # type: ignor
         if m["kind"] == "rate":
             continue  # rates per days are on other scales: in the table only
         p = m["periods"][index] if index < len(m["periods"]) else None
-        comp = (p or {}).get("comparison") or {}
+        if p is None or p.get("uncovered"):
+            continue  # no children of the county that period, or no data: in the table
+        comp = p.get("comparison") or {}
         items = []
         for side, label in (("matched", "Matched with CalWORKs"), ("other", "Other children")):
             cell = comp.get(side) or {}
@@ -121,8 +131,7 @@ def outcomes() -> str:
     except reports.ReportNotBuilt as exc:
         return _not_built(exc)
     index = _period_index(report)
-    periods = list(dict.fromkeys(p["start"] for m in report.statewide.values()
-                                 for p in m["periods"] if p))
+    periods = _year_starts(report)
     return render_template("reports/outcomes.html", report=report, index=index,
                            periods=periods, chart=_comparison_chart(report, index),
                            counties=reports.visible_counties(current_actor()))
@@ -149,7 +158,7 @@ def profile() -> str:
                                                  for p in m["periods"]]),
              charts.Series("California", [p.get(key) if p else None for p in state])],
             unit=unit, height=200)
-    index = len(next(iter(report.statewide.values()), {}).get("periods", [])) - 1
+    index = len(_year_starts(report)) - 1
     return render_template("reports/profile.html", report=report, trend_charts=trend_charts,
                            index=max(index, 0), chart=_comparison_chart(report, max(index, 0)),
                            counties=reports.visible_counties(current_actor()),
