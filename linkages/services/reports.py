@@ -591,7 +591,10 @@ def _outcome_snapshots(session: Session, actor: Actor, run_id: int | None,
 def _pick(measures: dict[str, Any], unmasked: bool) -> dict[str, dict[str, Any]]:
     side = "unmasked" if unmasked else "masked"
     out = {}
-    for code, m in measures.items():
+    # In the order the measures are declared: PostgreSQL's JSONB keeps keys in its own order
+    # (shortest first), which would put 2F before P1 and 4A-MISSING among the rates.
+    order = {code: i for i, code in enumerate((*COMPARED_MEASURES, *UNCOMPARED_MEASURES))}
+    for code, m in sorted(measures.items(), key=lambda item: order.get(item[0], len(order))):
         out[code] = {**{k: v for k, v in m.items() if k != "periods"},
                      "periods": [None if p is None else
                                  {"start": p["start"], "end": p["end"], **p[side]}
