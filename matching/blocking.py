@@ -9,7 +9,7 @@ blocked together, so the same passes find within-source duplicates and cross-sou
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import pandas as pd
@@ -304,22 +304,32 @@ def block(rec: Records, passes: tuple[BlockingPass, ...], max_block: int,
     return Candidates((union // n).astype(np.int32), (union % n).astype(np.int32), infos)
 
 
-def in_pass(rec: Records, blocking_pass: BlockingPass, a: np.ndarray, b: np.ndarray
-            ) -> np.ndarray:
-    """Whether each pair would be produced by the pass (shares one of its key values)."""
-    cols = [key_columns(rec, k) for k in blocking_pass.keys]
-    joint = cols[0]
-    for c in cols[1:]:
-        joint = combine(joint, c)
-    ja, jb = joint[a], joint[b]
-    hit = np.zeros(len(a), dtype=bool)
-    for k in range(joint.shape[1]):
-        for m in range(joint.shape[1]):
-            hit |= (ja[:, k] == jb[:, m]) & (ja[:, k] >= 0)
-    if blocking_pass.only_if_missing:
-        miss = missing_key(rec, blocking_pass.only_if_missing)
-        hit &= miss[a] | miss[b]
-    return hit
+def pass_membership(rec: Records, passes: tuple[BlockingPass, ...], max_block: int,
+                    a: np.ndarray, b: np.ndarray) -> dict[str, np.ndarray]:
+    """Whether each pair ``(a[i], b[i])`` is one the pass makes, pass by pass: exactly as
+    :func:`block` makes them (a block larger than the pass's ``max_block`` makes no pair, and
+    ``only_if_missing`` holds), found with the pairs' records as the probe, so only their
+    blocks are expanded. A pass over its ``max_pairs_per_record`` budget in the whole files
+    still answers here for these pairs: ask only about the passes a run used."""
+    n = max(rec.n, 1)
+    probe = np.zeros(rec.n, dtype=bool)
+    probe[a] = True
+    probe[b] = True
+    codes = np.minimum(a, b).astype(np.int64) * n + np.maximum(a, b).astype(np.int64)
+    out: dict[str, np.ndarray] = {}
+    for blocking_pass in passes:
+        unbudgeted = replace(blocking_pass, max_pairs_per_record=None)
+        made, _ = pass_pairs(rec, unbudgeted, max_block, probe)
+        made.sort()
+        out[blocking_pass.name] = _isin_sorted(codes, made)
+    return out
+
+
+def _isin_sorted(values: np.ndarray, sorted_codes: np.ndarray) -> np.ndarray:
+    if len(sorted_codes) == 0:
+        return np.zeros(len(values), dtype=bool)
+    pos = np.searchsorted(sorted_codes, values).clip(max=len(sorted_codes) - 1)
+    return sorted_codes[pos] == values
 
 
 def cross_pairs(rec: Records, cand: Candidates) -> pd.DataFrame:

@@ -57,20 +57,77 @@ def _pair_files(rows: list[tuple[str, str, str, str]]) -> tuple[pd.DataFrame, pd
     return pd.DataFrame(left), pd.DataFrame(right)
 
 
+DOB_PASS = BlockingPass("dob", ("dob",))
+NAMES_PASS = BlockingPass("names", ("first_phonetic", "surname_token", "middle_initial"))
+
+
+def _estimate(rows: list[tuple[str, str, str, str]], passes: tuple[BlockingPass, ...]
+              ) -> dict[str, object]:
+    left, right = _pair_files(rows)
+    rec = standardise(left, right)
+    a = np.arange(len(rows))
+    b = np.arange(len(rows)) + rec.n_left
+    return unblocked_matches(rec, passes, 2000, a, b, np.ones(len(rows)))
+
+
+def _dated(i: int) -> str:
+    return f"{2000 + i // 300}-{1 + i // 28 % 12:02d}-{1 + i % 28:02d}"
+
+
 def test_unblocked_pairs_are_estimated_by_capture_recapture_between_passes() -> None:
     # 60 true pairs caught by both lists, 20 by the DOB pass only (middle initials differ),
     # 20 by the names pass only (dates differ): N = 80 * 80 / 60, 100 seen, 6.67 unseen.
-    rows = ([("2010-01-02", "2010-01-02", "ANA", "ANA")] * 60
-            + [("2010-01-02", "2010-01-02", "ANA", "BEA")] * 20
-            + [("2010-01-02", "2011-05-06", "ANA", "ANA")] * 20)
-    left, right = _pair_files(rows)
-    rec = standardise(left, right)
-    passes = (BlockingPass("dob", ("dob",)),
-              BlockingPass("names", ("first_phonetic", "surname_token", "middle_initial")))
-    a = np.arange(100)
-    b = np.arange(100) + rec.n_left
-    out = unblocked_matches(rec, passes, a, b, np.ones(100))
+    rows = ([(_dated(i), _dated(i), "ANA", "ANA") for i in range(60)]
+            + [(_dated(i), _dated(i), "ANA", "BEA") for i in range(60, 80)]
+            + [(_dated(i), _dated(i + 1000), "ANA", "ANA") for i in range(80, 100)])
+    out = _estimate(rows, (DOB_PASS, NAMES_PASS))
     assert abs(out["expected_missed_unblocked"] - (80 * 80 / 60 - 100)) < 0.01
+
+
+def test_a_pair_in_a_block_over_the_pass_max_block_is_not_caught_by_that_pass() -> None:
+    # As above, but the 20 pairs the names pass alone catches share one date of birth: they
+    # agree on it, yet its block (40 records) is over the DOB pass's max_block of 10, so that
+    # pass never made them. Counted as caught by it, A and B would look like they overlap
+    # more than they do (N = 100 * 80 / 80: nothing unseen).
+    rows = ([(_dated(i), _dated(i), "ANA", "ANA") for i in range(60)]
+            + [(_dated(i), _dated(i), "ANA", "BEA") for i in range(60, 80)]
+            + [("2015-06-07", "2015-06-07", "ANA", "ANA")] * 20)
+    small_blocks = BlockingPass("dob", ("dob",), max_block=10)
+    out = _estimate(rows, (small_blocks, NAMES_PASS))
+    counts = out["capture_counts"]
+    assert counts["dob_passes"] == 80 and counts["both"] == 60
+    assert abs(out["expected_missed_unblocked"] - (80 * 80 / 60 - 100)) < 0.01
+
+
+def test_pairs_with_a_date_of_birth_missing_on_one_side_count_at_the_other_passes_rate(
+) -> None:
+    # Both dates present: 100 seen of N = 106.67; the names pass catches 80 of them, a rate
+    # of 0.75. 30 more pairs have no date on the right: only the names pass can catch them,
+    # so they are 0.75 of 40 such true pairs, and 10 were never proposed.
+    rows = ([(_dated(i), _dated(i), "ANA", "ANA") for i in range(60)]
+            + [(_dated(i), _dated(i), "ANA", "BEA") for i in range(60, 80)]
+            + [(_dated(i), _dated(i + 1000), "ANA", "ANA") for i in range(80, 100)]
+            + [(_dated(i), "", "ANA", "ANA") for i in range(100, 130)])
+    out = _estimate(rows, (DOB_PASS, NAMES_PASS))
+    counts = out["capture_counts"]
+    assert counts["dob_missing"] == 30 and counts["dob_missing_catch_rate"] == 0.75
+    assert abs(out["expected_missed_unblocked"] - (80 * 80 / 60 - 100 + 10)) < 0.01
+
+
+def test_a_pass_kept_for_a_missing_date_counts_as_if_the_date_were_missing() -> None:
+    # A surname pass kept for a missing date would catch every seen pair of the first
+    # stratum if its date were missing: 100 of its N = 106.67 (the unseen are caught by
+    # nothing we know of), a rate of 0.9375; the 30 pairs without a date (the names pass
+    # misses them all) are 0.9375 of 32 such true pairs: 2 unseen.
+    rows = ([(_dated(i), _dated(i), "ANA", "ANA") for i in range(60)]
+            + [(_dated(i), _dated(i), "ANA", "BEA") for i in range(60, 80)]
+            + [(_dated(i), _dated(i + 1000), "ANA", "ANA") for i in range(80, 100)]
+            + [(_dated(i), "", "ANA", "BEA") for i in range(100, 130)])
+    no_dob = BlockingPass("surname_no_dob", ("surname_token",), only_if_missing="dob")
+    out = _estimate(rows, (DOB_PASS, NAMES_PASS, no_dob))
+    counts = out["capture_counts"]
+    assert counts["dob_missing_catch_rate"] == 0.9375
+    assert abs(out["expected_missed_unblocked"] - (80 * 80 / 60 - 100 + 2)) < 0.01
 
 
 def test_a_missing_or_borrowed_date_of_birth_still_links_on_rare_names(tmp_path: Path
