@@ -68,7 +68,7 @@ def diagnose(left_path: Path, right_path: Path, truth_path: Path,
     settings = family_guard(settings, model)
     scored = decide(rec, cand, levels, model, settings)
     result = finish(rec, len(cand), cand.by_pass, scored, model, settings,
-                    (empty, empty, np.empty(0, bool)), stages)
+                    (empty, empty, np.empty(0, bool)), stages, skipped=cand.skipped)
     n = rec.n
 
     position = pd.Series(np.arange(n), index=pd.Index(rec.record_id.astype(str)))

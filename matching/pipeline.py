@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 from tqdm import tqdm
 
-from matching.blocking import Candidates, block
+from matching.blocking import Candidates, block, skipped_keys
 from matching.compare import (
     DEPENDENT_GROUPS,
     FIELD_INDEX,
@@ -221,35 +221,12 @@ def fit(rec: Records, cand: Candidates, levels: np.ndarray, settings: MatchSetti
     u_same_surname = level_shares(same_levels, N_LEVELS, non_match)
     model = em(u_same_surname)
     model.household_mates = mates
-    model.prior["cross"] = one_to_one_prior(model.prior["cross"], n_left, n_right)
     model.u_joint = [
         [joint_shares(joint_codes(lv, g, N_LEVELS), w, independent([u_b[f] for f in g]))
          for g in GROUPS]
         for lv, w, u_b in ((random_levels, np.ones(len(random_levels)), u),
                            (same_levels, non_match, u_same_surname))]
     return model
-
-
-def one_to_one_prior(pair_prior: float, n_left: int, n_right: int) -> float:
-    """The prior of a cross-source pair for a file where a child has one record at most.
-
-    EM's prior λ is the chance that two random records match: matches found ÷ all pairs.
-    But a pair's probability is then weighed against its records' rivals
-    (:mod:`matching.compete`), P = o / (1 + o + rivals), where the 1 stands for "neither
-    record has a match among these candidates". Under a random one-to-one matching that
-    alternative has prior (1 − π_left)(1 − π_right), π being the share of a file's records
-    with a match (M ÷ records, M = λ · left · right), not 1 − λ; the pair's odds are
-    λ / ((1 − π_left)(1 − π_right)). Where most records have a match (FEBRL4, where every
-    one has) a pair whose records have no other candidate is far likelier than λ says; where
-    few have one it changes little. π is taken by Laplace's rule of succession, so a file
-    whose records all match keeps a finite prior."""
-    if n_left <= 0 or n_right <= 0 or not 0 < pair_prior < 1:
-        return pair_prior
-    matches = pair_prior * n_left * n_right
-    odds = pair_prior / (1 - pair_prior)
-    for n in (n_left, n_right):
-        odds /= (n - min(matches, n) + 1) / (n + 2)
-    return float(odds / (1 + odds))
 
 
 def _candidate_positions(rec: Records, cand: Candidates, a: np.ndarray, b: np.ndarray
@@ -432,8 +409,11 @@ def link_records(rec: Records, settings: MatchSettings, clerical: pd.DataFrame |
     with stages.stage("score"):
         scored = decide(rec, cand, levels, model, settings)
         del levels  # the largest array of a run: gone before resolving
-    return finish(rec, len(cand), cand.by_pass, scored, model, settings, (ca, cb, confirm),
-                  stages)
+    # The candidates themselves are not needed again (the kept pairs are in ``scored``).
+    count, by_pass, skipped = len(cand), cand.by_pass, cand.skipped
+    del cand
+    return finish(rec, count, by_pass, scored, model, settings, (ca, cb, confirm), stages,
+                  skipped=skipped)
 
 
 def family_guard(settings: MatchSettings, model: Model) -> MatchSettings:
@@ -448,9 +428,12 @@ def family_guard(settings: MatchSettings, model: Model) -> MatchSettings:
 def finish(rec: Records, candidate_pairs: int, blocking: dict[str, dict[str, int]],
            scored: Decided, model: Model, settings: MatchSettings,
            reviewed: tuple[np.ndarray, np.ndarray, np.ndarray], stages: _Stages,
-           known: KnownPairs | None = None) -> MatchResult:
+           known: KnownPairs | None = None,
+           skipped: dict[str, np.ndarray] | None = None) -> MatchResult:
     """Resolve the decided pairs into persons and report: LINKS rows, persons, statistics.
-    ``known``: an earlier run's persons, kept (incremental linking)."""
+    ``known``: an earlier run's persons, kept (incremental linking). ``skipped``: the key
+    values blocking skipped, by pass (:attr:`matching.blocking.Candidates.skipped`; found
+    again when not given)."""
     ka, kb, ks, decision = scored.a, scored.b, scored.scores, scored.decision
     match_at = scored.match_threshold
     ca, cb, confirm = reviewed
@@ -514,8 +497,10 @@ def finish(rec: Records, candidate_pairs: int, blocking: dict[str, dict[str, int
         # The passes that made pairs in this run (a loose pass over its budget made none).
         used = tuple(p for p in settings.passes
                      if "over_budget_pairs" not in blocking.get(p.name, {}))
-        unblocked = unblocked_matches(rec, used, settings.max_block, scored.a[cross],
-                                      scored.b[cross], scored.scores.probability[cross])
+        if skipped is None:
+            skipped = skipped_keys(rec, used, settings.max_block)
+        unblocked = unblocked_matches(rec, used, skipped, scored.a[cross], scored.b[cross],
+                                      scored.scores.probability[cross])
         stats.update(error_estimates(links, unlinked, unblocked["expected_missed_unblocked"]))
         stats.update(unblocked)
         stats["match_threshold"] = match_at

@@ -47,8 +47,9 @@ DOB_KEYS = frozenset({"dob", "dob_unordered", "birth_year", "birth_monthday",
                       "birth_yearmonth"})
 
 
-def unblocked_matches(rec: Records, passes: tuple[BlockingPass, ...], max_block: int,
-                      a: np.ndarray, b: np.ndarray, probability: np.ndarray) -> dict[str, Any]:
+def unblocked_matches(rec: Records, passes: tuple[BlockingPass, ...],
+                      skipped: dict[str, np.ndarray], a: np.ndarray, b: np.ndarray,
+                      probability: np.ndarray) -> dict[str, Any]:
     """The true pairs no blocking pass proposed, estimated without labels by capture-
     recapture (the Lincoln-Petersen estimator, as in the dual-system estimation of census
     coverage), in two strata.
@@ -56,7 +57,8 @@ def unblocked_matches(rec: Records, passes: tuple[BlockingPass, ...], max_block:
     ``a``, ``b``: the candidate pairs (record positions), each counted with its match
     probability: the expected true pairs. A pair is caught by a pass when the pass made it,
     exactly as blocking did (:func:`matching.blocking.pass_membership`: a block over the
-    pass's ``max_block`` made no pair).
+    pass's ``max_block`` made no pair; ``skipped``, the key values of such blocks by pass,
+    as :func:`matching.blocking.block` found them).
 
     - Both dates of birth present: list A, the passes keyed on the date of birth; list B,
       the passes that use none (SSN, address, names). A pair's date of birth is corrupted
@@ -82,7 +84,9 @@ def unblocked_matches(rec: Records, passes: tuple[BlockingPass, ...], max_block:
     # The passes kept for a missing key, as if the key were missing: what they would catch.
     as_if = tuple(replace(p, name=f"{p.name} (as if missing)", only_if_missing=None)
                   for p in if_missing)
-    member = pass_membership(rec, passes + as_if, max_block, a, b)
+    skipped = {**skipped, **{q.name: skipped.get(p.name, np.empty(0, np.int64))
+                             for p, q in zip(if_missing, as_if, strict=True)}}
+    member = pass_membership(rec, passes + as_if, skipped, a, b)
     list_a = np.zeros(len(a), dtype=bool)
     list_b = np.zeros(len(a), dtype=bool)
     caught = np.zeros(len(a), dtype=bool)

@@ -4,6 +4,7 @@ initial, and the estimate of the true pairs blocking never proposed."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -11,10 +12,11 @@ import pandas as pd
 from matching_cases import person_files
 from test_match_cli import matched, run_match
 
+from matching.blocking import block, joint_keys, pass_membership, pass_pairs, skipped_keys
 from matching.compare import DOB_DECADES, FIELD_INDEX, NEVER_FOR, _dob_level
 from matching.estimate import Model
 from matching.report import unblocked_matches
-from matching.settings import BlockingPass
+from matching.settings import BlockingPass, MatchSettings
 from matching.standardise import given_name, standardise
 
 
@@ -67,7 +69,8 @@ def _estimate(rows: list[tuple[str, str, str, str]], passes: tuple[BlockingPass,
     rec = standardise(left, right)
     a = np.arange(len(rows))
     b = np.arange(len(rows)) + rec.n_left
-    return unblocked_matches(rec, passes, 2000, a, b, np.ones(len(rows)))
+    skipped = skipped_keys(rec, passes, 2000)
+    return unblocked_matches(rec, passes, skipped, a, b, np.ones(len(rows)))
 
 
 def _dated(i: int) -> str:
@@ -248,3 +251,31 @@ def test_without_households_a_surname_and_home_link_but_a_named_parent_still_gua
     assert {("L0", "R0"), ("L1", "R1")} <= found
     assert stats["households"] is False
     assert ("TA", "TB") not in found
+
+
+def test_pass_membership_agrees_with_blocking_pair_for_pair() -> None:
+    # Every pass of the shipped configuration, with a max_block small enough that common
+    # names and dates make blocks too large: a pair is a member of a pass exactly when the
+    # pass made it, for the pairs it made and for pairs of other passes it did not.
+    settings = MatchSettings.from_yaml("config/matching.yaml")
+    left, right = person_files(n=400, overlap=150)
+    rec = standardise(left, right)
+    passes = tuple(replace(p, max_pairs_per_record=None) for p in settings.passes)
+    cand = block(rec, passes, 6)
+    assert sum(info["skipped_blocks"] for info in cand.by_pass.values()) > 0
+    rng = np.random.default_rng(3)
+    a = np.concatenate([cand.a, rng.integers(0, rec.n, 2000)]).astype(np.int64)
+    b = np.concatenate([cand.b, rng.integers(0, rec.n, 2000)]).astype(np.int64)
+    member = pass_membership(rec, passes, cand.skipped, a, b)
+    codes = np.minimum(a, b) * rec.n + np.maximum(a, b)
+    for p in passes:
+        made, _, _ = pass_pairs(rec, p, 6)
+        assert np.array_equal(member[p.name], np.isin(codes, made) & (a != b)), p.name
+
+
+def test_keys_of_several_fields_are_the_same_for_a_subset_of_the_records() -> None:
+    left, right = person_files(n=200, overlap=80)
+    rec = standardise(left, right)
+    few = np.array([5, 17, 230, 301])
+    for p in MatchSettings.from_yaml("config/matching.yaml").passes:
+        assert np.array_equal(joint_keys(rec, p)[few], joint_keys(rec.subset(few), p)), p.name
