@@ -41,6 +41,7 @@ independence)."""
 SURNAME_FIELD = 1
 """Index of the child's surname among the compared fields (see ``matching.compare``)."""
 SURNAME_SHARED = 3
+PATTERN_CHUNK = 2_000_000
 """Surname levels from this one up share a surname token (``a surname in common``, exact)."""
 
 
@@ -275,8 +276,17 @@ def patterns(levels: np.ndarray, kinds: np.ndarray,
     reduce with one ``np.unique``. ``exclude``: the levels and kinds of pairs among them to
     take out of the counts (pairs a worker has reviewed)."""
     n_fields = levels.shape[1]
-    uniques, counts = np.unique(_pack(levels, kinds), return_counts=True)
-    counts = counts.astype(np.float64)
+    # Chunk by chunk, then merged: the packed codes of every pair at once would be 8 bytes a
+    # pair, and sorting them as many again (half a gigabyte at a time statewide).
+    found, tallies = [np.empty(0, np.int64)], [np.empty(0, np.int64)]
+    for s in range(0, len(levels), PATTERN_CHUNK):
+        chunk, tally = np.unique(_pack(levels[s:s + PATTERN_CHUNK], kinds[s:s + PATTERN_CHUNK]),
+                                 return_counts=True)
+        found.append(chunk)
+        tallies.append(tally)
+    uniques, where = np.unique(np.concatenate(found), return_inverse=True)
+    counts = np.bincount(where, weights=np.concatenate(tallies).astype(np.float64),
+                         minlength=len(uniques))
     if exclude is not None and len(exclude[0]) and len(uniques):
         codes = _pack(*exclude)
         pos = np.searchsorted(uniques, codes).clip(max=len(uniques) - 1)

@@ -303,19 +303,28 @@ def decide(rec: Records, cand: Candidates, levels: np.ndarray, model: Model,
         log2_odds[sl] = lo
         cross_chunk = kinds[sl] == 0
         competition.add(cand.a[sl][cross_chunk], cand.b[sl][cross_chunk], lo[cross_chunk])
-    raw = compete_probability(log2_odds)
+    # Probabilities chunk by chunk (no 8-byte array over every candidate pair).
+    within_parts, keep_parts = [np.empty(0, np.int64)], [np.empty(0, np.int64)]
+    for s in range(0, len(cand), CHUNK):
+        sl = slice(s, s + CHUNK)
+        raw = compete_probability(log2_odds[sl])
+        within_parts.append(np.flatnonzero((kinds[sl] != 0) & (raw >= PROVISIONAL_PROBABILITY))
+                            + s)
+        keep_parts.append(np.flatnonzero(raw >= settings.review_probability) + s)
+    within, keep = np.concatenate(within_parts), np.concatenate(keep_parts)
     cross = np.flatnonzero(kinds == 0)
     # Each file's provisional persons: a child's two records of one file are not rivals.
-    within = np.flatnonzero((kinds != 0) & (raw >= PROVISIONAL_PROBABILITY))
     within = within[~sibling_guard(levels[within])]
     pa, pb = cand.a[within], cand.b[within]
     if known is not None:
         pa, pb = np.concatenate([pa, known.person_a]), np.concatenate([pb, known.person_b])
     provisional = provisional_persons(rec.n, pa, pb, settings.max_cluster_size)
-    cross_probability = compete_probability(competition.adjusted_log2_odds(
-        cand.a[cross], cand.b[cross], log2_odds[cross])).astype(np.float32)
-    keep = np.flatnonzero(raw >= settings.review_probability)
-    del raw, log2_odds
+    cross_probability = np.empty(len(cross), dtype=np.float32)
+    for s in range(0, len(cross), CHUNK):
+        part = cross[s:s + CHUNK]
+        cross_probability[s:s + CHUNK] = compete_probability(competition.adjusted_log2_odds(
+            cand.a[part], cand.b[part], log2_odds[part]))
+    del log2_odds
     ka, kb = cand.a[keep].astype(np.int64), cand.b[keep].astype(np.int64)
     ks = score(rec, ka, kb, levels[keep], model, settings.tf_fields, settings.tf_minimum)
     kept_cross = kinds[keep] == 0
