@@ -207,7 +207,7 @@ def pass_keys(rec: Records, blocking_pass: BlockingPass) -> tuple[np.ndarray, np
     joint = joint_keys(rec, blocking_pass)
     if len(blocking_pass.keys) == 1 and joint.shape[1] == 1:
         joint = joint.copy()
-    recs = np.repeat(np.arange(rec.n, dtype=np.int64), joint.shape[1])
+    recs = np.repeat(np.arange(rec.n, dtype=_index_type(rec.n)), joint.shape[1])
     keys = joint.reshape(-1)
     ok = keys >= 0
     # A record holding one key twice (first name JAMES, surname JAMES) only yields repeated
@@ -215,12 +215,19 @@ def pass_keys(rec: Records, blocking_pass: BlockingPass) -> tuple[np.ndarray, np
     return recs[ok], keys[ok]
 
 
+def _index_type(n: int) -> type[np.signedinteger]:
+    """Positions below 2^31 are held in four bytes: blocking's arrays have a row per record
+    and key value, tens of millions statewide."""
+    return np.int32 if n < 2**31 else np.int64
+
+
 def _group_bounds(sorted_keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """For each position in a sorted key array: start and end of its group."""
     m = len(sorted_keys)
-    change = np.flatnonzero(np.diff(sorted_keys)) + 1
-    starts = np.concatenate([[0], change])
-    ends = np.concatenate([change, [m]])
+    index = _index_type(m + 1)
+    change = (np.flatnonzero(np.diff(sorted_keys)) + 1).astype(index)
+    starts = np.concatenate([np.zeros(1, index), change])
+    ends = np.concatenate([change, np.full(1, m, index)])
     sizes = ends - starts
     return np.repeat(starts, sizes), np.repeat(ends, sizes)
 
@@ -240,7 +247,7 @@ def _expand(left_pos: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> tuple[np.nd
 def _pair_codes(ra: np.ndarray, rb: np.ndarray, n: int) -> np.ndarray:
     lo, hi = np.minimum(ra, rb), np.maximum(ra, rb)
     keep = lo != hi
-    return lo[keep] * n + hi[keep]
+    return lo[keep].astype(np.int64) * n + hi[keep]
 
 
 def pass_pairs(rec: Records, blocking_pass: BlockingPass, max_block: int,
@@ -254,14 +261,17 @@ def pass_pairs(rec: Records, blocking_pass: BlockingPass, max_block: int,
     recs, keys = pass_keys(rec, blocking_pass)
     order = np.argsort(keys, kind="stable")
     recs, keys = recs[order], keys[order]
+    del order
     start, end = _group_bounds(keys)
     size = end - start
     if blocking_pass.max_block is not None:
         max_block = min(max_block, blocking_pass.max_block)
     too_big = size > max_block
+    del size
     skipped = np.unique(keys[too_big])
     info = {"skipped_blocks": len(skipped), "skipped_records": int(too_big.sum())}
-    pos = np.arange(len(keys), dtype=np.int64)
+    pos = np.arange(len(keys), dtype=start.dtype)
+    del keys
     if blocking_pass.only_if_missing or probe is not None:
         # Only pairs with at least one record missing that key (or one probe record): each
         # such record against its whole block (the others are reached by the passes that
@@ -274,10 +284,12 @@ def pass_pairs(rec: Records, blocking_pass: BlockingPass, max_block: int,
     else:
         ok = ~too_big
         lo, hi, left = pos[ok] + 1, end[ok], pos[ok]
+    del start, end, pos, too_big
     codes: list[np.ndarray] = []
     # Chunk the positions so no more than CHUNK_PAIRS pairs are materialised at once.
     counts = (hi - lo).clip(min=0)
-    cum = np.cumsum(counts)
+    cum = np.cumsum(counts, dtype=np.int64)
+    del counts
     budget = blocking_pass.max_pairs_per_record
     if budget is not None and len(cum) and cum[-1] > budget * rec.n:
         # Too loose for files this large: skipped whole, and said so in the counts.
@@ -294,7 +306,11 @@ def pass_pairs(rec: Records, blocking_pass: BlockingPass, max_block: int,
         codes.append(_pair_codes(recs[fa], recs[fb], rec.n))
         begin = stop
     pairs = np.concatenate(codes) if codes else np.empty(0, np.int64)
-    pairs = pd.unique(pairs)
+    del codes
+    # Sorted and without repeats (in place: a hash table of every pair would be larger).
+    pairs.sort()
+    if len(pairs):
+        pairs = pairs[np.concatenate([[True], pairs[1:] != pairs[:-1]])]
     info["pairs"] = len(pairs)
     return pairs, info, skipped
 
@@ -309,19 +325,26 @@ def block(rec: Records, passes: tuple[BlockingPass, ...], max_block: int,
     skipped: dict[str, np.ndarray] = {}
     union = np.empty(0, np.int64)
     for p in passes:
-        codes, info, skipped[p.name] = pass_pairs(rec, p, max_block, probe)
-        codes.sort()
+        codes, info, skipped[p.name] = pass_pairs(rec, p, max_block, probe)  # sorted
         if len(union):
-            pos = np.searchsorted(union, codes).clip(max=len(union) - 1)
-            codes = codes[union[pos] != codes]
+            pos = np.searchsorted(union, codes)
+            new = union[pos.clip(max=len(union) - 1)] != codes
+            codes, pos = codes[new], pos[new]
+            del new
         info["new_pairs"] = len(codes)
         infos[p.name] = info
         if len(codes):
-            union = np.concatenate([union, codes])
-            union.sort(kind="stable")  # two sorted runs: a merge
+            # Each new pair inserted where it sorts: one new array, no sort buffer.
+            union = np.insert(union, pos, codes) if len(union) else codes
+        del codes
     n = max(rec.n, 1)
-    return Candidates((union // n).astype(np.int32), (union % n).astype(np.int32), infos,
-                      skipped)
+    a = np.empty(len(union), dtype=np.int32)
+    b = np.empty(len(union), dtype=np.int32)
+    for s in range(0, len(union), CHUNK_PAIRS):
+        part = union[s:s + CHUNK_PAIRS]
+        a[s:s + CHUNK_PAIRS] = part // n
+        b[s:s + CHUNK_PAIRS] = part % n
+    return Candidates(a, b, infos, skipped)
 
 
 def pass_membership(rec: Records, passes: tuple[BlockingPass, ...],
