@@ -424,19 +424,14 @@ def anchored_em(levels: np.ndarray, kinds: np.ndarray, counts: np.ndarray,
     log_u = [np.where(bucket, onehots[f] @ np.log(conditional.u_for(1)[f]), log_u_plain[f])
              for f in range(n_fields)]
     iteration, converged = 0, False
-    estimated: set[int] = set()
-
-    def ratios() -> list[np.ndarray]:
-        out = []
+    for iteration in range(1, max_iterations + 1):  # noqa: B007
+        log_ratio = []
         for f in range(n_fields):
             per_kind = np.stack([np.log(mk[k][f]) for k in range(n_kinds)])
-            out.append((onehots[f] * per_kind[kinds]).sum(axis=1) - log_u[f])
+            log_ratio.append((onehots[f] * per_kind[kinds]).sum(axis=1) - log_u[f])
         for f, level in never_for:  # never evidence for a match, here as when scoring
-            out[f] = np.where(levels[:, f] == level, np.minimum(out[f], 0.0), out[f])
-        return out
-
-    for iteration in range(1, max_iterations + 1):  # noqa: B007
-        log_ratio = ratios()
+            log_ratio[f] = np.where(levels[:, f] == level, np.minimum(log_ratio[f], 0.0),
+                                    log_ratio[f])
         person_sum = np.sum([log_ratio[f] for f in person], axis=0)
         all_sum = np.sum(log_ratio, axis=0)
         # The surname's own m is judged by evidence that does not depend on the surname: the
@@ -464,8 +459,6 @@ def anchored_em(levels: np.ndarray, kinds: np.ndarray, counts: np.ndarray,
             g = (base + evidence > CONFIDENT).astype(np.float64) * counts
             extra = confirmed_hot[f].sum(axis=0) if confirmed_hot else 0.0
             pooled = _shares(g @ onehots[f] + extra, n_levels[f])
-            if pooled is not None:
-                estimated.add(f)
             for k in range(n_kinds):
                 if f in person or pooled is None:
                     new_mk[k][f] = pooled if pooled is not None else mk[k][f]
@@ -487,23 +480,6 @@ def anchored_em(levels: np.ndarray, kinds: np.ndarray, counts: np.ndarray,
         if change < tolerance:
             converged = True
             break
-    # A person field no pair was ever confident enough to estimate (its fellow person fields
-    # cannot reach 20:1 at so small a prior: no SSN on one side) would keep the starting
-    # guess, which makes one disagreement weigh 14-16 bits. Once, after EM, it is estimated
-    # among the pairs that every *other* field makes confident (it still does not vote for
-    # itself); the priors and the other fields stay as EM left them.
-    stuck = [f for f in person if f not in estimated]
-    if stuck:
-        log_ratio = ratios()
-        all_sum = np.sum(log_ratio, axis=0)
-        base = np.log(prior[kinds]) - np.log1p(-prior[kinds])
-        for f in stuck:
-            g = (base + all_sum - log_ratio[f] > CONFIDENT).astype(np.float64) * counts
-            extra = confirmed_hot[f].sum(axis=0) if confirmed_hot else 0.0
-            shares = _shares(g @ onehots[f] + extra, n_levels[f])
-            if shares is not None:
-                for k in range(n_kinds):
-                    mk[k][f] = shares
     m_joint = None
     if groups:
         g = (np.log(prior[kinds]) - np.log1p(-prior[kinds])

@@ -14,7 +14,7 @@ from test_match_cli import matched, run_match
 
 from matching.blocking import block, joint_keys, pass_membership, pass_pairs, skipped_keys
 from matching.compare import DOB_DECADES, FIELD_INDEX, NEVER_FOR, _dob_level
-from matching.estimate import Model, anchored_em
+from matching.estimate import Model
 from matching.report import unblocked_matches
 from matching.settings import BlockingPass, MatchSettings
 from matching.standardise import given_name, standardise
@@ -280,26 +280,3 @@ def test_keys_of_several_fields_are_the_same_for_a_subset_of_the_records() -> No
     for p in MatchSettings.from_yaml("config/matching.yaml").passes:
         assert np.array_equal(joint_keys(rec, p)[few], joint_keys(rec.subset(few), p)), p.name
 
-
-def test_a_person_field_em_cannot_estimate_is_estimated_from_all_the_other_fields() -> None:
-    # Files without SSNs on one side (the census-like pair): the first name is judged by
-    # the date of birth and sex alone, which at this prior never reach 20:1, so EM leaves
-    # its m at the starting guess (a different first name weighing ~15 bits). Judged by every
-    # other field (the surname as well), 5% of true pairs differ on the first name and 3% on
-    # the date of birth: the estimate finds them (the few non-matching pairs that agree on
-    # surname and date of birth count too).
-    rng = np.random.default_rng(1)
-    n_true, n_false = 2000, 20000
-    first = np.r_[rng.random(n_true) < 0.95, rng.random(n_false) < 0.01]
-    surname = np.r_[rng.random(n_true) < 0.99, rng.random(n_false) < 0.002]
-    dob = np.r_[rng.random(n_true) < 0.97, np.ones(n_false, bool)]  # blocked on the date
-    sex = np.r_[rng.random(n_true) < 0.98, rng.random(n_false) < 0.5]
-    levels = np.c_[first, surname, dob, np.full(len(first), -1), sex].astype(np.int8)
-    patterns, counts = np.unique(levels, axis=0, return_counts=True)
-    u = [np.array([0.99, 0.01]), np.array([0.999, 0.001]), np.array([0.999, 0.001]),
-         np.array([0.5, 0.5]), np.array([0.5, 0.5])]
-    # fields: first name, surname (SURNAME_FIELD = 1), date of birth, SSN (never present), sex
-    model = anchored_em(patterns, np.zeros(len(patterns), np.int8), counts.astype(float), u,
-                        (2, 2, 2, 2, 2), [0, 2, 3, 4], np.array([1e6, 1.0, 1.0]))
-    assert 0.03 < model.m[0][0] < 0.12
-    assert 0.015 < model.m[2][0] < 0.06
