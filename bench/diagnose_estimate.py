@@ -21,31 +21,20 @@ from __future__ import annotations
 import argparse
 import itertools
 import json
-import os
 import sys
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
+from common import REPO  # the repository on sys.path, as every bench script has it
 
-REPO = Path(__file__).resolve().parent.parent
-if str(REPO) not in sys.path:
-    sys.path.insert(0, str(REPO))
-
-from linkages.extracts import PERSON_FILE, read_extract  # noqa: E402
-from matching import MatchSettings, prepare  # noqa: E402
-from matching.blocking import block  # noqa: E402
-from matching.evaluation import truth_pairs  # noqa: E402
-from matching.pipeline import (  # noqa: E402
-    _Stages,
-    compare_all,
-    decide,
-    family_guard,
-    finish,
-    fit,
-)
-from matching.score import pair_kinds  # noqa: E402
+from linkages.extracts import PERSON_FILE, read_extract
+from matching import MatchSettings, prepare
+from matching.blocking import block
+from matching.evaluation import truth_pairs
+from matching.pipeline import _Stages, compare_all, decide, family_guard, finish, fit
+from matching.score import pair_kinds
 
 BANDS = (0.0, 0.05, 0.2, 0.5, 0.8, 0.95, 0.99, 0.999, 1.0001)
 
@@ -55,7 +44,8 @@ def _codes(a: np.ndarray, b: np.ndarray, n: int) -> np.ndarray:
 
 
 def diagnose(left_path: Path, right_path: Path, truth_path: Path,
-             config: Path | None = None) -> dict[str, Any]:
+             config: Path | None = None, dump: Path | None = None) -> dict[str, Any]:
+    """The figures above; ``dump``: write the `match` rows with a ``true`` column there."""
     settings = MatchSettings.from_yaml(config or REPO / "config" / "matching.yaml")
     left = read_extract(str(left_path), PERSON_FILE).data
     right = read_extract(str(right_path), PERSON_FILE).data
@@ -107,10 +97,8 @@ def diagnose(left_path: Path, right_path: Path, truth_path: Path,
                             "actual_true": int(truth_flags[sel].sum())})
         return out
 
-    dump = os.environ.get("DIAG_DUMP")
     if dump:
-        out = match.assign(true=match_true)
-        out.to_csv(dump, index=False)
+        match.assign(true=match_true).to_csv(dump, index=False)
     stats = result.stats
     tp_, fp_ = int(match_true.sum()), int((~match_true).sum())
     fn_ = int(len(tp) - tp_)
@@ -144,8 +132,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--truth", type=Path, required=True)
     parser.add_argument("--config", type=Path)
     parser.add_argument("--out", type=Path, help="write the figures as JSON here too")
+    parser.add_argument("--dump-links", type=Path,
+                        help="write the match rows with a `true` column (from the truth) here")
     args = parser.parse_args(argv)
-    figures = diagnose(args.left, args.right, args.truth, args.config)
+    figures = diagnose(args.left, args.right, args.truth, args.config, args.dump_links)
     text = json.dumps(figures, indent=2)
     print(text)
     if args.out:
