@@ -80,6 +80,11 @@ class Model:
     child's two records (two cases) usually name different case heads at one address, while
     a child's CalWORKs and CWS records usually name the same mother at different addresses."""
 
+    m_guessed: tuple[int, ...] = ()
+    """Fields present in the candidate pairs whose m EM could never estimate (no pair was
+    confident enough by the fields that judge it): their m is the starting guess, and the
+    probabilities, and the run's own error estimate, rest on that guess."""
+
     def m_for(self, kind: int) -> list[np.ndarray]:
         return self.m_kinds[kind] if self.m_kinds else self.m
 
@@ -165,6 +170,7 @@ class Model:
         return {"fields": fields, "prior": self.prior, "em_iterations": self.iterations,
                 "never_for": [[field_names[f], level] for f, level in self.never_for],
                 "em_converged": self.converged, "m_from_passes": self.passes_used,
+                "m_not_estimated": [field_names[f] for f in self.m_guessed],
                 "dependent_groups": groups, "household_mates": self.household_mates}
 
     @classmethod
@@ -184,8 +190,10 @@ class Model:
         index = {name: f for f, name in enumerate(field_names)}
         never_for = data.get("never_for") or []
         assert isinstance(never_for, list)
+        guessed = data.get("m_not_estimated") or []
+        assert isinstance(guessed, list)
         return cls(m, u, {k: float(v) for k, v in prior.items()}, u_same_surname=u_same,
-                   m_kinds=m_kinds,
+                   m_kinds=m_kinds, m_guessed=tuple(index[name] for name in guessed),
                    never_for=tuple((index[name], int(level)) for name, level in never_for),
                    household_mates=(None if data.get("household_mates") is None
                                     else float(data["household_mates"])),
@@ -424,6 +432,7 @@ def anchored_em(levels: np.ndarray, kinds: np.ndarray, counts: np.ndarray,
     log_u = [np.where(bucket, onehots[f] @ np.log(conditional.u_for(1)[f]), log_u_plain[f])
              for f in range(n_fields)]
     iteration, converged = 0, False
+    estimated: set[int] = set()
     for iteration in range(1, max_iterations + 1):  # noqa: B007
         log_ratio = []
         for f in range(n_fields):
@@ -459,6 +468,8 @@ def anchored_em(levels: np.ndarray, kinds: np.ndarray, counts: np.ndarray,
             g = (base + evidence > CONFIDENT).astype(np.float64) * counts
             extra = confirmed_hot[f].sum(axis=0) if confirmed_hot else 0.0
             pooled = _shares(g @ onehots[f] + extra, n_levels[f])
+            if pooled is not None:
+                estimated.add(f)
             for k in range(n_kinds):
                 if f in person or pooled is None:
                     new_mk[k][f] = pooled if pooled is not None else mk[k][f]
@@ -503,7 +514,9 @@ def anchored_em(levels: np.ndarray, kinds: np.ndarray, counts: np.ndarray,
     return Model(m=mk[0], u=u, prior={k: float(prior[i]) for i, k in enumerate(PAIR_KINDS)},
                  iterations=iteration, converged=converged, m_kinds=mk,
                  u_same_surname=u_same_surname, groups=tuple(groups), m_joint=m_joint,
-                 never_for=tuple(never_for))
+                 never_for=tuple(never_for),
+                 m_guessed=tuple(f for f in range(n_fields)
+                                 if f not in estimated and bool((present[:, f] * counts).any())))
 
 
 def _shares(num: np.ndarray, size: int) -> np.ndarray | None:

@@ -514,6 +514,9 @@ def finish(rec: Records, candidate_pairs: int, blocking: dict[str, dict[str, int
         stats.update(unblocked)
         stats["match_threshold"] = match_at
         stats["household_mates_per_record"] = model.household_mates
+        # Fields whose m is EM's starting guess: the probabilities, and so the error
+        # estimate above, rest on it (the independent model's files show it).
+        stats["m_not_estimated"] = [FIELD_NAMES[f] for f in model.m_guessed]
         stats["households"] = settings.households
         stats["review_threshold"] = settings.review_probability
         stats["candidate_pairs"] = candidate_pairs

@@ -14,7 +14,7 @@ from test_match_cli import matched, run_match
 
 from matching.blocking import block, joint_keys, pass_membership, pass_pairs, skipped_keys
 from matching.compare import DOB_DECADES, FIELD_INDEX, NEVER_FOR, _dob_level
-from matching.estimate import Model
+from matching.estimate import Model, anchored_em
 from matching.report import unblocked_matches
 from matching.settings import BlockingPass, MatchSettings
 from matching.standardise import given_name, standardise
@@ -280,3 +280,28 @@ def test_keys_of_several_fields_are_the_same_for_a_subset_of_the_records() -> No
     for p in MatchSettings.from_yaml("config/matching.yaml").passes:
         assert np.array_equal(joint_keys(rec, p)[few], joint_keys(rec.subset(few), p)), p.name
 
+
+
+def test_fields_em_could_not_estimate_are_named_in_the_model() -> None:
+    # Files without SSNs on one side (the census-like pair): the first name is judged by the
+    # date of birth and sex, the date of birth by the first name and sex, which at this
+    # prior never reach 20:1; both keep EM's starting guess, and the model says so (the
+    # stats and the command report it: the error estimate rests on that guess). Sex, judged
+    # by both, and the surname are estimated; the SSN, never present, is not named.
+    rng = np.random.default_rng(1)
+    n_true, n_false = 2000, 20000
+    first = np.r_[rng.random(n_true) < 0.95, rng.random(n_false) < 0.01]
+    surname = np.r_[rng.random(n_true) < 0.99, rng.random(n_false) < 0.002]
+    dob = np.r_[rng.random(n_true) < 0.97, np.ones(n_false, bool)]  # blocked on the date
+    sex = np.r_[rng.random(n_true) < 0.98, rng.random(n_false) < 0.5]
+    levels = np.c_[first, surname, dob, np.full(len(first), -1), sex].astype(np.int8)
+    patterns, counts = np.unique(levels, axis=0, return_counts=True)
+    u = [np.array([0.99, 0.01]), np.array([0.999, 0.001]), np.array([0.999, 0.001]),
+         np.array([0.5, 0.5]), np.array([0.5, 0.5])]
+    # fields: first name, surname (SURNAME_FIELD = 1), date of birth, SSN, sex
+    model = anchored_em(patterns, np.zeros(len(patterns), np.int8), counts.astype(float), u,
+                        (2, 2, 2, 2, 2), [0, 2, 3, 4], np.array([1e6, 1.0, 1.0]))
+    assert model.m_guessed == (0, 2)
+    names = ("first_name", "last_name", "dob", "ssn", "sex")
+    kept = Model.from_dict(model.to_dict(names, (("d", "a"),) * 5), names)
+    assert kept.m_guessed == (0, 2)
