@@ -153,6 +153,9 @@ def print_expected(rows: list[dict[str, Any]]) -> None:
             within = 1 / 1.5 <= ratio <= 1.5 or abs(expected - actual) < 1.5
             parts.append(f"{what} expected {expected:,.1f} actual {actual:,} "
                          f"(x{ratio:.2f} {'within 1.5' if within else 'OUTSIDE 1.5'})")
+        if "expected_missed_unblocked" in row:
+            parts[-1] += (f" [of which never proposed by blocking, estimated: "
+                          f"{row['expected_missed_unblocked']:,.1f}]")
         label = " ".join(str(row[k]) for k in ("variant", "tool") if k in row)
         print(f"  {label}: " + "; ".join(parts))
 

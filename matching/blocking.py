@@ -27,6 +27,9 @@ class Candidates:
     a: np.ndarray  # int32
     b: np.ndarray  # int32
     by_pass: dict[str, dict[str, int]] = field(default_factory=dict)
+    skipped: dict[str, np.ndarray] = field(default_factory=dict)
+    """Per pass, the key values whose blocks were too large to pair (sorted): with them a
+    pair's membership of each pass can be told again (:func:`pass_membership`)."""
 
     def __len__(self) -> int:
         return len(self.a)
@@ -164,34 +167,47 @@ def missing_key(rec: Records, name: str) -> np.ndarray:
     return missing
 
 
+def _mix(z: np.ndarray) -> np.ndarray:
+    """SplitMix64's finaliser: a bijection of 64-bit integers that scatters nearby values."""
+    z = z ^ (z >> np.uint64(30))
+    z = z * np.uint64(0xBF58476D1CE4E5B9)
+    z = z ^ (z >> np.uint64(27))
+    z = z * np.uint64(0x94D049BB133111EB)
+    return z ^ (z >> np.uint64(31))
+
+
 def combine(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """Every combination of a record's values of two keys, re-coded compactly."""
-    n = a.shape[0]
+    """Every combination of a record's values of two keys, as one 62-bit code that depends
+    only on the two values (a hash: the same for any subset of the records, so a key can be
+    looked up again for a few records; two combinations share a code with a chance of about
+    one in 10^18 a pair of them, which would only merge two blocks)."""
     ka, kb = a.shape[1], b.shape[1]
     aa = np.repeat(a, kb, axis=1)
     bb = np.tile(b, (1, ka))
     missing = (aa < 0) | (bb < 0)
-    joint = np.full((n, ka * kb), MISSING, dtype=np.int64)
-    if (~missing).any():
-        va, vb = aa[~missing], bb[~missing]
-        span_a, span_b = int(va.max()) + 1, int(vb.max()) + 1
-        if span_a * span_b >= 2**62:  # re-code compactly first (no tuples either way)
-            va = pd.factorize(va)[0]
-            vb, ub = pd.factorize(vb)
-            span_b = len(ub)
-        joint[~missing] = va.astype(np.int64) * span_b + vb
+    with np.errstate(over="ignore"):
+        mixed = _mix(_mix(aa.astype(np.uint64)) + bb.astype(np.uint64))
+    joint = (mixed >> np.uint64(2)).astype(np.int64)
+    joint[missing] = MISSING
+    return joint
+
+
+def joint_keys(rec: Records, blocking_pass: BlockingPass) -> np.ndarray:
+    """A pass's key values per record, (n, k), -1 where missing: the records sharing one
+    value form a block."""
+    cols = [key_columns(rec, k) for k in blocking_pass.keys]
+    joint = cols[0]
+    for c in cols[1:]:
+        joint = combine(joint, c)
     return joint
 
 
 def pass_keys(rec: Records, blocking_pass: BlockingPass) -> tuple[np.ndarray, np.ndarray]:
     """Flattened (record, key) rows of one pass, without missing keys."""
-    cols = [key_columns(rec, k) for k in blocking_pass.keys]
-    joint = cols[0]
-    for c in cols[1:]:
-        joint = combine(joint, c)
+    joint = joint_keys(rec, blocking_pass)
     if len(blocking_pass.keys) == 1 and joint.shape[1] == 1:
         joint = joint.copy()
-    recs = np.repeat(np.arange(rec.n, dtype=np.int64), joint.shape[1])
+    recs = np.repeat(np.arange(rec.n, dtype=_index_type(rec.n)), joint.shape[1])
     keys = joint.reshape(-1)
     ok = keys >= 0
     # A record holding one key twice (first name JAMES, surname JAMES) only yields repeated
@@ -199,12 +215,19 @@ def pass_keys(rec: Records, blocking_pass: BlockingPass) -> tuple[np.ndarray, np
     return recs[ok], keys[ok]
 
 
+def _index_type(n: int) -> type[np.signedinteger]:
+    """Positions below 2^31 are held in four bytes: blocking's arrays have a row per record
+    and key value, tens of millions statewide."""
+    return np.int32 if n < 2**31 else np.int64
+
+
 def _group_bounds(sorted_keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """For each position in a sorted key array: start and end of its group."""
     m = len(sorted_keys)
-    change = np.flatnonzero(np.diff(sorted_keys)) + 1
-    starts = np.concatenate([[0], change])
-    ends = np.concatenate([change, [m]])
+    index = _index_type(m + 1)
+    change = (np.flatnonzero(np.diff(sorted_keys)) + 1).astype(index)
+    starts = np.concatenate([np.zeros(1, index), change])
+    ends = np.concatenate([change, np.full(1, m, index)])
     sizes = ends - starts
     return np.repeat(starts, sizes), np.repeat(ends, sizes)
 
@@ -224,26 +247,31 @@ def _expand(left_pos: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> tuple[np.nd
 def _pair_codes(ra: np.ndarray, rb: np.ndarray, n: int) -> np.ndarray:
     lo, hi = np.minimum(ra, rb), np.maximum(ra, rb)
     keep = lo != hi
-    return lo[keep] * n + hi[keep]
+    return lo[keep].astype(np.int64) * n + hi[keep]
 
 
 def pass_pairs(rec: Records, blocking_pass: BlockingPass, max_block: int,
-               probe: np.ndarray | None = None) -> tuple[np.ndarray, dict[str, int]]:
-    """The pairs of one pass as int64 codes ``a * n + b`` (a < b), and its counts.
+               probe: np.ndarray | None = None
+               ) -> tuple[np.ndarray, dict[str, int], np.ndarray]:
+    """The pairs of one pass as int64 codes ``a * n + b`` (a < b), its counts, and the key
+    values whose blocks it skipped as too large (sorted).
 
     ``probe`` (a mask over the records): only the pairs with at least one probe record, as
     when a new extract is linked to the records already resolved."""
     recs, keys = pass_keys(rec, blocking_pass)
     order = np.argsort(keys, kind="stable")
     recs, keys = recs[order], keys[order]
+    del order
     start, end = _group_bounds(keys)
     size = end - start
     if blocking_pass.max_block is not None:
         max_block = min(max_block, blocking_pass.max_block)
     too_big = size > max_block
-    info = {"skipped_blocks": len(np.unique(keys[too_big])),
-            "skipped_records": int(too_big.sum())}
-    pos = np.arange(len(keys), dtype=np.int64)
+    del size
+    skipped = np.unique(keys[too_big])
+    info = {"skipped_blocks": len(skipped), "skipped_records": int(too_big.sum())}
+    pos = np.arange(len(keys), dtype=start.dtype)
+    del keys
     if blocking_pass.only_if_missing or probe is not None:
         # Only pairs with at least one record missing that key (or one probe record): each
         # such record against its whole block (the others are reached by the passes that
@@ -256,15 +284,17 @@ def pass_pairs(rec: Records, blocking_pass: BlockingPass, max_block: int,
     else:
         ok = ~too_big
         lo, hi, left = pos[ok] + 1, end[ok], pos[ok]
+    del start, end, pos, too_big
     codes: list[np.ndarray] = []
     # Chunk the positions so no more than CHUNK_PAIRS pairs are materialised at once.
     counts = (hi - lo).clip(min=0)
-    cum = np.cumsum(counts)
+    cum = np.cumsum(counts, dtype=np.int64)
+    del counts
     budget = blocking_pass.max_pairs_per_record
     if budget is not None and len(cum) and cum[-1] > budget * rec.n:
         # Too loose for files this large: skipped whole, and said so in the counts.
         info.update(pairs=0, over_budget_pairs=int(cum[-1]))
-        return np.empty(0, np.int64), info
+        return np.empty(0, np.int64), info, skipped
     bounds = np.searchsorted(cum, np.arange(CHUNK_PAIRS, int(cum[-1]) + CHUNK_PAIRS,
                                             CHUNK_PAIRS)) if len(cum) else np.array([], int)
     begin = 0
@@ -276,9 +306,13 @@ def pass_pairs(rec: Records, blocking_pass: BlockingPass, max_block: int,
         codes.append(_pair_codes(recs[fa], recs[fb], rec.n))
         begin = stop
     pairs = np.concatenate(codes) if codes else np.empty(0, np.int64)
-    pairs = pd.unique(pairs)
+    del codes
+    # Sorted and without repeats (in place: a hash table of every pair would be larger).
+    pairs.sort()
+    if len(pairs):
+        pairs = pairs[np.concatenate([[True], pairs[1:] != pairs[:-1]])]
     info["pairs"] = len(pairs)
-    return pairs, info
+    return pairs, info, skipped
 
 
 def block(rec: Records, passes: tuple[BlockingPass, ...], max_block: int,
@@ -288,38 +322,78 @@ def block(rec: Records, passes: tuple[BlockingPass, ...], max_block: int,
     merged pass by pass (no hash table over tens of millions of pairs). ``probe``: only pairs
     with at least one of these records (:func:`pass_pairs`)."""
     infos: dict[str, dict[str, int]] = {}
+    skipped: dict[str, np.ndarray] = {}
     union = np.empty(0, np.int64)
     for p in passes:
-        codes, info = pass_pairs(rec, p, max_block, probe)
-        codes.sort()
+        codes, info, skipped[p.name] = pass_pairs(rec, p, max_block, probe)  # sorted
         if len(union):
-            pos = np.searchsorted(union, codes).clip(max=len(union) - 1)
-            codes = codes[union[pos] != codes]
+            pos = np.searchsorted(union, codes)
+            new = union[pos.clip(max=len(union) - 1)] != codes
+            codes, pos = codes[new], pos[new]
+            del new
         info["new_pairs"] = len(codes)
         infos[p.name] = info
         if len(codes):
-            union = np.concatenate([union, codes])
-            union.sort(kind="stable")  # two sorted runs: a merge
+            # Each new pair inserted where it sorts: one new array, no sort buffer.
+            union = np.insert(union, pos, codes) if len(union) else codes
+        del codes
     n = max(rec.n, 1)
-    return Candidates((union // n).astype(np.int32), (union % n).astype(np.int32), infos)
+    a = np.empty(len(union), dtype=np.int32)
+    b = np.empty(len(union), dtype=np.int32)
+    for s in range(0, len(union), CHUNK_PAIRS):
+        part = union[s:s + CHUNK_PAIRS]
+        a[s:s + CHUNK_PAIRS] = part // n
+        b[s:s + CHUNK_PAIRS] = part % n
+    return Candidates(a, b, infos, skipped)
 
 
-def in_pass(rec: Records, blocking_pass: BlockingPass, a: np.ndarray, b: np.ndarray
-            ) -> np.ndarray:
-    """Whether each pair would be produced by the pass (shares one of its key values)."""
-    cols = [key_columns(rec, k) for k in blocking_pass.keys]
-    joint = cols[0]
-    for c in cols[1:]:
-        joint = combine(joint, c)
-    ja, jb = joint[a], joint[b]
-    hit = np.zeros(len(a), dtype=bool)
-    for k in range(joint.shape[1]):
-        for m in range(joint.shape[1]):
-            hit |= (ja[:, k] == jb[:, m]) & (ja[:, k] >= 0)
-    if blocking_pass.only_if_missing:
-        miss = missing_key(rec, blocking_pass.only_if_missing)
-        hit &= miss[a] | miss[b]
-    return hit
+def pass_membership(rec: Records, passes: tuple[BlockingPass, ...],
+                    skipped: dict[str, np.ndarray], a: np.ndarray, b: np.ndarray
+                    ) -> dict[str, np.ndarray]:
+    """Whether each pair ``(a[i], b[i])`` is one the pass makes, pass by pass, exactly as
+    :func:`block` made them: the two records share a key value of the pass whose block was
+    not skipped as too large (``skipped``: :attr:`Candidates.skipped`, by pass name), and
+    ``only_if_missing`` holds for one of them. Only the pairs' own records' keys are built.
+    """
+    involved, local = np.unique(np.concatenate([a, b]), return_inverse=True)
+    few = rec.subset(involved)
+    la, lb = local[: len(a)], local[len(a):]
+    out: dict[str, np.ndarray] = {}
+    for blocking_pass in passes:
+        joint = joint_keys(few, blocking_pass)
+        too_big = skipped.get(blocking_pass.name, np.empty(0, np.int64))
+        usable = (joint >= 0) & ~_isin_sorted(joint, too_big)
+        ja, jb = joint[la], joint[lb]
+        ua = usable[la]
+        hit = np.zeros(len(a), dtype=bool)
+        for k in range(joint.shape[1]):
+            for m in range(joint.shape[1]):
+                hit |= ua[:, k] & (ja[:, k] == jb[:, m])
+        if blocking_pass.only_if_missing:
+            miss = missing_key(few, blocking_pass.only_if_missing)
+            hit &= miss[la] | miss[lb]
+        out[blocking_pass.name] = hit & (a != b)
+    return out
+
+
+def skipped_keys(rec: Records, passes: tuple[BlockingPass, ...], max_block: int
+                 ) -> dict[str, np.ndarray]:
+    """Per pass, the key values whose blocks are over its ``max_block`` (what :func:`block`
+    records in :attr:`Candidates.skipped`), without making any pair."""
+    out = {}
+    for p in passes:
+        _, keys = pass_keys(rec, p)
+        values, counts = np.unique(keys, return_counts=True)
+        limit = max_block if p.max_block is None else min(max_block, p.max_block)
+        out[p.name] = values[counts > limit]
+    return out
+
+
+def _isin_sorted(values: np.ndarray, sorted_codes: np.ndarray) -> np.ndarray:
+    if len(sorted_codes) == 0:
+        return np.zeros(values.shape, dtype=bool)
+    pos = np.searchsorted(sorted_codes, values).clip(max=len(sorted_codes) - 1)
+    return sorted_codes[pos] == values
 
 
 def cross_pairs(rec: Records, cand: Candidates) -> pd.DataFrame:

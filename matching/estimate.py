@@ -41,6 +41,7 @@ independence)."""
 SURNAME_FIELD = 1
 """Index of the child's surname among the compared fields (see ``matching.compare``)."""
 SURNAME_SHARED = 3
+PATTERN_CHUNK = 2_000_000
 """Surname levels from this one up share a surname token (``a surname in common``, exact)."""
 
 
@@ -78,6 +79,11 @@ class Model:
     """m per kind of pair (cross, left, right). Family fields differ by kind: a CalWORKs
     child's two records (two cases) usually name different case heads at one address, while
     a child's CalWORKs and CWS records usually name the same mother at different addresses."""
+
+    m_guessed: tuple[int, ...] = ()
+    """Fields present in the candidate pairs whose m EM could never estimate (no pair was
+    confident enough by the fields that judge it): their m is the starting guess, and the
+    probabilities, and the run's own error estimate, rest on that guess."""
 
     def m_for(self, kind: int) -> list[np.ndarray]:
         return self.m_kinds[kind] if self.m_kinds else self.m
@@ -164,6 +170,7 @@ class Model:
         return {"fields": fields, "prior": self.prior, "em_iterations": self.iterations,
                 "never_for": [[field_names[f], level] for f, level in self.never_for],
                 "em_converged": self.converged, "m_from_passes": self.passes_used,
+                "m_not_estimated": [field_names[f] for f in self.m_guessed],
                 "dependent_groups": groups, "household_mates": self.household_mates}
 
     @classmethod
@@ -183,8 +190,10 @@ class Model:
         index = {name: f for f, name in enumerate(field_names)}
         never_for = data.get("never_for") or []
         assert isinstance(never_for, list)
+        guessed = data.get("m_not_estimated") or []
+        assert isinstance(guessed, list)
         return cls(m, u, {k: float(v) for k, v in prior.items()}, u_same_surname=u_same,
-                   m_kinds=m_kinds,
+                   m_kinds=m_kinds, m_guessed=tuple(index[name] for name in guessed),
                    never_for=tuple((index[name], int(level)) for name, level in never_for),
                    household_mates=(None if data.get("household_mates") is None
                                     else float(data["household_mates"])),
@@ -275,8 +284,17 @@ def patterns(levels: np.ndarray, kinds: np.ndarray,
     reduce with one ``np.unique``. ``exclude``: the levels and kinds of pairs among them to
     take out of the counts (pairs a worker has reviewed)."""
     n_fields = levels.shape[1]
-    uniques, counts = np.unique(_pack(levels, kinds), return_counts=True)
-    counts = counts.astype(np.float64)
+    # Chunk by chunk, then merged: the packed codes of every pair at once would be 8 bytes a
+    # pair, and sorting them as many again (half a gigabyte at a time statewide).
+    found, tallies = [np.empty(0, np.int64)], [np.empty(0, np.int64)]
+    for s in range(0, len(levels), PATTERN_CHUNK):
+        chunk, tally = np.unique(_pack(levels[s:s + PATTERN_CHUNK], kinds[s:s + PATTERN_CHUNK]),
+                                 return_counts=True)
+        found.append(chunk)
+        tallies.append(tally)
+    uniques, where = np.unique(np.concatenate(found), return_inverse=True)
+    counts = np.bincount(where, weights=np.concatenate(tallies).astype(np.float64),
+                         minlength=len(uniques))
     if exclude is not None and len(exclude[0]) and len(uniques):
         codes = _pack(*exclude)
         pos = np.searchsorted(uniques, codes).clip(max=len(uniques) - 1)
@@ -414,6 +432,7 @@ def anchored_em(levels: np.ndarray, kinds: np.ndarray, counts: np.ndarray,
     log_u = [np.where(bucket, onehots[f] @ np.log(conditional.u_for(1)[f]), log_u_plain[f])
              for f in range(n_fields)]
     iteration, converged = 0, False
+    estimated: set[int] = set()
     for iteration in range(1, max_iterations + 1):  # noqa: B007
         log_ratio = []
         for f in range(n_fields):
@@ -449,6 +468,8 @@ def anchored_em(levels: np.ndarray, kinds: np.ndarray, counts: np.ndarray,
             g = (base + evidence > CONFIDENT).astype(np.float64) * counts
             extra = confirmed_hot[f].sum(axis=0) if confirmed_hot else 0.0
             pooled = _shares(g @ onehots[f] + extra, n_levels[f])
+            if pooled is not None:
+                estimated.add(f)
             for k in range(n_kinds):
                 if f in person or pooled is None:
                     new_mk[k][f] = pooled if pooled is not None else mk[k][f]
@@ -493,7 +514,9 @@ def anchored_em(levels: np.ndarray, kinds: np.ndarray, counts: np.ndarray,
     return Model(m=mk[0], u=u, prior={k: float(prior[i]) for i, k in enumerate(PAIR_KINDS)},
                  iterations=iteration, converged=converged, m_kinds=mk,
                  u_same_surname=u_same_surname, groups=tuple(groups), m_joint=m_joint,
-                 never_for=tuple(never_for))
+                 never_for=tuple(never_for),
+                 m_guessed=tuple(f for f in range(n_fields)
+                                 if f not in estimated and bool((present[:, f] * counts).any())))
 
 
 def _shares(num: np.ndarray, size: int) -> np.ndarray | None:

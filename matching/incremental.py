@@ -198,7 +198,7 @@ def link_records_incremental(rec: Records, fingerprint: np.ndarray, previous: Pr
         scored = decide(rec, cand, levels, previous.model, settings, known)
         del levels
     result = finish(rec, len(cand), cand.by_pass, scored, previous.model, settings,
-                    (ca, cb, confirm), stages, known)
+                    (ca, cb, confirm), stages, known, skipped=cand.skipped)
     result.stats["incremental"] = {
         "records_unchanged": int(unchanged.sum()),
         "records_linked_anew": int((~unchanged).sum()),

@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 from tqdm import tqdm
 
-from matching.blocking import Candidates, block
+from matching.blocking import Candidates, block, skipped_keys
 from matching.compare import (
     DEPENDENT_GROUPS,
     FIELD_INDEX,
@@ -303,19 +303,28 @@ def decide(rec: Records, cand: Candidates, levels: np.ndarray, model: Model,
         log2_odds[sl] = lo
         cross_chunk = kinds[sl] == 0
         competition.add(cand.a[sl][cross_chunk], cand.b[sl][cross_chunk], lo[cross_chunk])
-    raw = compete_probability(log2_odds)
+    # Probabilities chunk by chunk (no 8-byte array over every candidate pair).
+    within_parts, keep_parts = [np.empty(0, np.int64)], [np.empty(0, np.int64)]
+    for s in range(0, len(cand), CHUNK):
+        sl = slice(s, s + CHUNK)
+        raw = compete_probability(log2_odds[sl])
+        within_parts.append(np.flatnonzero((kinds[sl] != 0) & (raw >= PROVISIONAL_PROBABILITY))
+                            + s)
+        keep_parts.append(np.flatnonzero(raw >= settings.review_probability) + s)
+    within, keep = np.concatenate(within_parts), np.concatenate(keep_parts)
     cross = np.flatnonzero(kinds == 0)
     # Each file's provisional persons: a child's two records of one file are not rivals.
-    within = np.flatnonzero((kinds != 0) & (raw >= PROVISIONAL_PROBABILITY))
     within = within[~sibling_guard(levels[within])]
     pa, pb = cand.a[within], cand.b[within]
     if known is not None:
         pa, pb = np.concatenate([pa, known.person_a]), np.concatenate([pb, known.person_b])
     provisional = provisional_persons(rec.n, pa, pb, settings.max_cluster_size)
-    cross_probability = compete_probability(competition.adjusted_log2_odds(
-        cand.a[cross], cand.b[cross], log2_odds[cross])).astype(np.float32)
-    keep = np.flatnonzero(raw >= settings.review_probability)
-    del raw, log2_odds
+    cross_probability = np.empty(len(cross), dtype=np.float32)
+    for s in range(0, len(cross), CHUNK):
+        part = cross[s:s + CHUNK]
+        cross_probability[s:s + CHUNK] = compete_probability(competition.adjusted_log2_odds(
+            cand.a[part], cand.b[part], log2_odds[part]))
+    del log2_odds
     ka, kb = cand.a[keep].astype(np.int64), cand.b[keep].astype(np.int64)
     ks = score(rec, ka, kb, levels[keep], model, settings.tf_fields, settings.tf_minimum)
     kept_cross = kinds[keep] == 0
@@ -409,8 +418,11 @@ def link_records(rec: Records, settings: MatchSettings, clerical: pd.DataFrame |
     with stages.stage("score"):
         scored = decide(rec, cand, levels, model, settings)
         del levels  # the largest array of a run: gone before resolving
-    return finish(rec, len(cand), cand.by_pass, scored, model, settings, (ca, cb, confirm),
-                  stages)
+    # The candidates themselves are not needed again (the kept pairs are in ``scored``).
+    count, by_pass, skipped = len(cand), cand.by_pass, cand.skipped
+    del cand
+    return finish(rec, count, by_pass, scored, model, settings, (ca, cb, confirm), stages,
+                  skipped=skipped)
 
 
 def family_guard(settings: MatchSettings, model: Model) -> MatchSettings:
@@ -425,9 +437,12 @@ def family_guard(settings: MatchSettings, model: Model) -> MatchSettings:
 def finish(rec: Records, candidate_pairs: int, blocking: dict[str, dict[str, int]],
            scored: Decided, model: Model, settings: MatchSettings,
            reviewed: tuple[np.ndarray, np.ndarray, np.ndarray], stages: _Stages,
-           known: KnownPairs | None = None) -> MatchResult:
+           known: KnownPairs | None = None,
+           skipped: dict[str, np.ndarray] | None = None) -> MatchResult:
     """Resolve the decided pairs into persons and report: LINKS rows, persons, statistics.
-    ``known``: an earlier run's persons, kept (incremental linking)."""
+    ``known``: an earlier run's persons, kept (incremental linking). ``skipped``: the key
+    values blocking skipped, by pass (:attr:`matching.blocking.Candidates.skipped`; found
+    again when not given)."""
     ka, kb, ks, decision = scored.a, scored.b, scored.scores, scored.decision
     match_at = scored.match_threshold
     ca, cb, confirm = reviewed
@@ -491,12 +506,17 @@ def finish(rec: Records, candidate_pairs: int, blocking: dict[str, dict[str, int
         # The passes that made pairs in this run (a loose pass over its budget made none).
         used = tuple(p for p in settings.passes
                      if "over_budget_pairs" not in blocking.get(p.name, {}))
-        unblocked = unblocked_matches(rec, used, scored.a[cross], scored.b[cross],
+        if skipped is None:
+            skipped = skipped_keys(rec, used, settings.max_block)
+        unblocked = unblocked_matches(rec, used, skipped, scored.a[cross], scored.b[cross],
                                       scored.scores.probability[cross])
         stats.update(error_estimates(links, unlinked, unblocked["expected_missed_unblocked"]))
         stats.update(unblocked)
         stats["match_threshold"] = match_at
         stats["household_mates_per_record"] = model.household_mates
+        # Fields whose m is EM's starting guess: the probabilities, and so the error
+        # estimate above, rest on it (the independent model's files show it).
+        stats["m_not_estimated"] = [FIELD_NAMES[f] for f in model.m_guessed]
         stats["households"] = settings.households
         stats["review_threshold"] = settings.review_probability
         stats["candidate_pairs"] = candidate_pairs

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from matching.blocking import in_pass
+from matching.blocking import pass_membership
 from matching.settings import BlockingPass
 from matching.standardise import Records
 
@@ -46,44 +47,88 @@ DOB_KEYS = frozenset({"dob", "dob_unordered", "birth_year", "birth_monthday",
                       "birth_yearmonth"})
 
 
-def unblocked_matches(rec: Records, passes: tuple[BlockingPass, ...], a: np.ndarray,
-                      b: np.ndarray, probability: np.ndarray) -> dict[str, Any]:
+def unblocked_matches(rec: Records, passes: tuple[BlockingPass, ...],
+                      skipped: dict[str, np.ndarray], a: np.ndarray, b: np.ndarray,
+                      probability: np.ndarray) -> dict[str, Any]:
     """The true pairs no blocking pass proposed, estimated without labels by capture-
-    recapture between two lists of passes (the Lincoln-Petersen estimator, as in the
-    dual-system estimation of census coverage).
+    recapture (the Lincoln-Petersen estimator, as in the dual-system estimation of census
+    coverage), in two strata.
 
-    List A: the passes keyed on the date of birth; list B: the passes that use no date of
-    birth (SSN, address, names with middle initial). A pair's date of birth is corrupted
-    independently of the fields B uses, so among the true pairs whose dates of birth are
-    both present, the share B catches is about the same among those A missed as among those
-    A caught: N = n_A n_B / n_AB, and the pairs caught by neither are N − n_{A∪B}. Each
-    candidate pair counts with its match probability. (Errors shared by both lists, a
-    misspelt name that both key on, make it an underestimate; a pair whose date of birth is
-    missing, which only the no-DOB passes can catch, is not counted.)"""
+    ``a``, ``b``: the candidate pairs (record positions), each counted with its match
+    probability: the expected true pairs. A pair is caught by a pass when the pass made it,
+    exactly as blocking did (:func:`matching.blocking.pass_membership`: a block over the
+    pass's ``max_block`` made no pair; ``skipped``, the key values of such blocks by pass,
+    as :func:`matching.blocking.block` found them).
+
+    - Both dates of birth present: list A, the passes keyed on the date of birth; list B,
+      the passes that use none (SSN, address, names). A pair's date of birth is corrupted
+      independently of the fields B uses, so the share B catches is about the same among the
+      pairs A missed as among those A caught: N = n_A n_B / n_AB, and the pairs caught by
+      neither are N − (those caught). (Errors shared by both lists, a misspelt name both key
+      on, make it an underestimate.)
+    - A date of birth missing on one side: only the passes without it can catch such a pair
+      (B, and the passes kept for a missing date, M). The pairs of the first stratum are a
+      sample of how the other fields agree: the share of its N that B and M would catch if a
+      date were missing (M's pass run without its condition) is the catch rate r of this
+      stratum, and its candidates are a share r of its true pairs: (1 − r) / r of them were
+      never proposed.
+    """
+    weight = np.asarray(probability, dtype=np.float64)
+    empty = {"expected_missed_unblocked": 0.0,
+             "capture_counts": {"dob_passes": 0.0, "other_passes": 0.0, "both": 0.0,
+                                "dob_missing": 0.0, "dob_missing_catch_rate": None}}
+    if len(a) == 0 or not passes:
+        return empty
     uses_dob = [any(k in DOB_KEYS for k in p.keys) for p in passes]
+    if_missing = [p for p in passes if p.only_if_missing]
+    # The passes kept for a missing key, as if the key were missing: what they would catch.
+    as_if = tuple(replace(p, name=f"{p.name} (as if missing)", only_if_missing=None)
+                  for p in if_missing)
+    skipped = {**skipped, **{q.name: skipped.get(p.name, np.empty(0, np.int64))
+                             for p, q in zip(if_missing, as_if, strict=True)}}
+    member = pass_membership(rec, passes + as_if, skipped, a, b)
     list_a = np.zeros(len(a), dtype=bool)
     list_b = np.zeros(len(a), dtype=bool)
-    # Keys only for the records of these pairs, not for every record of the files.
-    involved, local = np.unique(np.concatenate([a, b]), return_inverse=True)
-    few = rec.subset(involved)
-    la, lb = local[: len(a)], local[len(a):]
+    caught = np.zeros(len(a), dtype=bool)
     for blocking_pass, dob in zip(passes, uses_dob, strict=True):
+        hit = member[blocking_pass.name]
+        caught |= hit
         if blocking_pass.only_if_missing:
-            continue  # catches only the pairs with a key missing: not independent of A
-        hit = in_pass(few, blocking_pass, la, lb)
+            continue
         if dob:
             list_a |= hit
         else:
             list_b |= hit
-    both_dob = (rec.dob[a] > 0) & (rec.dob[b] > 0)
-    weight = np.asarray(probability, dtype=np.float64) * both_dob
-    n_a, n_b = float(weight[list_a].sum()), float(weight[list_b].sum())
-    n_ab = float(weight[list_a & list_b].sum())
-    seen = float(weight[list_a | list_b].sum())
-    unseen = max(n_a * n_b / n_ab - seen, 0.0) if n_ab > 0 else 0.0
-    return {"expected_missed_unblocked": round(unseen, 2),
+    would = list_b.copy()
+    for p in as_if:
+        would |= member[p.name]
+    dob_missing = (rec.dob[a] == 0) | (rec.dob[b] == 0)
+    return capture_recapture(weight, list_a, list_b, caught, would, dob_missing)
+
+
+def capture_recapture(weight: np.ndarray, list_a: np.ndarray, list_b: np.ndarray,
+                      caught: np.ndarray, would_without_dob: np.ndarray,
+                      dob_missing: np.ndarray) -> dict[str, Any]:
+    """The two strata of :func:`unblocked_matches` from each candidate pair's expected truth
+    (``weight``) and capture history: ``list_a`` (a pass keyed on the date of birth made
+    it), ``list_b`` (a pass without one, not kept for a missing key), ``caught`` (any pass),
+    ``would_without_dob`` (B, or a pass kept for a missing date run without its condition,
+    makes it). Where the lists never meet no estimate can be made, and none is claimed."""
+    both = ~dob_missing
+    w = weight * both
+    n_a, n_b = float(w[list_a].sum()), float(w[list_b].sum())
+    n_ab = float(w[list_a & list_b].sum())
+    seen = float(w[caught].sum())
+    total = n_a * n_b / n_ab if n_ab > 0 else seen
+    unseen = max(total - seen, 0.0)
+    missing_seen = float((weight * dob_missing).sum())
+    rate = min(float(w[would_without_dob].sum()) / total, 1.0) if total > 0 else None
+    unseen_missing = missing_seen * (1 - rate) / rate if rate else 0.0
+    return {"expected_missed_unblocked": round(unseen + unseen_missing, 2),
             "capture_counts": {"dob_passes": round(n_a, 2), "other_passes": round(n_b, 2),
-                               "both": round(n_ab, 2)}}
+                               "both": round(n_ab, 2), "dob_missing": round(missing_seen, 2),
+                               "dob_missing_catch_rate": None if rate is None
+                               else round(rate, 4)}}
 
 
 def error_estimates(links: pd.DataFrame, unlinked_probability: np.ndarray,

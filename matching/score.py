@@ -60,9 +60,12 @@ class Scores:
 
 
 def pair_kinds(rec: Records, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """0 for a cross-source pair, 1 for two left records, 2 for two right ones (one byte a
+    pair, with no wider array on the way: there are tens of millions of pairs)."""
     sa, sb = rec.source[a], rec.source[b]
-    kind = np.where(sa != sb, 0, np.where(sa == 0, 1, 2))
-    return kind.astype(np.int8)
+    kind = sa.astype(np.int8) + np.int8(1)
+    kind[sa != sb] = 0
+    return kind
 
 
 def score(rec: Records, a: np.ndarray, b: np.ndarray, levels: np.ndarray, model: Model,

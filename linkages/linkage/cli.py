@@ -178,6 +178,11 @@ def match(left_path: str, right_path: str, out_path: str, stats_path: str | None
         f"right {stats['right_persons']:,} persons ({stats['right_match_rate']:.1%} matched); "
         f"expected false matches {stats['expected_false_matches']:,.1f}, "
         f"expected missed {stats['expected_missed_matches']:,.1f}", err=True)
+    if stats["m_not_estimated"]:
+        click.echo(f"note: the files gave too few certain pairs to estimate how often one "
+                   f"child's records disagree on {', '.join(stats['m_not_estimated'])}: "
+                   f"those weights are the starting guess, and the expected errors above "
+                   f"rest on it", err=True)
     if record:
         _record(result, left_path, right_path, config_path)
 

@@ -4,6 +4,7 @@ initial, and the estimate of the true pairs blocking never proposed."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -11,10 +12,11 @@ import pandas as pd
 from matching_cases import person_files
 from test_match_cli import matched, run_match
 
+from matching.blocking import block, joint_keys, pass_membership, pass_pairs, skipped_keys
 from matching.compare import DOB_DECADES, FIELD_INDEX, NEVER_FOR, _dob_level
-from matching.estimate import Model
+from matching.estimate import Model, anchored_em
 from matching.report import unblocked_matches
-from matching.settings import BlockingPass
+from matching.settings import BlockingPass, MatchSettings
 from matching.standardise import given_name, standardise
 
 
@@ -57,20 +59,78 @@ def _pair_files(rows: list[tuple[str, str, str, str]]) -> tuple[pd.DataFrame, pd
     return pd.DataFrame(left), pd.DataFrame(right)
 
 
+DOB_PASS = BlockingPass("dob", ("dob",))
+NAMES_PASS = BlockingPass("names", ("first_phonetic", "surname_token", "middle_initial"))
+
+
+def _estimate(rows: list[tuple[str, str, str, str]], passes: tuple[BlockingPass, ...]
+              ) -> dict[str, object]:
+    left, right = _pair_files(rows)
+    rec = standardise(left, right)
+    a = np.arange(len(rows))
+    b = np.arange(len(rows)) + rec.n_left
+    skipped = skipped_keys(rec, passes, 2000)
+    return unblocked_matches(rec, passes, skipped, a, b, np.ones(len(rows)))
+
+
+def _dated(i: int) -> str:
+    return f"{2000 + i // 300}-{1 + i // 28 % 12:02d}-{1 + i % 28:02d}"
+
+
 def test_unblocked_pairs_are_estimated_by_capture_recapture_between_passes() -> None:
     # 60 true pairs caught by both lists, 20 by the DOB pass only (middle initials differ),
     # 20 by the names pass only (dates differ): N = 80 * 80 / 60, 100 seen, 6.67 unseen.
-    rows = ([("2010-01-02", "2010-01-02", "ANA", "ANA")] * 60
-            + [("2010-01-02", "2010-01-02", "ANA", "BEA")] * 20
-            + [("2010-01-02", "2011-05-06", "ANA", "ANA")] * 20)
-    left, right = _pair_files(rows)
-    rec = standardise(left, right)
-    passes = (BlockingPass("dob", ("dob",)),
-              BlockingPass("names", ("first_phonetic", "surname_token", "middle_initial")))
-    a = np.arange(100)
-    b = np.arange(100) + rec.n_left
-    out = unblocked_matches(rec, passes, a, b, np.ones(100))
+    rows = ([(_dated(i), _dated(i), "ANA", "ANA") for i in range(60)]
+            + [(_dated(i), _dated(i), "ANA", "BEA") for i in range(60, 80)]
+            + [(_dated(i), _dated(i + 1000), "ANA", "ANA") for i in range(80, 100)])
+    out = _estimate(rows, (DOB_PASS, NAMES_PASS))
     assert abs(out["expected_missed_unblocked"] - (80 * 80 / 60 - 100)) < 0.01
+
+
+def test_a_pair_in_a_block_over_the_pass_max_block_is_not_caught_by_that_pass() -> None:
+    # As above, but the 20 pairs the names pass alone catches share one date of birth: they
+    # agree on it, yet its block (40 records) is over the DOB pass's max_block of 10, so that
+    # pass never made them. Counted as caught by it, A and B would look like they overlap
+    # more than they do (N = 100 * 80 / 80: nothing unseen).
+    rows = ([(_dated(i), _dated(i), "ANA", "ANA") for i in range(60)]
+            + [(_dated(i), _dated(i), "ANA", "BEA") for i in range(60, 80)]
+            + [("2015-06-07", "2015-06-07", "ANA", "ANA")] * 20)
+    small_blocks = BlockingPass("dob", ("dob",), max_block=10)
+    out = _estimate(rows, (small_blocks, NAMES_PASS))
+    counts = out["capture_counts"]
+    assert counts["dob_passes"] == 80 and counts["both"] == 60
+    assert abs(out["expected_missed_unblocked"] - (80 * 80 / 60 - 100)) < 0.01
+
+
+def test_pairs_with_a_date_of_birth_missing_on_one_side_count_at_the_other_passes_rate(
+) -> None:
+    # Both dates present: 100 seen of N = 106.67; the names pass catches 80 of them, a rate
+    # of 0.75. 30 more pairs have no date on the right: only the names pass can catch them,
+    # so they are 0.75 of 40 such true pairs, and 10 were never proposed.
+    rows = ([(_dated(i), _dated(i), "ANA", "ANA") for i in range(60)]
+            + [(_dated(i), _dated(i), "ANA", "BEA") for i in range(60, 80)]
+            + [(_dated(i), _dated(i + 1000), "ANA", "ANA") for i in range(80, 100)]
+            + [(_dated(i), "", "ANA", "ANA") for i in range(100, 130)])
+    out = _estimate(rows, (DOB_PASS, NAMES_PASS))
+    counts = out["capture_counts"]
+    assert counts["dob_missing"] == 30 and counts["dob_missing_catch_rate"] == 0.75
+    assert abs(out["expected_missed_unblocked"] - (80 * 80 / 60 - 100 + 10)) < 0.01
+
+
+def test_a_pass_kept_for_a_missing_date_counts_as_if_the_date_were_missing() -> None:
+    # A surname pass kept for a missing date would catch every seen pair of the first
+    # stratum if its date were missing: 100 of its N = 106.67 (the unseen are caught by
+    # nothing we know of), a rate of 0.9375; the 30 pairs without a date (the names pass
+    # misses them all) are 0.9375 of 32 such true pairs: 2 unseen.
+    rows = ([(_dated(i), _dated(i), "ANA", "ANA") for i in range(60)]
+            + [(_dated(i), _dated(i), "ANA", "BEA") for i in range(60, 80)]
+            + [(_dated(i), _dated(i + 1000), "ANA", "ANA") for i in range(80, 100)]
+            + [(_dated(i), "", "ANA", "BEA") for i in range(100, 130)])
+    no_dob = BlockingPass("surname_no_dob", ("surname_token",), only_if_missing="dob")
+    out = _estimate(rows, (DOB_PASS, NAMES_PASS, no_dob))
+    counts = out["capture_counts"]
+    assert counts["dob_missing_catch_rate"] == 0.9375
+    assert abs(out["expected_missed_unblocked"] - (80 * 80 / 60 - 100 + 2)) < 0.01
 
 
 def test_a_missing_or_borrowed_date_of_birth_still_links_on_rare_names(tmp_path: Path
@@ -191,3 +251,57 @@ def test_without_households_a_surname_and_home_link_but_a_named_parent_still_gua
     assert {("L0", "R0"), ("L1", "R1")} <= found
     assert stats["households"] is False
     assert ("TA", "TB") not in found
+
+
+def test_pass_membership_agrees_with_blocking_pair_for_pair() -> None:
+    # Every pass of the shipped configuration, with a max_block small enough that common
+    # names and dates make blocks too large: a pair is a member of a pass exactly when the
+    # pass made it, for the pairs it made and for pairs of other passes it did not.
+    settings = MatchSettings.from_yaml("config/matching.yaml")
+    left, right = person_files(n=400, overlap=150)
+    rec = standardise(left, right)
+    passes = tuple(replace(p, max_pairs_per_record=None) for p in settings.passes)
+    cand = block(rec, passes, 6)
+    assert sum(info["skipped_blocks"] for info in cand.by_pass.values()) > 0
+    rng = np.random.default_rng(3)
+    a = np.concatenate([cand.a, rng.integers(0, rec.n, 2000)]).astype(np.int64)
+    b = np.concatenate([cand.b, rng.integers(0, rec.n, 2000)]).astype(np.int64)
+    member = pass_membership(rec, passes, cand.skipped, a, b)
+    codes = np.minimum(a, b) * rec.n + np.maximum(a, b)
+    for p in passes:
+        made, _, _ = pass_pairs(rec, p, 6)
+        assert np.array_equal(member[p.name], np.isin(codes, made) & (a != b)), p.name
+
+
+def test_keys_of_several_fields_are_the_same_for_a_subset_of_the_records() -> None:
+    left, right = person_files(n=200, overlap=80)
+    rec = standardise(left, right)
+    few = np.array([5, 17, 230, 301])
+    for p in MatchSettings.from_yaml("config/matching.yaml").passes:
+        assert np.array_equal(joint_keys(rec, p)[few], joint_keys(rec.subset(few), p)), p.name
+
+
+
+def test_fields_em_could_not_estimate_are_named_in_the_model() -> None:
+    # Files without SSNs on one side (the census-like pair): the first name is judged by the
+    # date of birth and sex, the date of birth by the first name and sex, which at this
+    # prior never reach 20:1; both keep EM's starting guess, and the model says so (the
+    # stats and the command report it: the error estimate rests on that guess). Sex, judged
+    # by both, and the surname are estimated; the SSN, never present, is not named.
+    rng = np.random.default_rng(1)
+    n_true, n_false = 2000, 20000
+    first = np.r_[rng.random(n_true) < 0.95, rng.random(n_false) < 0.01]
+    surname = np.r_[rng.random(n_true) < 0.99, rng.random(n_false) < 0.002]
+    dob = np.r_[rng.random(n_true) < 0.97, np.ones(n_false, bool)]  # blocked on the date
+    sex = np.r_[rng.random(n_true) < 0.98, rng.random(n_false) < 0.5]
+    levels = np.c_[first, surname, dob, np.full(len(first), -1), sex].astype(np.int8)
+    patterns, counts = np.unique(levels, axis=0, return_counts=True)
+    u = [np.array([0.99, 0.01]), np.array([0.999, 0.001]), np.array([0.999, 0.001]),
+         np.array([0.5, 0.5]), np.array([0.5, 0.5])]
+    # fields: first name, surname (SURNAME_FIELD = 1), date of birth, SSN, sex
+    model = anchored_em(patterns, np.zeros(len(patterns), np.int8), counts.astype(float), u,
+                        (2, 2, 2, 2, 2), [0, 2, 3, 4], np.array([1e6, 1.0, 1.0]))
+    assert model.m_guessed == (0, 2)
+    names = ("first_name", "last_name", "dob", "ssn", "sex")
+    kept = Model.from_dict(model.to_dict(names, (("d", "a"),) * 5), names)
+    assert kept.m_guessed == (0, 2)

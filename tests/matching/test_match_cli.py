@@ -55,6 +55,7 @@ def test_plain_copies_link_and_stats_follow_the_contract(tmp_path: Path) -> None
     assert stats["left_records"] == 600 and stats["right_records"] == 550
     assert abs(stats["left_match_rate"] - 250 / 600) < 0.01
     assert stats["expected_false_matches"] >= 0 and "expected_missed_matches" in stats
+    assert stats["m_not_estimated"] == []  # every field's m measured on these files
 
 
 def test_hard_cases_link(tmp_path: Path) -> None:

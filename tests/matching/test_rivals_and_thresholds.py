@@ -9,7 +9,7 @@ import pytest
 from matching_cases import person_files
 
 from matching import BlockingPass, MatchSettings, link
-from matching.blocking import in_pass
+from matching.blocking import pass_membership, skipped_keys
 from matching.compare import FIELD_INDEX, compare
 from matching.compete import Competition, probability
 from matching.score import match_threshold
@@ -134,8 +134,12 @@ def test_day_and_month_transposed_meet_in_one_block() -> None:
                     {"record_id": "R", "first_name": "ESMERALDA", "last_name": "RIOS",
                      "dob": "2001-03-04"}])
     a, b = np.array([0]), np.array([1])
-    assert in_pass(rec, BlockingPass("t", ("dob_unordered", "name_phonetic")), a, b)[0]
-    assert not in_pass(rec, BlockingPass("d", ("dob", "name_phonetic")), a, b)[0]
+    transposed = BlockingPass("t", ("dob_unordered", "name_phonetic"))
+    exact = BlockingPass("d", ("dob", "name_phonetic"))
+    passes = (transposed, exact)
+    member = pass_membership(rec, passes, skipped_keys(rec, passes, 2000), a, b)
+    assert member["t"][0]
+    assert not member["d"][0]
 
 
 def test_a_first_of_january_birth_date_counts_as_unknown_for_the_no_dob_passes() -> None:
@@ -144,7 +148,8 @@ def test_a_first_of_january_birth_date_counts_as_unknown_for_the_no_dob_passes()
                     {"record_id": "R", "first_name": "GAEL", "last_name": "VEGA",
                      "dob": "2016-01-01", "county_cd": "39"}])
     names_county = BlockingPass("n", ("county", "first_phonetic", "surname_token"), "dob")
-    assert in_pass(rec, names_county, np.array([0]), np.array([1]))[0]
+    skipped = skipped_keys(rec, (names_county,), 2000)
+    assert pass_membership(rec, (names_county,), skipped, np.array([0]), np.array([1]))["n"][0]
 
 
 def test_an_address_with_a_space_lost_is_still_similar() -> None:
