@@ -382,15 +382,29 @@ def _unpaired_conditions(actor: Actor) -> list[ColumnElement[bool]]:
         .where(WorkerAssignment.family_id == MutualFamily.id,
                WorkerAssignment.end_date.is_(None))
         .correlate(MutualFamily).scalar_subquery())
-    return [family_in_scope(actor),
+    return [_pairable_by(actor),
             MutualFamily.status.in_([FamilyStatus.IDENTIFIED, FamilyStatus.ACTIVE]),
             programs_paired < len(Program)]
 
 
+def _pairable_by(actor: Actor) -> ColumnElement[bool]:
+    """The families whose pairing ``actor`` can act on: a supervisor assigns her own
+    program's worker, and only where her county serves that side of the family
+    (linkages.services.team), so a family whose CalWORKs case is in another county is not on
+    a CalWORKs supervisor's list; a program manager or statewide user: every family in
+    scope."""
+    if actor.statewide or actor.program is None or actor.county_cd is None:
+        return family_in_scope(actor)
+    if actor.program is Program.CWS:
+        return MutualFamily.cws_county_cd == actor.county_cd
+    return MutualFamily.county_cd == actor.county_cd
+
+
 def unpaired(session: Session, actor: Actor, *, after: int | None = None,
              per_page: int = PAGE) -> tuple[list[UnpairedFamily], int | None, int]:
-    """Families in scope without a current worker on one side or both, oldest first, paged
-    by key; the count stops at 1,000 (the list, not the count, is the work)."""
+    """Families whose pairing the actor can act on (:func:`_pairable_by`) without a current
+    worker on one side or both, oldest first, paged by key; the count stops at 1,000 (the
+    list, not the count, is the work)."""
     conditions = _unpaired_conditions(actor)
     count = session.scalar(select(func.count()).select_from(
         select(MutualFamily.id).where(*conditions).limit(COUNT_CAP + 1).subquery())) or 0

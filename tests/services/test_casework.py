@@ -520,6 +520,13 @@ def test_dashboard_shows_reminders_approvals_and_unpaired_families(
     assert [u.display_name for u in board.unpaired or []] == ["OKAFOR family"]
     assert board.unpaired_count == 1
     assert actions(session)[-1] == "dashboard.view"
+    # OKAFOR's CalWORKs case is in Los Angeles: the Fresno CalWORKs supervisor cannot pair
+    # that side, so it is not on her list; Fresno's program manager, who sees both sides of
+    # her county, has it.
+    board = dashboard.for_user(session, actor("fresno-calworks-sup"), today=today)
+    assert board.unpaired == [] and board.unpaired_count == 0
+    board = dashboard.for_user(session, actor("fresno-manager"), today=today)
+    assert [u.display_name for u in board.unpaired or []] == ["OKAFOR family"]
 
 
 def test_caseload_pages_by_key_in_each_sort(
