@@ -376,19 +376,6 @@ def pass_membership(rec: Records, passes: tuple[BlockingPass, ...],
     return out
 
 
-def skipped_keys(rec: Records, passes: tuple[BlockingPass, ...], max_block: int
-                 ) -> dict[str, np.ndarray]:
-    """Per pass, the key values whose blocks are over its ``max_block`` (what :func:`block`
-    records in :attr:`Candidates.skipped`), without making any pair."""
-    out = {}
-    for p in passes:
-        _, keys = pass_keys(rec, p)
-        values, counts = np.unique(keys, return_counts=True)
-        limit = max_block if p.max_block is None else min(max_block, p.max_block)
-        out[p.name] = values[counts > limit]
-    return out
-
-
 def _isin_sorted(values: np.ndarray, sorted_codes: np.ndarray) -> np.ndarray:
     if len(sorted_codes) == 0:
         return np.zeros(values.shape, dtype=bool)

@@ -41,8 +41,9 @@ independence)."""
 SURNAME_FIELD = 1
 """Index of the child's surname among the compared fields (see ``matching.compare``)."""
 SURNAME_SHARED = 3
-PATTERN_CHUNK = 2_000_000
 """Surname levels from this one up share a surname token (``a surname in common``, exact)."""
+PATTERN_CHUNK = 2_000_000
+"""Pairs whose agreement patterns are packed and counted at once (:func:`patterns`)."""
 
 
 def surname_bucket(levels: np.ndarray) -> np.ndarray:

@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 from tqdm import tqdm
 
-from matching.blocking import Candidates, block, skipped_keys
+from matching.blocking import Candidates, block
 from matching.compare import (
     DEPENDENT_GROUPS,
     FIELD_INDEX,
@@ -437,12 +437,11 @@ def family_guard(settings: MatchSettings, model: Model) -> MatchSettings:
 def finish(rec: Records, candidate_pairs: int, blocking: dict[str, dict[str, int]],
            scored: Decided, model: Model, settings: MatchSettings,
            reviewed: tuple[np.ndarray, np.ndarray, np.ndarray], stages: _Stages,
-           known: KnownPairs | None = None,
-           skipped: dict[str, np.ndarray] | None = None) -> MatchResult:
+           known: KnownPairs | None = None, *,
+           skipped: dict[str, np.ndarray]) -> MatchResult:
     """Resolve the decided pairs into persons and report: LINKS rows, persons, statistics.
     ``known``: an earlier run's persons, kept (incremental linking). ``skipped``: the key
-    values blocking skipped, by pass (:attr:`matching.blocking.Candidates.skipped`; found
-    again when not given)."""
+    values blocking skipped, by pass (:attr:`matching.blocking.Candidates.skipped`)."""
     ka, kb, ks, decision = scored.a, scored.b, scored.scores, scored.decision
     match_at = scored.match_threshold
     ca, cb, confirm = reviewed
@@ -506,8 +505,6 @@ def finish(rec: Records, candidate_pairs: int, blocking: dict[str, dict[str, int
         # The passes that made pairs in this run (a loose pass over its budget made none).
         used = tuple(p for p in settings.passes
                      if "over_budget_pairs" not in blocking.get(p.name, {}))
-        if skipped is None:
-            skipped = skipped_keys(rec, used, settings.max_block)
         unblocked = unblocked_matches(rec, used, skipped, scored.a[cross], scored.b[cross],
                                       scored.scores.probability[cross])
         stats.update(error_estimates(links, unlinked, unblocked["expected_missed_unblocked"]))

@@ -12,7 +12,7 @@ import pandas as pd
 from matching_cases import person_files
 from test_match_cli import matched, run_match
 
-from matching.blocking import block, joint_keys, pass_membership, pass_pairs, skipped_keys
+from matching.blocking import block, joint_keys, pass_membership, pass_pairs
 from matching.compare import DOB_DECADES, FIELD_INDEX, NEVER_FOR, _dob_level
 from matching.estimate import Model, anchored_em
 from matching.report import unblocked_matches
@@ -69,7 +69,7 @@ def _estimate(rows: list[tuple[str, str, str, str]], passes: tuple[BlockingPass,
     rec = standardise(left, right)
     a = np.arange(len(rows))
     b = np.arange(len(rows)) + rec.n_left
-    skipped = skipped_keys(rec, passes, 2000)
+    skipped = block(rec, passes, 2000).skipped
     return unblocked_matches(rec, passes, skipped, a, b, np.ones(len(rows)))
 
 

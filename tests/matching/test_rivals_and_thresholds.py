@@ -9,7 +9,7 @@ import pytest
 from matching_cases import person_files
 
 from matching import BlockingPass, MatchSettings, link
-from matching.blocking import pass_membership, skipped_keys
+from matching.blocking import block, pass_membership
 from matching.compare import FIELD_INDEX, compare
 from matching.compete import Competition, probability
 from matching.score import match_threshold
@@ -137,7 +137,7 @@ def test_day_and_month_transposed_meet_in_one_block() -> None:
     transposed = BlockingPass("t", ("dob_unordered", "name_phonetic"))
     exact = BlockingPass("d", ("dob", "name_phonetic"))
     passes = (transposed, exact)
-    member = pass_membership(rec, passes, skipped_keys(rec, passes, 2000), a, b)
+    member = pass_membership(rec, passes, block(rec, passes, 2000).skipped, a, b)
     assert member["t"][0]
     assert not member["d"][0]
 
@@ -148,7 +148,7 @@ def test_a_first_of_january_birth_date_counts_as_unknown_for_the_no_dob_passes()
                     {"record_id": "R", "first_name": "GAEL", "last_name": "VEGA",
                      "dob": "2016-01-01", "county_cd": "39"}])
     names_county = BlockingPass("n", ("county", "first_phonetic", "surname_token"), "dob")
-    skipped = skipped_keys(rec, (names_county,), 2000)
+    skipped = block(rec, (names_county,), 2000).skipped
     assert pass_membership(rec, (names_county,), skipped, np.array([0]), np.array([1]))["n"][0]
 
 
