@@ -43,6 +43,7 @@ from linkages.models import (
     CalworksAidPeriod,
     CalworksCase,
     CalworksPerson,
+    CalworksWtwSanction,
     CaseServiceComponent,
     CwsCase,
     CwsChildClient,
@@ -53,6 +54,7 @@ from linkages.models import (
 )
 
 CASE_HEAD_SUFFIX = "-H"
+SANCTIONS_FILE = "calworks_wtw_sanctions.csv"
 
 
 class DatabaseNotReady(ExtractError):
@@ -70,6 +72,8 @@ class FileReport:
     """Bad optional values set to missing in rows that were kept (contracts.md)."""
     tables: dict[str, TableCounts] = field(default_factory=dict)
     rejects_file: Path | None = None
+    coverage: dict[str, Any] | None = None
+    """The sanctions file's counties and as-of date (:func:`sanctions_coverage`)."""
 
     def as_dict(self) -> dict[str, Any]:
         if not self.present:
@@ -81,6 +85,7 @@ class FileReport:
             "blanked": self.blanked,
             "tables": {t: c.as_dict() for t, c in self.tables.items()},
             "rejects_file": str(self.rejects_file) if self.rejects_file else None,
+            **({"coverage": self.coverage} if self.coverage is not None else {}),
         }
 
 
@@ -238,6 +243,43 @@ def _load_aid_periods(conn: Connection, result: ExtractResult) -> dict[str, Tabl
     return {"calworks_aid_period": synced.counts}
 
 
+def _load_wtw_sanctions(conn: Connection, result: ExtractResult) -> dict[str, TableCounts]:
+    """As aid periods: merged by (case, sanction start), a sanction cured since the last
+    extract gets its end; a sanction a later file leaves out is kept as it was."""
+    cases = id_map(conn, CalworksCase.__table__, "case_number")
+    reject_unknown(result, "case_id", cases.index, "a CalWORKs case")
+    data = result.data
+    sanctions = pd.DataFrame({"case_id": _fk(data["case_id"], cases),
+                              "sanction_start": data["sanction_start"],
+                              "sanction_end": data["sanction_end"]}, index=data.index)
+    synced = sync_table(conn, CalworksWtwSanction.__table__, sanctions,
+                        ["case_id", "sanction_start"], label="wtw sanctions")
+    return {"calworks_wtw_sanction": synced.counts}
+
+
+def sanctions_coverage(conn: Connection, results: dict[str, ExtractResult]) -> dict[str, Any]:
+    """What a loaded sanctions file speaks for, kept with the ingest run's counts: the counties
+    of this extract's CalWORKs cases and of the cases its sanctions belong to (their sanction
+    history is the file's), and the file's as-of date, its latest sanction start or end (None
+    when it has no sanction). The process report counts the sanctions of these counties only
+    and decides with this date whether an open sanction is old enough to count as not cured."""
+    counties: set[int] = set()
+    cases = results.get("calworks_cases.csv")
+    if cases is not None:
+        counties |= {int(c) for c in pd.to_numeric(cases.data["county_cd"]).dropna()}
+    data = results[SANCTIONS_FILE].data
+    numbers = sorted(set(data["case_id"].astype(str)))
+    case_t = CalworksCase.__table__
+    for start in range(0, len(numbers), 1_000):
+        counties |= {int(c) for c in conn.execute(
+            select(case_t.c.county_cd).distinct()
+            .where(case_t.c.case_number.in_(numbers[start:start + 1_000]))).scalars()}
+    dates = pd.concat([pd.to_datetime(data["sanction_start"]),
+                       pd.to_datetime(data["sanction_end"])]).dropna()
+    as_of = None if dates.empty else dates.max().date().isoformat()
+    return {"counties": sorted(counties), "as_of": as_of}
+
+
 def _load_cws_children(conn: Connection, result: ExtractResult) -> dict[str, TableCounts]:
     child_t = CwsChildClient.__table__
     cols = {**PERSON_COLUMNS, "record_id": "record_id", "mother_first_name": "parent_first_name",
@@ -386,6 +428,7 @@ LOADERS: dict[str, Callable[[Connection, ExtractResult], dict[str, TableCounts]]
     "calworks_cases.csv": _load_calworks_cases,
     "calworks_children.csv": _load_calworks_children,
     "calworks_aid_periods.csv": _load_aid_periods,
+    "calworks_wtw_sanctions.csv": _load_wtw_sanctions,
     "cws_children.csv": _load_cws_children,
     "cws_allegations.csv": _load_allegations,
     "cws_case_components.csv": _load_case_components,
@@ -445,6 +488,8 @@ def ingest_directory(
             report.tables = tables
             report.rejects_file = write_rejects(
                 _masked(result.rejections), rejects_dir / f"{Path(name).stem}.rejects.csv")
+            if name == SANCTIONS_FILE:
+                report.coverage = sanctions_coverage(conn, results)
         finished = datetime.now(UTC)
         counts = {name: r.as_dict() for name, r in reports.items()}
         conn.execute(update(run_t).where(run_t.c.id == run_id)

@@ -102,6 +102,19 @@ CALWORKS_AID_PERIODS_FILE = FileSpec(
     row_rules=(_ends_before_start("aid_start", "aid_end", "aid period"),),
 )
 
+CALWORKS_WTW_SANCTIONS_FILE = FileSpec(
+    label="CalWORKs WtW sanctions",
+    key=("case_id", "sanction_start"),
+    columns=(
+        Column("case_id", required=True, nonblank=True),
+        Column("sanction_start", required=True, nonblank=True, kind="date"),
+        Column("sanction_end", kind="date"),
+    ),
+    row_rules=(_ends_before_start("sanction_start", "sanction_end", "sanction"),),
+)
+"""docs/data-files.md: a Welfare-to-Work sanction of a case, from the day it took effect to the
+day it was cured (blank while in force). Optional: an extract without it loads as before."""
+
 CWS_ALLEGATIONS_FILE = replace(
     ALLEGATION_FILE,
     row_rules=(
@@ -145,6 +158,7 @@ FILES: dict[str, FileSpec] = {
     "calworks_cases.csv": CALWORKS_CASES_FILE,
     "calworks_children.csv": CALWORKS_CHILDREN_FILE,
     "calworks_aid_periods.csv": CALWORKS_AID_PERIODS_FILE,
+    "calworks_wtw_sanctions.csv": CALWORKS_WTW_SANCTIONS_FILE,
     "cws_children.csv": CWS_CHILDREN_FILE,
     "cws_allegations.csv": CWS_ALLEGATIONS_FILE,
     "cws_case_components.csv": CASE_COMPONENTS_FILE,

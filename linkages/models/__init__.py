@@ -11,7 +11,12 @@ from linkages.models.accounts import (
     UserSession,
 )
 from linkages.models.base import Base
-from linkages.models.calworks import CalworksAidPeriod, CalworksCase, CalworksPerson
+from linkages.models.calworks import (
+    CalworksAidPeriod,
+    CalworksCase,
+    CalworksPerson,
+    CalworksWtwSanction,
+)
 from linkages.models.casework import (
     ActionItem,
     Consent,
@@ -56,6 +61,7 @@ __all__ = [
     "CalworksAidPeriod",
     "CalworksCase",
     "CalworksPerson",
+    "CalworksWtwSanction",
     "CaseServiceComponent",
     "ClericalDecision",
     "CohortDateShift",

@@ -1,10 +1,11 @@
-"""CalWORKs side: the case (aid and Welfare-to-Work status), its aid periods, and its persons."""
+"""CalWORKs side: the case (aid and Welfare-to-Work status), its aid periods, its WtW sanction
+periods, and its persons."""
 
 from __future__ import annotations
 
 from datetime import date
 
-from sqlalchemy import ForeignKey, String, UniqueConstraint
+from sqlalchemy import ForeignKey, Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from linkages.models.base import Base, Timestamped, enum_column
@@ -28,6 +29,10 @@ class CalworksCase(Timestamped, Base):
     aid_periods: Mapped[list[CalworksAidPeriod]] = relationship(
         back_populates="case", cascade="all, delete-orphan", order_by="CalworksAidPeriod.aid_start"
     )
+    wtw_sanctions: Mapped[list[CalworksWtwSanction]] = relationship(
+        back_populates="case", cascade="all, delete-orphan",
+        order_by="CalworksWtwSanction.sanction_start"
+    )
     persons: Mapped[list[CalworksPerson]] = relationship(back_populates="case")
 
 
@@ -41,6 +46,26 @@ class CalworksAidPeriod(Timestamped, Base):
     aid_end: Mapped[date | None]
 
     case: Mapped[CalworksCase] = relationship(back_populates="aid_periods")
+
+
+class CalworksWtwSanction(Timestamped, Base):
+    """A Welfare-to-Work sanction of a case (calworks_wtw_sanctions.csv): from the day it took
+    effect to the day it was cured, None while it is in force. The process report's "sanctions
+    cured within 6 months" is read from these."""
+
+    __tablename__ = "calworks_wtw_sanction"
+    __table_args__ = (
+        UniqueConstraint("case_id", "sanction_start"),
+        # The sanctions' last change (linkages.services.reports.casework_version).
+        Index("ix_calworks_wtw_sanction_updated_at", "updated_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("calworks_case.id", ondelete="CASCADE"))
+    sanction_start: Mapped[date]
+    sanction_end: Mapped[date | None]
+
+    case: Mapped[CalworksCase] = relationship(back_populates="wtw_sanctions")
 
 
 class CalworksPerson(Timestamped, Base):

@@ -17,6 +17,7 @@ state; a statewide user every county) and is audited.
 
 from __future__ import annotations
 
+import calendar
 import csv
 import hashlib
 import io
@@ -30,7 +31,21 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import Date, Integer, case, cast, delete, func, literal_column, or_, select
+from sqlalchemy import (
+    Date,
+    Integer,
+    and_,
+    case,
+    cast,
+    delete,
+    extract,
+    func,
+    literal,
+    literal_column,
+    null,
+    or_,
+    select,
+)
 from sqlalchemy.orm import Session
 
 from linkages.codes import county_name, county_names
@@ -703,6 +718,13 @@ class ProcessRow:
 
 
 @dataclass
+class SanctionRow:
+    month: str  # YYYY-MM the sanctions began
+    sanctions: int | str  # WtW sanctions of mutual families begun in the month
+    cured_within_6_months: float | str | None  # percent of those whose outcome is known
+
+
+@dataclass
 class ProcessReport:
     county_cd: int | None
     county_label: str
@@ -712,6 +734,12 @@ class ProcessReport:
     spending: list[dict[str, Any]]  # fund source, category, services, amount
     notes: list[str]
     as_of: datetime | None = None  # when the figures were computed, California time
+    # WtW sanctions cured within 6 months, by month begun (see SANCTION_DEFINITION); empty,
+    # with ``sanction_note`` saying why, where no sanctions file is loaded.
+    sanction_rows: list[SanctionRow] = field(default_factory=list)
+    sanction_total: SanctionRow | None = None
+    sanction_note: str | None = None
+    sanctions_as_of: str | None = None  # the sanctions files' as-of date(s)
 
 
 @dataclass
@@ -733,12 +761,38 @@ class MonthFigures:
 
 
 @dataclass
+class SanctionFigures:
+    """The unmasked WtW sanctions of mutual families begun in one month (or in several): how
+    many, how many have a known outcome (cured, or open or cured after 6 months), and how many
+    were cured within 6 months."""
+
+    sanctions: int = 0
+    known: int = 0
+    cured: int = 0
+
+    def add(self, other: SanctionFigures) -> None:
+        self.sanctions += other.sanctions
+        self.known += other.known
+        self.cured += other.cured
+
+
+# The payload's shape: a snapshot kept in another shape (before the sanctions, none) is
+# computed again rather than read.
+PROCESS_PAYLOAD_VERSION = 2
+
+
+@dataclass
 class ProcessFigures:
     """The process report's unmasked figures for one county or the state."""
 
     months: dict[str, MonthFigures] = field(default_factory=dict)
     # (fund source, category) -> [services, amount]
     spending: dict[tuple[str, str], list[Any]] = field(default_factory=dict)
+    # By month the sanctions began (YYYY-MM), only of the counties of ``sanction_files``.
+    sanctions: dict[str, SanctionFigures] = field(default_factory=dict)
+    # The counties whose sanctions file is loaded -> its as-of date (ISO; None: no sanction
+    # in the file, so none to date).
+    sanction_files: dict[int, str | None] = field(default_factory=dict)
 
     def add(self, other: ProcessFigures) -> None:
         for month, cell in other.months.items():
@@ -747,36 +801,50 @@ class ProcessFigures:
             entry = self.spending.setdefault(key, [0, Decimal(0)])
             entry[0] += n
             entry[1] += amount
+        for month, sanctions in other.sanctions.items():
+            self.sanctions.setdefault(month, SanctionFigures()).add(sanctions)
+        self.sanction_files.update(other.sanction_files)
 
     def payload(self) -> dict[str, Any]:
-        return {"months": {m: {"families": c.families, "plan_within_60": c.plan_within_60,
+        return {"version": PROCESS_PAYLOAD_VERSION,
+                "months": {m: {"families": c.families, "plan_within_60": c.plan_within_60,
                                "paired": c.paired,
                                "days_to_meeting": {str(d): k for d, k
                                                    in sorted(c.days_to_meeting.items())}}
                            for m, c in sorted(self.months.items())},
                 "spending": [[source, category, n, str(amount)] for (source, category),
-                             (n, amount) in sorted(self.spending.items())]}
+                             (n, amount) in sorted(self.spending.items())],
+                "sanctions": {m: [c.sanctions, c.known, c.cured]
+                              for m, c in sorted(self.sanctions.items())},
+                "sanction_files": {str(cd): as_of for cd, as_of
+                                   in sorted(self.sanction_files.items())}}
 
     @classmethod
     def from_payload(cls, payload: dict[str, Any]) -> ProcessFigures:
+        """The figures of a kept payload; one kept before the sanctions were reported reads
+        with none (no sanctions file loaded), though :func:`_process_figures_now` computes
+        such a snapshot again rather than show it."""
         return cls({m: MonthFigures(c["families"],
                                     Counter({int(d): k for d, k
                                              in c["days_to_meeting"].items()}),
                                     c["plan_within_60"], c["paired"])
                     for m, c in payload["months"].items()},
                    {(source, category): [n, Decimal(amount)]
-                    for source, category, n, amount in payload["spending"]})
+                    for source, category, n, amount in payload["spending"]},
+                   {m: SanctionFigures(*c) for m, c in payload.get("sanctions", {}).items()},
+                   {int(cd): as_of for cd, as_of in payload.get("sanction_files", {}).items()})
 
 
-# The issue's sanction-cure measure, and what it would take (see process()).
-WTW_SANCTION_NOTE = (
-    "WtW sanctions cured within 6 months: not shown. Each CalWORKs extract gives a case's "
-    "current WtW status only, and loading a newer extract replaces it, so the dates a sanction "
-    "began and was cured are not kept. This becomes computable from a CalWORKs file of "
-    "sanction periods (case, sanction start, sanction end), or once the WtW status of every "
-    "monthly extract is kept with the extract's date: a sanction then begins at the first "
-    "extract that shows it and is cured at the first later one that does not, to within the "
-    "month between extracts.")
+SANCTION_MONTHS = 6  # "cured within 6 months": calendar months from the sanction's start
+SANCTION_DEFINITION = (
+    "WtW sanctions cured within 6 months (the Stanislaus Linkages evaluation's measure): the "
+    "Welfare-to-Work sanctions of mutual families' CalWORKs cases that began on or after the "
+    "day the family was identified (and, for a closed family, by the day it closed), by the "
+    "month they began; cured within 6 months when the sanction ended no later than the same "
+    "day 6 calendar months after it began (the month's last day when that month is shorter). "
+    "A sanction still in force that began less than 6 months before its sanctions file's as-of "
+    "date (the latest sanction start or end in the file) has no outcome yet: it is counted "
+    "among the sanctions begun but left out of the share cured.")
 
 
 def _share(part: int, whole: int, whole_masked: bool, unmasked: bool) -> float | str | None:
@@ -818,10 +886,16 @@ def _casework_tables() -> tuple[Any, ...]:
 
 def casework_version(session: Session) -> str:
     """The casework's last change: the latest ``updated_at`` of each table the process report
-    reads (each one an index lookup), hashed."""
-    latest = session.execute(select(*[
-        select(func.max(t.c.updated_at)).scalar_subquery() for t in _casework_tables()])).one()
-    text = "|".join("" if v is None else _utc(v).isoformat() for v in latest)
+    reads, the WtW sanctions among them, and the latest ingest run (which may load a sanctions
+    file for more counties, or with a later as-of date), each one an index lookup, hashed."""
+    from linkages.models import CalworksWtwSanction, IngestRun
+
+    tables = (*_casework_tables(), CalworksWtwSanction.__table__)
+    latest = session.execute(select(
+        *[select(func.max(t.c.updated_at)).scalar_subquery() for t in tables],
+        select(func.max(IngestRun.__table__.c.id)).scalar_subquery())).one()
+    text = "|".join("" if v is None else str(v) if isinstance(v, int) else _utc(v).isoformat()
+                    for v in latest)
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
@@ -830,14 +904,96 @@ def _utc(value: datetime) -> datetime:
     return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
+def _months_later(day: date, months: int) -> date:
+    """The same day ``months`` calendar months later (earlier when negative), or that month's
+    last day when it is shorter."""
+    years, month = divmod(day.month - 1 + months, 12)
+    year = day.year + years
+    return date(year, month + 1, min(day.day, calendar.monthrange(year, month + 1)[1]))
+
+
+def outcome_known_through(as_of: date) -> date:
+    """The latest day a sanction may have begun and have its 6 months over by ``as_of``: a
+    sanction still in force at ``as_of`` that began later has no outcome yet."""
+    day = _months_later(as_of, -SANCTION_MONTHS)
+    while _months_later(day + timedelta(days=1), SANCTION_MONTHS) <= as_of:
+        day += timedelta(days=1)
+    return day
+
+
+def sanction_files(session: Session, county_cd: int | None = None) -> dict[int, str | None]:
+    """The counties whose CalWORKs sanctions are loaded (one county, or every one) and the
+    as-of date of the latest sanctions file loaded for each (the loader's coverage, kept in the
+    ingest run's counts; a later file with no sanction keeps the earlier date)."""
+    from linkages.ingest.loader import SANCTIONS_FILE
+    from linkages.models import IngestRun
+
+    out: dict[int, str | None] = {}
+    for (coverage,) in session.execute(
+            select(IngestRun.counts[(SANCTIONS_FILE, "coverage")])
+            .where(IngestRun.finished_at.is_not(None)).order_by(IngestRun.id)).all():
+        if not isinstance(coverage, dict):
+            continue
+        for cd in coverage.get("counties", []):
+            if (county_cd is None or int(cd) == county_cd) \
+                    and (coverage.get("as_of") or int(cd) not in out):
+                out[int(cd)] = coverage.get("as_of")
+    return out
+
+
+def _sanction_figures(session: Session, county_cd: int | None,
+                      out: dict[int, ProcessFigures]) -> None:
+    """Add to ``out`` the WtW sanctions of mutual families by county and month begun (see
+    SANCTION_DEFINITION), for the counties whose sanctions file is loaded."""
+    from linkages.models import CalworksWtwSanction
+
+    files = sanction_files(session, county_cd)
+    for cd, as_of in files.items():
+        out.setdefault(cd, ProcessFigures()).sanction_files[cd] = as_of
+    if not files:
+        return
+    fam = _casework_tables()[0]
+    sw = CalworksWtwSanction.__table__
+    start, end = sw.c.sanction_start, sw.c.sanction_end
+
+    def months(day: Any) -> Any:
+        return extract("year", day) * 12 + extract("month", day)
+
+    # Ended no later than the same day 6 calendar months on: fewer than 6 months apart, or 6
+    # with the end's day of the month no later than the start's (a shorter month's last day
+    # is then the same day).
+    apart = months(end) - months(start)
+    cured = case((and_(end.is_not(None), or_(
+        apart < SANCTION_MONTHS,
+        and_(apart == SANCTION_MONTHS, extract("day", end) <= extract("day", start)))), 1),
+        else_=0)
+    through = {cd: outcome_known_through(date.fromisoformat(as_of))
+               for cd, as_of in files.items() if as_of}
+    known = (case((end.is_not(None), 1),
+                  (start <= case({cd: literal(d, Date) for cd, d in through.items()},
+                                 value=fam.c.county_cd, else_=null()), 1), else_=0)
+             if through else case((end.is_not(None), 1), else_=0))
+    month = _month_of(session, start)
+    for cd, m, n, n_known, n_cured in session.execute(
+            select(fam.c.county_cd, month, func.count(), func.sum(known), func.sum(cured))
+            .select_from(sw.join(fam, fam.c.calworks_case_id == sw.c.case_id))
+            .where(fam.c.county_cd.in_(sorted(files)), start >= fam.c.identified_on,
+                   or_(fam.c.closed_on.is_(None), start <= fam.c.closed_on))
+            .group_by(fam.c.county_cd, month)).all():
+        out[int(cd)].sanctions[str(m)] = SanctionFigures(int(n), int(n_known), int(n_cured))
+
+
 def process_figures(session: Session, county_cd: int | None = None
                     ) -> dict[int, ProcessFigures]:
     """The process report's unmasked figures by county (one county, or every one), aggregated
     in the database: per month of identification, the families identified, the days from
     identification to the first joint meeting held (how many families took each number of
     days), and how many had a coordinated plan approved within 60 days and a worker of each
-    program assigned now; and the approved or delivered shared-resource services by fund
-    source and category."""
+    program assigned now; the approved or delivered shared-resource services by fund
+    source and category; and the WtW sanctions of the families by month begun, how many have
+    an outcome and how many were cured within 6 months (:data:`SANCTION_DEFINITION`), in the
+    counties whose sanctions file is loaded (each county of those has figures, families or
+    not)."""
     from linkages.models.enums import AuthorizationStatus, MeetingStatus, PlanStatus
 
     fam, jm, cp, wa, sa = _casework_tables()
@@ -887,6 +1043,7 @@ def process_figures(session: Session, county_cd: int | None = None
                                             AuthorizationStatus.DELIVERED.value]))
             .group_by(fam.c.county_cd, sa.c.fund_source, sa.c.category)).all():
         out[int(cd)].spending[(str(source), str(category))] = [int(n), Decimal(str(amount))]
+    _sanction_figures(session, county_cd, out)
     return out
 
 
@@ -913,8 +1070,8 @@ def _keep_process(session: Session, run_id: int, version: str,
 
 
 def build_process(session: Session, run_id: int) -> int:
-    """The process snapshots of the state and of every county with families, as the casework
-    stands now. Returns the number of counties."""
+    """The process snapshots of the state and of every county with families or a sanctions
+    file, as the casework stands now. Returns the number of counties."""
     version = casework_version(session)  # before the figures: a change meanwhile is seen
     by_county = process_figures(session)
     _keep_process(session, run_id, version, {None: _statewide(by_county), **by_county})
@@ -932,6 +1089,7 @@ def _process_figures_now(session: Session, county_cd: int | None
     if run is not None:
         snap = _snapshot(session, PROCESS, run.id, county_cd)
         if snap is not None and snap.extract_key == version \
+                and snap.payload.get("version") == PROCESS_PAYLOAD_VERSION \
                 and now - _utc(snap.built_at) < PROCESS_MAX_AGE:
             return ProcessFigures.from_payload(snap.payload), _utc(snap.built_at)
     by_county = process_figures(session, county_cd)
@@ -948,11 +1106,11 @@ def process(session: Session, actor: Actor, county_cd: int | None = None,
     statewide readers: the state): families identified, days from identification to the first
     joint meeting held (median, share within 30 days), share with an approved coordinated plan
     within 60 days, share with a worker of each program assigned now; and shared-resource
-    spending (approved or delivered) by fund source and category. The figures are those of the
-    casework as it stands (see PROCESS above), masked here for the reader.
-
-    WtW sanctions cured within 6 months (seed 004's Stanislaus measure) cannot be computed
-    from what is loaded: the report says so and what input would make it computable."""
+    spending (approved or delivered) by fund source and category; and, by month begun, the
+    WtW sanctions of mutual families and the share cured within 6 months (seed 004's
+    Stanislaus measure, defined in :data:`SANCTION_DEFINITION`), where a sanctions file is
+    loaded (a county without one reads "no sanctions file loaded", never 0%). The figures are
+    those of the casework as it stands (see PROCESS above), masked here for the reader."""
     require(actor, Permission.VIEW_REPORTS)
     if county_cd is None and not actor.statewide:
         county_cd = actor.county_cd
@@ -986,7 +1144,49 @@ def process(session: Session, actor: Actor, county_cd: int | None = None,
     spending = [{"fund_source": source, "category": category, "services": n,
                  "amount": round(float(amount), 2)}
                 for (source, category), (n, amount) in sorted(figures.spending.items())]
+    sanction_rows, sanction_total, note, sanctions_as_of = _sanction_table(
+        figures, county_cd, unmasked)
     audit.record(session, actor, AuditAction.REPORT_VIEW, "report", "process",
                  {"county_cd": county_cd}, ip)
     return ProcessReport(county_cd, _area_label(county_cd), not unmasked, rows, total, spending,
-                         [WTW_SANCTION_NOTE], as_local(computed))
+                         [], as_local(computed), sanction_rows, sanction_total, note,
+                         sanctions_as_of)
+
+
+def _sanction_table(figures: ProcessFigures, county_cd: int | None, unmasked: bool
+                    ) -> tuple[list[SanctionRow], SanctionRow | None, str | None, str | None]:
+    """The sanctions by month begun and in all, masked as the families are (primary and
+    complementary suppression of the counts; a share masked when its sanctions are, or when it
+    rests on 1 to 10); a note when some or all of the area has no sanctions file; and the
+    files' as-of date(s)."""
+    files = figures.sanction_files
+    label = _area_label(county_cd)
+    if not files or (county_cd is not None and county_cd not in files):
+        return [], None, (f"No sanctions file loaded for {label} (an extract's "
+                          "calworks_wtw_sanctions.csv): its WtW sanctions cured within 6 "
+                          "months are not known."), None
+    note = None
+    if county_cd is None and len(files) < len(county_names()):
+        names = sorted(county_name(cd) for cd in files)
+        which = ", ".join(names) if len(names) <= 6 else f"{len(names)} counties"
+        note = (f"Sanctions files are loaded for {which} only: the sanctions of the other "
+                "counties are not counted.")
+    dates = sorted({d for d in files.values() if d})
+    as_of = (None if not dates else dates[0] if len(dates) == 1
+             else f"{dates[0]} to {dates[-1]}")
+    months = sorted(figures.sanctions)
+    counts = np.array([figures.sanctions[m].sanctions for m in months], dtype=float)
+    masks, total_masked = masking.suppress(counts, float(counts.sum()),
+                                           masking.table_relations([(m,) for m in months]))
+
+    def row(month: str, cell: SanctionFigures, masked: bool) -> SanctionRow:
+        known_masked = masked or bool(masking.primary(np.array([cell.known]))[0])
+        return SanctionRow(month, masking.show_count(cell.sanctions, masked, unmasked),
+                           None if cell.known == 0
+                           else _share(cell.cured, cell.known, known_masked, unmasked))
+
+    everything = SanctionFigures()
+    for m in months:
+        everything.add(figures.sanctions[m])
+    rows = [row(m, figures.sanctions[m], bool(mk)) for m, mk in zip(months, masks, strict=True)]
+    return rows, row("All months", everything, total_masked), note, as_of

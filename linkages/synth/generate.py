@@ -20,6 +20,7 @@ FILES = (
     "calworks_children.csv",
     "calworks_cases.csv",
     "calworks_aid_periods.csv",
+    "calworks_wtw_sanctions.csv",
     "cws_children.csv",
     "cws_allegations.csv",
     "cws_case_components.csv",
@@ -96,7 +97,7 @@ def generate(
     say = _stage_printer(progress)
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
-    streams = [np.random.default_rng(s) for s in np.random.SeedSequence(seed).spawn(15)]
+    streams = [np.random.default_rng(s) for s in np.random.SeedSequence(seed).spawn(16)]
     dates = params["dates"]
     cutoff = np.datetime64(str(dates["cutoff"]))
     win_start, win_end = (
@@ -244,7 +245,10 @@ def generate(
     # that every other column stays as it was.
     cw_cases["parents_in_au"] = history.parents_in_au(
         streams[10], params, np.concatenate([head, np.full(len(rel_cases), "relative")]))
-    say(f"CalWORKs: {len(cw_cases):,} cases, {len(aid):,} aid periods")
+    # WtW sanctions, from a stream of their own: every other file stays as it was.
+    sanctions = history.wtw_sanctions(streams[15], params, cw_cases, aid)
+    say(f"CalWORKs: {len(cw_cases):,} cases, {len(aid):,} aid periods, "
+        f"{len(sanctions):,} WtW sanctions")
 
     # --- person records ----------------------------------------------------------------------
     rng = streams[4]
@@ -521,6 +525,10 @@ def generate(
             (aid["aid_start"].to_numpy(), case_pos.loc[aid["case_id"].to_numpy()].to_numpy())
         )
     ]
+    sanctions = sanctions.iloc[
+        np.lexsort((sanctions["sanction_start"].to_numpy(),
+                    case_pos.loc[sanctions["case_id"].to_numpy()].to_numpy()))
+    ]
     alleg = alleg.iloc[
         np.lexsort((rng.random(len(alleg)), alleg["referral_received_dt"].to_numpy()))
     ]
@@ -539,6 +547,8 @@ def generate(
         ),
         "calworks_cases.csv": write_csv(cw_cases, out / "calworks_cases.csv"),
         "calworks_aid_periods.csv": write_csv(aid, out / "calworks_aid_periods.csv"),
+        "calworks_wtw_sanctions.csv": write_csv(sanctions,
+                                                out / "calworks_wtw_sanctions.csv"),
         "cws_children.csv": write_csv(
             cr_out[[*records.PERSON_COLUMNS, "ethnicity_cd", "hispanic"]], out / "cws_children.csv"
         ),

@@ -1,4 +1,5 @@
-"""CWS referrals and allegations, CWS case service components, CalWORKs cases and aid periods."""
+"""CWS referrals and allegations, CWS case service components, CalWORKs cases, their aid
+periods and WtW sanctions."""
 
 from __future__ import annotations
 
@@ -273,6 +274,64 @@ def calworks_cases(
     out["aid_status"] = status
     out["wtw_status"] = Choice.of(cw["wtw_status"]).draw(rng, n)
     return out, aid
+
+
+def wtw_sanctions(
+    rng: np.random.Generator, params: SynthParams, cases: pd.DataFrame, aid: pd.DataFrame
+) -> pd.DataFrame:
+    """The WtW sanctions of the cases (``calworks`` parameters ``past_sanctions`` and
+    ``sanction_cure_days``), consistent with each case's ``wtw_status`` and aid: a case in
+    sanction has one sanction in force, begun 30 to 730 days before its aid ended (or the
+    cutoff, while aid goes on); earlier sanctions of any case begin after its first aid began,
+    each cured before the next began and before the one in force (or the cutoff)."""
+    cw = params["calworks"]
+    cutoff = np.datetime64(str(params["dates"]["cutoff"]))
+    n = len(cases)
+    case_ids = cases["case_id"].to_numpy()
+    by_case = aid.groupby("case_id")
+    first = by_case["aid_start"].min().reindex(case_ids).to_numpy("datetime64[D]")
+    open_aid = aid["aid_end"].isna().groupby(aid["case_id"]).any().reindex(case_ids)
+    last_end = by_case["aid_end"].max().reindex(case_ids).to_numpy("datetime64[D]")
+    span_end = np.where(open_aid.fillna(True).to_numpy(bool) | np.isnat(last_end), cutoff,
+                        np.minimum(last_end, cutoff)).astype("datetime64[D]")
+    status = cases["wtw_status"].fillna("").astype(str).to_numpy()
+    in_force = (status == "sanction") & ~np.isnat(first)
+    lo = np.maximum(first, span_end - np.timedelta64(730, "D"))
+    hi = span_end - np.timedelta64(30, "D")
+    open_start = uniform_dates(rng, np.minimum(lo, hi), np.maximum(lo, hi), n)
+    open_start = np.maximum(open_start, first)
+    # Earlier sanctions end before this limit: the one in force, else the end of the span.
+    limit = np.where(in_force, open_start, span_end).astype("datetime64[D]")
+    rates = {str(k): float(v) for k, v in cw["past_sanctions"].items()}
+    k = rng.poisson(pd.Series(status).map(rates).fillna(0.0).to_numpy(float), n)
+    k[np.isnat(first)] = 0  # no aid, no sanction
+    rows = np.repeat(np.arange(n), k)
+    start = uniform_dates(rng, first[rows], limit[rows] - DAY, len(rows))
+    spans = Choice.of(cw["sanction_cure_days"])
+    bands = spans.draw(rng, len(rows))
+    ranges = {b: [int(x) for x in str(b).split("-")] for b in spans.values}
+    low_high = np.array([ranges[b] for b in spans.values], dtype=np.int64)[
+        pd.Index(spans.values).get_indexer(bands)].reshape(-1, 2)
+    days = rng.integers(low_high[:, 0], low_high[:, 1] + 1)
+    end = start + days.astype("timedelta64[D]")
+    past = pd.DataFrame({"row": rows, "start": start, "end": end})
+    past = past.loc[past["end"].to_numpy() < limit[rows]].sort_values(["row", "start"])
+    # One sanction at a time: drop one that begins before the case's previous one was cured.
+    while True:
+        prev_end = past.groupby("row")["end"].shift()
+        overlap = (past["start"] <= prev_end).to_numpy()
+        if not overlap.any():
+            break
+        past = past.loc[~overlap]
+    out = pd.concat([
+        pd.DataFrame({"case_id": case_ids[past["row"].to_numpy()],
+                      "sanction_start": past["start"].to_numpy("datetime64[D]"),
+                      "sanction_end": past["end"].to_numpy("datetime64[D]")}),
+        pd.DataFrame({"case_id": case_ids[in_force],
+                      "sanction_start": open_start[in_force],
+                      "sanction_end": np.full(int(in_force.sum()), NAT, "datetime64[D]")}),
+    ], ignore_index=True)
+    return out.loc[~out.duplicated(["case_id", "sanction_start"])].reset_index(drop=True)
 
 
 def calworks_case_ids(rng: np.random.Generator, n: int) -> np.ndarray:

@@ -18,6 +18,7 @@ DATE_COLUMNS = {
     "cws_children.csv": ["dob"],
     "calworks_cases.csv": ["case_head_dob"],
     "calworks_aid_periods.csv": ["aid_start", "aid_end"],
+    "calworks_wtw_sanctions.csv": ["sanction_start", "sanction_end"],
     "cws_allegations.csv": ["referral_received_dt", "disposition_dt", "incident_dt"],
     "cws_case_components.csv": ["component_start", "component_end"],
     "foster_care.csv": [

@@ -29,6 +29,7 @@ def test_writes_exactly_the_extract_files(population: Path) -> None:
         "calworks_children.csv",
         "calworks_cases.csv",
         "calworks_aid_periods.csv",
+        "calworks_wtw_sanctions.csv",
         "cws_children.csv",
         "cws_allegations.csv",
         "cws_case_components.csv",

@@ -47,6 +47,7 @@ def test_records_refer_to_what_exists(files: Files) -> None:
     cases = set(files["calworks_cases.csv"]["case_id"])
     assert set(files["calworks_children.csv"]["case_id"]) <= cases
     assert set(files["calworks_aid_periods.csv"]["case_id"]) == cases
+    assert set(files["calworks_wtw_sanctions.csv"]["case_id"]) <= cases
 
 
 def test_a_cws_childs_case_id_is_a_case_with_components(files: Files) -> None:

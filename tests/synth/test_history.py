@@ -151,3 +151,26 @@ def test_foster_children_are_cws_children_with_a_plausible_age(
     assert (age >= 0).all() and (age < 18).mean() > 0.995
     assert 0.12 < (age < 1).mean() < 0.30
     assert set(episodes.child_id) <= set(files["cws_children.csv"].record_id)
+
+
+def test_wtw_sanctions_agree_with_each_cases_status_and_aid(files: Files) -> None:
+    """A case in sanction has exactly one sanction in force; no other case has one; a case's
+    sanctions never overlap and lie within its aid; some cured ones last past 6 months."""
+    s = files["calworks_wtw_sanctions.csv"]
+    cases = files["calworks_cases.csv"].set_index("case_id")
+    in_force = s.sanction_end.isna()
+    assert set(s.loc[in_force, "case_id"]) == set(cases.index[cases.wtw_status == "sanction"])
+    assert not s.loc[in_force, "case_id"].duplicated().any()
+    assert (s.sanction_start < pd.Timestamp("2025-10-01")).all()
+    assert (s.sanction_end.dropna() < pd.Timestamp("2025-10-01")).all()
+    ordered = s.sort_values(["case_id", "sanction_start"])
+    previous_end = ordered.groupby("case_id")["sanction_end"].shift()
+    assert not (ordered.sanction_start <= previous_end).any()
+    aid = files["calworks_aid_periods.csv"].groupby("case_id")["aid_start"].min()
+    assert (s.sanction_start >= s.case_id.map(aid)).all()
+    days = (s.sanction_end - s.sanction_start).dt.days.dropna()
+    assert 0.5 < (days <= 182).mean() < 0.95
+    # Cases out of compliance now were sanctioned before more often than participating ones.
+    ever = cases.index.isin(s.loc[~in_force, "case_id"])
+    rate = pd.Series(ever, index=cases.index).groupby(cases.wtw_status).mean()
+    assert rate["non_compliance"] > rate["participating"] > rate[""]

@@ -15,6 +15,7 @@ import csv
 import io
 import time
 from collections.abc import Iterator
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -27,10 +28,11 @@ from sqlalchemy import func, or_, select, update
 
 from linkages.cli import main
 from linkages.db import session_scope
-from linkages.models import CalworksPerson, ClericalDecision, Link, MatchRun, User
+from linkages.models import CalworksPerson, ClericalDecision, Link, MatchRun, MutualFamily, User
 from linkages.models.enums import LinkDecision
 from linkages.services import reports
 from linkages.services.review import NEAR_MATCH
+from linkages.services.scope import Actor
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -177,8 +179,54 @@ def test_a_manager_opens_each_report_and_downloads_the_match_rates(
     page.get_by_role("navigation", name="Main").get_by_role("link", name="Reports").click()
     page.get_by_role("link", name="Process").click()
     expect(page.get_by_role("heading", level=1, name="Process")).to_be_visible()
+    # The extract's sanctions file is loaded, but the families were identified today: none of
+    # their sanctions (all before the extract's cutoff) began after identification.
+    expect(page.locator("[data-sanction-definition]")).to_contain_text("6 calendar months")
+    expect(page.locator("[data-sanction-none]")).to_contain_text("sanctions as of 2025-")
+    expect(page.locator("[data-sanction-note]")).to_have_count(0)
     shot(page, tmp_path, db_url, "process")
+    # Identified in 2019 instead: the page shows the county's sanctions since, as computed.
+    with session_scope(db_url) as session:
+        session.execute(update(MutualFamily).values(identified_on=date(2019, 1, 1),
+                                                    updated_at=datetime.now(UTC)))
+    page.reload()
+    with session_scope(db_url) as session:
+        user = session.scalars(select(User).where(User.username == "fresno-manager")).one()
+        report = reports.process(session, Actor.from_user(user))
+    assert report.masked and report.sanction_rows
+    rows = page.locator("table.sanctions tbody tr")
+    expect(rows).to_have_count(len(report.sanction_rows) + 1)
+    for tr, r in zip(rows.all(), [*report.sanction_rows, report.sanction_total], strict=True):
+        cells = tr.locator("th, td").all_inner_texts()
+        assert cells == [r.month, _shown(r.sanctions), _shown(r.cured_within_6_months, "%")
+                         if r.cured_within_6_months is not None or r.sanctions in (0, ".")
+                         else "not yet known"], (cells, r)
+    expect(page.locator("table.sanctions caption")).to_contain_text("Fresno County")
+    shot(page, tmp_path, db_url, "process-sanctions")
     assert page.csp_blocked == []
+    # An evaluator sees the state's figures unmasked: every county of the extract has its
+    # sanctions file, and the cells add up to the total.
+    page = signed_in(browser, live_url, db_url, "evaluator")
+    page.goto(f"{live_url}/reports/process")
+    with session_scope(db_url) as session:
+        user = session.scalars(select(User).where(User.username == "evaluator")).one()
+        state = reports.process(session, Actor.from_user(user))
+    assert not state.masked and state.sanction_total.sanctions > 10
+    assert sum(r.sanctions for r in state.sanction_rows) == state.sanction_total.sanctions
+    expect(page.locator("table.sanctions tbody tr")).to_have_count(len(state.sanction_rows) + 1)
+    expect(page.locator('tr[data-sanction-month="All months"] td')).to_have_text(
+        [f"{state.sanction_total.sanctions:,}", f"{state.sanction_total.cured_within_6_months}%"])
+    shot(page, tmp_path, db_url, "process-sanctions-statewide")
+    assert page.csp_blocked == []
+
+
+def _shown(value: object, suffix: str = "") -> str:
+    """A cell as the page's ``show`` macro writes it."""
+    if value is None:
+        return "—"
+    if isinstance(value, str):
+        return value
+    return (f"{value:,}" if isinstance(value, int) else str(value)) + suffix
 
 
 def test_reviewers_confirm_and_reject_with_the_keyboard_and_see_each_other(

@@ -183,4 +183,5 @@ def process() -> str:
     _allowed()
     report = reports.process(get_db(), current_actor(), _county(), ip=client_ip())
     return render_template("reports/process.html", report=report,
+                           definition=reports.SANCTION_DEFINITION,
                            counties=reports.visible_counties(current_actor()))
