@@ -30,13 +30,6 @@ from linkages.models import (
 DATA_TABLES = [t for t in Base.metadata.sorted_tables if t.name.startswith(("calworks_", "cws_"))]
 
 
-@pytest.fixture(autouse=True)
-def _var_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    var = tmp_path / "var"
-    monkeypatch.setenv("LINKAGES_VAR_DIR", str(var))
-    return var
-
-
 def ingest(directory: Path) -> Result:
     return CliRunner().invoke(main, ["ingest", str(directory)])
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pytest
 from click.testing import CliRunner
 from ingest_extract import FILES, write_extract
 from sqlalchemy import select
@@ -13,11 +12,6 @@ from sqlalchemy import select
 from linkages.cli import main
 from linkages.db import get_engine
 from linkages.models import CalworksCase
-
-
-@pytest.fixture(autouse=True)
-def _var_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("LINKAGES_VAR_DIR", str(tmp_path / "var"))
 
 
 def test_parents_in_au_is_loaded_and_a_bad_value_rejected(db_url: str, tmp_path: Path) -> None:

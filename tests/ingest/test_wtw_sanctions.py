@@ -11,27 +11,15 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from click.testing import CliRunner, Result
 from ingest_extract import write_extract
 from sqlalchemy import select
+from test_ingest_cli import ingest
 
-from linkages.cli import main
 from linkages.db import get_engine
 from linkages.ingest.loader import SANCTIONS_FILE
 from linkages.models import CalworksCase, CalworksWtwSanction, IngestRun
 
 HEADER = "case_id,sanction_start,sanction_end"
-
-
-@pytest.fixture(autouse=True)
-def _var_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    var = tmp_path / "var"
-    monkeypatch.setenv("LINKAGES_VAR_DIR", str(var))
-    return var
-
-
-def ingest(directory: Path) -> Result:
-    return CliRunner().invoke(main, ["ingest", str(directory)])
 
 
 def loaded(db_url: str) -> list[tuple[str, date, date | None]]:
