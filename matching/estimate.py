@@ -45,9 +45,11 @@ SURNAME_SHARED = 3
 MIN_CONFIDENT = 30
 """Pairs' worth below which the confident pairs do not estimate a field's m: a person field's
 from its fellow person fields alone, or any field's at all (:func:`anchored_em`)."""
-RARITY_OFFSET = 5
-"""A name's term-frequency adjustment, in whole bits from −5 to +9, is kept in a pattern as
-its class: bits + RARITY_OFFSET (:func:`rarity_classes`)."""
+RARITY_STEP = 2.0
+RARITY_OFFSET = 3
+"""A name's term-frequency adjustment is kept in a pattern as its class, in steps of
+RARITY_STEP bits from −6 to +22: bits / RARITY_STEP + RARITY_OFFSET (:func:`rarity_classes`;
+a finer step multiplies the patterns EM goes over, for no change in the links)."""
 PATTERN_CHUNK = 2_000_000
 """Pairs whose agreement patterns are packed and counted at once (:func:`patterns`)."""
 
@@ -292,8 +294,14 @@ def rarity_classes(bonus_bits: np.ndarray) -> np.ndarray:
     in bits: −1 where none applies (the names do not agree)."""
     out = np.full(len(bonus_bits), -1, np.int8)
     ok = ~np.isnan(bonus_bits)
-    out[ok] = np.clip(np.rint(bonus_bits[ok]) + RARITY_OFFSET, 0, 14)
+    out[ok] = np.clip(np.rint(bonus_bits[ok] / RARITY_STEP) + RARITY_OFFSET, 0, 14)
     return out
+
+
+def rarity_bits(classes: np.ndarray) -> np.ndarray:
+    """The adjustment in bits a rarity class stands for (0 where none applies)."""
+    return np.where(classes >= 0, (classes.astype(np.float64) - RARITY_OFFSET) * RARITY_STEP,
+                    0.0)
 
 
 def patterns(levels: np.ndarray, kinds: np.ndarray,
@@ -396,8 +404,8 @@ def anchored_em(levels: np.ndarray, kinds: np.ndarray, counts: np.ndarray,
                 groups: tuple[tuple[int, ...], ...] = (),
                 reviewed: tuple[np.ndarray, np.ndarray] | None = None,
                 never_for: tuple[tuple[int, int], ...] = (),
-                rarity: np.ndarray | None = None, rarity_fields: tuple[int, ...] = ()
-                ) -> Model:
+                rarity: np.ndarray | None = None, rarity_fields: tuple[int, ...] = (),
+                start: Model | None = None) -> Model:
     """EM in which no field votes for its own m and only the child's own identifiers vote.
 
     ``levels``: distinct comparison patterns of the candidate pairs (patterns × fields) with
@@ -431,6 +439,9 @@ def anchored_em(levels: np.ndarray, kinds: np.ndarray, counts: np.ndarray,
     pairs are scored, by how common the name is (twenty children named MARIA GARCIA born on
     one day are no surprise in a statewide file; two named YATNIANN COLEMAN are).
 
+    ``start``: a model of the same pairs to start from (its m and priors) rather than EM's
+    guess: the second fit, with the same-surname u, converges in a few iterations.
+
     ``reviewed``: the comparison levels and kinds of pairs a worker confirmed as one child
     (left out of ``levels``): each counts as a match for every field's m, and for the
     priors, whatever its evidence. (Pairs a worker rejected are simply left out.)
@@ -452,6 +463,9 @@ def anchored_em(levels: np.ndarray, kinds: np.ndarray, counts: np.ndarray,
     n_kinds = len(PAIR_KINDS)
     # m per kind: person fields shared by all kinds, family fields each kind its own.
     mk = [[x.copy() for x in m] for _ in range(n_kinds)]
+    if start is not None:
+        mk = [[x.copy() for x in start.m_for(k)] for k in range(n_kinds)]
+        prior = np.array([start.prior[k] for k in PAIR_KINDS])
     kind_rows = [kinds == k for k in range(n_kinds)]
     confirmed_hot: list[np.ndarray] = []
     confirmed_kinds = np.zeros(0, np.int8)
@@ -474,9 +488,7 @@ def anchored_em(levels: np.ndarray, kinds: np.ndarray, counts: np.ndarray,
             log_ratio.append((onehots[f] * per_kind[kinds]).sum(axis=1) - log_u[f])
         if rarity is not None:
             for j, f in enumerate(rarity_fields):
-                r = rarity[:, j]
-                log_ratio[f] = log_ratio[f] + np.where(
-                    r >= 0, (r.astype(np.float64) - RARITY_OFFSET) * np.log(2.0), 0.0)
+                log_ratio[f] = log_ratio[f] + rarity_bits(rarity[:, j]) * np.log(2.0)
         for f, level in never_for:  # never evidence for a match, here as when scoring
             log_ratio[f] = np.where(levels[:, f] == level, np.minimum(log_ratio[f], 0.0),
                                     log_ratio[f])

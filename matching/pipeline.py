@@ -23,7 +23,6 @@ from matching.compare import (
     FIELDS,
     NEVER_FOR,
     compare,
-    term_frequencies,
 )
 from matching.compete import Competition
 from matching.compete import probability as compete_probability
@@ -226,7 +225,7 @@ def fit(rec: Records, cand: Candidates, levels: np.ndarray, settings: MatchSetti
                      prior={"cross": 1e-12, "left": 1e-12, "right": 1e-12},
                      never_for=NEVER_FOR, household_mates=mates)
     rarity_fields = tuple(f for f in settings.tf_fields if f in RARITY_FIELDS)
-    rarity = name_rarity(rec, cand.a, cand.b, levels, u, rarity_fields, settings.tf_minimum)
+    rarity = name_rarity(rec, cand.a, levels, u, rarity_fields, settings.tf_minimum)
     exclude, confirmed = None, None
     if reviewed is not None and len(reviewed[0]):
         ra_, rb_, ok = reviewed
@@ -241,14 +240,15 @@ def fit(rec: Records, cand: Candidates, levels: np.ndarray, settings: MatchSetti
     totals = np.array([n_left * n_right, n_left * (n_left - 1) / 2,
                        n_right * (n_right - 1) / 2], dtype=np.float64)
 
-    def em(u_same_surname: list[np.ndarray] | None) -> Model:
+    def em(u_same_surname: list[np.ndarray] | None, start: Model | None = None) -> Model:
         return anchored_em(pat, pk, counts, u, N_LEVELS,
                            [FIELD_INDEX[f] for f in PERSON_FIELDS_EM], totals,
                            settings.max_iterations, settings.tolerance,
                            extra_evidence={FIELD_INDEX["ssn"]: [FIELD_INDEX["last_name"]]},
                            u_same_surname=u_same_surname, groups=GROUPS, reviewed=confirmed,
                            never_for=NEVER_FOR, rarity=pat_rarity,
-                           rarity_fields=tuple(FIELD_INDEX[f] for f in rarity_fields))
+                           rarity_fields=tuple(FIELD_INDEX[f] for f in rarity_fields),
+                           start=start)
 
     # Among random pairs that share a surname, true matches are rare in a statewide file but
     # not in a small one (a tenth of them in FEBRL's 5,000 x 5,000): each pair counts towards
@@ -259,7 +259,7 @@ def fit(rec: Records, cand: Candidates, levels: np.ndarray, settings: MatchSetti
     u_same_surname = level_shares(same_levels, N_LEVELS, non_match)
     for f in within_only:  # not measured on cross pairs sharing a surname either
         u_same_surname[f] = u[f]
-    model = em(u_same_surname)
+    model = em(u_same_surname, start=first)
     model.household_mates = mates
     model.u_joint = [
         [joint_shares(joint_codes(lv, g, N_LEVELS), w, independent([u_b[f] for f in g]))
@@ -273,18 +273,33 @@ RARITY_FIELDS = ("first_name", "last_name")
 """The names whose rarity EM weighs (with ``tf_fields``): the child's, which judge a pair."""
 
 
-def name_rarity(rec: Records, a: np.ndarray, b: np.ndarray, levels: np.ndarray,
-                u: list[np.ndarray], fields: tuple[str, ...], tf_minimum: float) -> np.ndarray:
-    """Per pair and name field, the rarity class of its agreeing names (pairs × fields, int8):
-    the term-frequency adjustment scoring gives them, in whole bits (``rarity_classes``)."""
+def record_rarity(rec: Records, name: str, u_exact: float, tf_minimum: float) -> np.ndarray:
+    """Each record's rarity class (int8, -1 without the name) of its own first name or
+    surname: the term-frequency adjustment an exact agreement on it is scored with (a surname
+    by its rarest token, as :func:`matching.compare.term_frequencies` takes the rarest one
+    two equal surnames share)."""
+    if name == "first_name":
+        freq = np.where(rec.first >= 0, rec.given_freq[np.clip(rec.first, 0, None)], np.nan)
+    else:
+        tokens = rec.last_tokens
+        freq = np.where(tokens >= 0, rec.token_freq[np.clip(tokens, 0, None)], np.inf).min(axis=1)
+        freq = np.where(np.isfinite(freq), freq, np.nan)
+    with np.errstate(invalid="ignore"):
+        return rarity_classes(np.log2(u_exact / np.maximum(freq, tf_minimum)))
+
+
+def name_rarity(rec: Records, a: np.ndarray, levels: np.ndarray, u: list[np.ndarray],
+                fields: tuple[str, ...], tf_minimum: float) -> np.ndarray:
+    """Per pair and name field, the rarity class of the name where the two agree exactly
+    (pairs × fields, int8, -1 elsewhere): EM weighs an exact agreement as scoring does, by
+    the name's frequency (a near agreement at its level's average)."""
     out = np.full((len(a), len(fields)), -1, np.int8)
     for j, name in enumerate(fields):
-        u_exact = u[FIELD_INDEX[name]][-1]
+        f = FIELD_INDEX[name]
+        per_record = record_rarity(rec, name, float(u[f][-1]), tf_minimum)
         for s in range(0, len(a), CHUNK):
             sl = slice(s, s + CHUNK)
-            tf = term_frequencies(rec, a[sl], b[sl], levels[sl], name, tf_minimum)
-            with np.errstate(invalid="ignore"):
-                out[sl, j] = rarity_classes(np.log2(u_exact / tf))
+            out[sl, j] = np.where(levels[sl, f] == N_LEVELS[f] - 1, per_record[a[sl]], -1)
     return out
 
 

@@ -15,7 +15,7 @@ from test_match_cli import matched, run_match
 
 from matching.blocking import block, joint_keys, pass_membership, pass_pairs
 from matching.compare import DOB_DECADES, FIELD_INDEX, NEVER_FOR, _dob_level, compare
-from matching.estimate import RARITY_OFFSET, Model, anchored_em, level_shares, rarity_classes
+from matching.estimate import Model, anchored_em, level_shares, rarity_bits, rarity_classes
 from matching.pipeline import N_LEVELS, fields_within_one_file, random_pairs, u_within_files
 from matching.report import unblocked_matches
 from matching.settings import BlockingPass, MatchSettings
@@ -352,14 +352,15 @@ def _namesake_patterns(rarity: bool, n_namesakes: int = 40
     """2,000 true pairs (surname changed in 0.5%) and namesakes (same first name, date and
     sex, another surname: 40 are as many as random pairs give, see ``NAMESAKE_PAIRS``).
     Fields: first name, surname, date of birth, SSN (absent), sex. With ``rarity``, the
-    namesakes' first names are common (−3 bits), the true pairs' rare (+4 bits)."""
+    namesakes' first names are common (−3 bits, a class of −4), the true pairs' rare
+    (+4 bits)."""
     rng = np.random.default_rng(3)
     n_true = 2000
     surname = np.r_[rng.random(n_true) >= 0.005, np.zeros(n_namesakes, bool)]
     levels = np.c_[np.ones(n_true + n_namesakes), surname, np.ones(n_true + n_namesakes),
                    np.full(n_true + n_namesakes, -1), np.ones(n_true + n_namesakes)
                    ].astype(np.int8)
-    classes = np.r_[np.full(n_true, 4), np.full(n_namesakes, -3)] + RARITY_OFFSET
+    classes = rarity_classes(np.r_[np.full(n_true, 4.0), np.full(n_namesakes, -3.0)])
     columns = np.c_[levels, classes].astype(np.int8) if rarity else levels
     unique, counts = np.unique(columns, axis=0, return_counts=True)
     if not rarity:
@@ -397,5 +398,5 @@ def test_a_common_first_name_weighs_less_when_m_is_estimated_as_when_pairs_are_s
                         (2, 2, 2, 2, 2), [0, 2, 3, 4], NAMESAKE_PAIRS,
                         rarity=rarity, rarity_fields=(0,))
     assert model.m[1][0] < 0.008
-    assert rarity_classes(np.array([np.nan, -20.0, 0.4, 3.6, 30.0])).tolist() == [
-        -1, 0, RARITY_OFFSET, RARITY_OFFSET + 4, 14]
+    classes = rarity_classes(np.array([np.nan, -20.0, 0.4, 3.6, 30.0]))
+    assert rarity_bits(classes).tolist() == [0.0, -6.0, 0.0, 4.0, 22.0]
