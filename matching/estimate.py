@@ -42,6 +42,14 @@ SURNAME_FIELD = 1
 """Index of the child's surname among the compared fields (see ``matching.compare``)."""
 SURNAME_SHARED = 3
 """Surname levels from this one up share a surname token (``a surname in common``, exact)."""
+MIN_CONFIDENT = 30
+"""Pairs' worth below which the confident pairs do not estimate a field's m: a person field's
+from its fellow person fields alone, or any field's at all (:func:`anchored_em`)."""
+RARITY_STEP = 2.0
+RARITY_OFFSET = 3
+"""A name's term-frequency adjustment is kept in a pattern as its class, in steps of
+RARITY_STEP bits from −6 to +22: bits / RARITY_STEP + RARITY_OFFSET (:func:`rarity_classes`;
+a finer step multiplies the patterns EM goes over, for no change in the links)."""
 PATTERN_CHUNK = 2_000_000
 """Pairs whose agreement patterns are packed and counted at once (:func:`patterns`)."""
 
@@ -269,27 +277,49 @@ def _initial_m(size: int) -> np.ndarray:
     return raw / raw.sum()
 
 
-def _pack(levels: np.ndarray, kinds: np.ndarray) -> np.ndarray:
-    """Each (kind, comparison vector) as one int64: 4 bits per field, levels shifted by one
-    so that missing is 0."""
+def _pack(levels: np.ndarray, kinds: np.ndarray, extra: np.ndarray | None = None
+          ) -> np.ndarray:
+    """Each (kind, comparison vector, extra columns) as one int64: 4 bits per column, values
+    shifted by one so that missing is 0."""
     code = kinds.astype(np.int64)
-    for f in range(levels.shape[1]):
-        code = (code << 4) | (levels[:, f].astype(np.int64) + 1)
+    columns = [levels] if extra is None else [levels, extra]
+    for block in columns:
+        for f in range(block.shape[1]):
+            code = (code << 4) | (block[:, f].astype(np.int64) + 1)
     return code
 
 
+def rarity_classes(bonus_bits: np.ndarray) -> np.ndarray:
+    """The class (int8) of each pair's term-frequency adjustment of a name, ``log2(u / tf)``
+    in bits: −1 where none applies (the names do not agree)."""
+    out = np.full(len(bonus_bits), -1, np.int8)
+    ok = ~np.isnan(bonus_bits)
+    out[ok] = np.clip(np.rint(bonus_bits[ok] / RARITY_STEP) + RARITY_OFFSET, 0, 14)
+    return out
+
+
+def rarity_bits(classes: np.ndarray) -> np.ndarray:
+    """The adjustment in bits a rarity class stands for (0 where none applies)."""
+    return np.where(classes >= 0, (classes.astype(np.float64) - RARITY_OFFSET) * RARITY_STEP,
+                    0.0)
+
+
 def patterns(levels: np.ndarray, kinds: np.ndarray,
-             exclude: tuple[np.ndarray, np.ndarray] | None = None
+             exclude: tuple[np.ndarray, ...] | None = None,
+             extra: np.ndarray | None = None
              ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Distinct (kind, comparison vector) rows and their counts, so tens of millions of pairs
-    reduce with one ``np.unique``. ``exclude``: the levels and kinds of pairs among them to
-    take out of the counts (pairs a worker has reviewed)."""
-    n_fields = levels.shape[1]
+    reduce with one ``np.unique``. ``extra``: more small-integer columns per pair (the names'
+    rarity classes), returned after the fields. ``exclude``: the levels and kinds (and extra
+    columns) of pairs among them to take out of the counts (pairs a worker has reviewed)."""
+    n_columns = levels.shape[1] + (0 if extra is None else extra.shape[1])
     # Chunk by chunk, then merged: the packed codes of every pair at once would be 8 bytes a
     # pair, and sorting them as many again (half a gigabyte at a time statewide).
     found, tallies = [np.empty(0, np.int64)], [np.empty(0, np.int64)]
     for s in range(0, len(levels), PATTERN_CHUNK):
-        chunk, tally = np.unique(_pack(levels[s:s + PATTERN_CHUNK], kinds[s:s + PATTERN_CHUNK]),
+        sl = slice(s, s + PATTERN_CHUNK)
+        chunk, tally = np.unique(_pack(levels[sl], kinds[sl],
+                                       None if extra is None else extra[sl]),
                                  return_counts=True)
         found.append(chunk)
         tallies.append(tally)
@@ -301,9 +331,9 @@ def patterns(levels: np.ndarray, kinds: np.ndarray,
         pos = np.searchsorted(uniques, codes).clip(max=len(uniques) - 1)
         hit = uniques[pos] == codes
         np.subtract.at(counts, pos[hit], 1.0)
-    out = np.empty((len(uniques), n_fields), dtype=np.int8)
+    out = np.empty((len(uniques), n_columns), dtype=np.int8)
     rest = uniques.copy()
-    for f in range(n_fields - 1, -1, -1):
+    for f in range(n_columns - 1, -1, -1):
         out[:, f] = (rest & 0xF) - 1
         rest >>= 4
     return out, rest.astype(np.int8), counts
@@ -373,7 +403,9 @@ def anchored_em(levels: np.ndarray, kinds: np.ndarray, counts: np.ndarray,
                 u_same_surname: list[np.ndarray] | None = None,
                 groups: tuple[tuple[int, ...], ...] = (),
                 reviewed: tuple[np.ndarray, np.ndarray] | None = None,
-                never_for: tuple[tuple[int, int], ...] = ()) -> Model:
+                never_for: tuple[tuple[int, int], ...] = (),
+                rarity: np.ndarray | None = None, rarity_fields: tuple[int, ...] = (),
+                start: Model | None = None) -> Model:
     """EM in which no field votes for its own m and only the child's own identifiers vote.
 
     ``levels``: distinct comparison patterns of the candidate pairs (patterns × fields) with
@@ -390,14 +422,25 @@ def anchored_em(levels: np.ndarray, kinds: np.ndarray, counts: np.ndarray,
     The m of a person field (``person``) is its level distribution among the candidate pairs
     whose *other* person fields give odds of at least 20:1 (a field does not confirm its own
     estimate; ``extra_evidence`` adds fields to one field's evidence: the surname tells apart
-    two namesakes born the same day when the SSN's m is estimated). The m of a family field
-    (surname, parents, address, zip, county) is taken among the pairs whose person fields give
-    those odds, and so is the m of each dependent group's joint level (``groups``). Plain EM
-    over all fields finds families rather than children: siblings agree on
-    every family field, and a mixture model happily calls that cluster the matches. Hard
-    (20:1) rather than soft membership: with soft weights the long tail of weakly similar
-    non-matches, thousands of pairs at a few percent each, swamps the disagreement levels.
+    two namesakes born the same day when the SSN's m is estimated). Where the other person
+    fields cannot give those odds to even ``MIN_CONFIDENT`` pairs (no SSN on both sides), the
+    child's surname joins them. The m of a family field (surname, parents, address, zip,
+    county) is taken among the pairs whose person fields give those odds, and so is the m of
+    each dependent group's joint level (``groups``). Plain EM over all fields finds families
+    rather than children: siblings agree on every family field, and a mixture model happily
+    calls that cluster the matches. Membership of the confident pairs is hard (20:1): with
+    soft weights over every candidate the long tail of weakly similar non-matches, thousands
+    of pairs at a few percent each, swamps the disagreement levels. Within them each pair
+    counts as far as its own level, added to the evidence, says match (the E step there).
     The priors (per kind of pair) are the expected matches from the person fields.
+
+    ``rarity``: per pattern, the rarity class (:func:`rarity_classes`) of each name in
+    ``rarity_fields`` where the names agree: the evidence a name gives is weighed as when
+    pairs are scored, by how common the name is (twenty children named MARIA GARCIA born on
+    one day are no surprise in a statewide file; two named YATNIANN COLEMAN are).
+
+    ``start``: a model of the same pairs to start from (its m and priors) rather than EM's
+    guess: the second fit, with the same-surname u, converges in a few iterations.
 
     ``reviewed``: the comparison levels and kinds of pairs a worker confirmed as one child
     (left out of ``levels``): each counts as a match for every field's m, and for the
@@ -420,6 +463,9 @@ def anchored_em(levels: np.ndarray, kinds: np.ndarray, counts: np.ndarray,
     n_kinds = len(PAIR_KINDS)
     # m per kind: person fields shared by all kinds, family fields each kind its own.
     mk = [[x.copy() for x in m] for _ in range(n_kinds)]
+    if start is not None:
+        mk = [[x.copy() for x in start.m_for(k)] for k in range(n_kinds)]
+        prior = np.array([start.prior[k] for k in PAIR_KINDS])
     kind_rows = [kinds == k for k in range(n_kinds)]
     confirmed_hot: list[np.ndarray] = []
     confirmed_kinds = np.zeros(0, np.int8)
@@ -434,41 +480,65 @@ def anchored_em(levels: np.ndarray, kinds: np.ndarray, counts: np.ndarray,
              for f in range(n_fields)]
     iteration, converged = 0, False
     estimated: set[int] = set()
+    with_surname: set[int] = set()
     for iteration in range(1, max_iterations + 1):  # noqa: B007
         log_ratio = []
         for f in range(n_fields):
             per_kind = np.stack([np.log(mk[k][f]) for k in range(n_kinds)])
             log_ratio.append((onehots[f] * per_kind[kinds]).sum(axis=1) - log_u[f])
+        if rarity is not None:
+            for j, f in enumerate(rarity_fields):
+                log_ratio[f] = log_ratio[f] + rarity_bits(rarity[:, j]) * np.log(2.0)
         for f, level in never_for:  # never evidence for a match, here as when scoring
             log_ratio[f] = np.where(levels[:, f] == level, np.minimum(log_ratio[f], 0.0),
                                     log_ratio[f])
         person_sum = np.sum([log_ratio[f] for f in person], axis=0)
         all_sum = np.sum(log_ratio, axis=0)
-        # The surname's own m is judged by evidence that does not depend on the surname: the
-        # same-surname u of the other fields would hold back exactly the pairs whose surnames
-        # agree (a field never votes for its own m).
-        surname_judge = person_sum + np.sum(
-            [np.where(bucket, log_u[f] - log_u_plain[f], 0.0) for f in person], axis=0)
+        # Evidence that leaves the surname out must not use the same-surname u of the other
+        # fields either: that u holds back exactly the pairs whose surnames agree, most true
+        # pairs (a field never votes for its own m, and the surname is judged by these too).
+        to_plain = [np.where(bucket, log_u[f] - log_u_plain[f], 0.0) for f in range(n_fields)]
+        person_plain = person_sum + np.sum([to_plain[f] for f in person], axis=0)
         base = np.log(prior[kinds]) - np.log1p(-prior[kinds])
         new_mk = [[None] * n_fields for _ in range(n_kinds)]
         for f in range(n_fields):
             # A person field is judged by the other person fields (by every other field when
             # those are thin); a family field by the person fields only (else siblings, who
             # share the family, would vouch for each other).
-            if f in person:
-                evidence = (all_sum if f in thin else person_sum) - log_ratio[f]
-            elif f == SURNAME_FIELD:
-                evidence = surname_judge
+            if f in person and f in thin:
+                evidence = all_sum - log_ratio[f]
+            elif f in person and f in with_surname:
+                evidence = person_sum - log_ratio[f] + log_ratio[SURNAME_FIELD]
+            elif f in person:
+                evidence = person_plain - log_ratio[f] - to_plain[f]
             else:
-                evidence = person_sum
+                evidence = person_plain
             for extra in (extra_evidence or {}).get(f, []):
                 evidence = evidence + log_ratio[extra]
-            # Classification step: a pair counts towards m when its evidence says match. Soft
-            # weights let the long tail of weakly similar non-matches (thousands of pairs at
-            # a few percent each) swamp the disagreement levels.
+            # Classification step: a pair counts towards m when its evidence says match (see
+            # the docstring on hard membership).
             g = (base + evidence > CONFIDENT).astype(np.float64) * counts
+            if f in person and f not in thin | with_surname and g.sum() < MIN_CONFIDENT:
+                # The fellow person fields cannot vouch for a pair on their own (no SSN on
+                # both sides: a birth date, sex and middle initial among millions of possible
+                # pairs): the child's surname joins them from now on, with the same-surname u
+                # of the others. Not the family's fields, which a sibling shares; a twin
+                # still differs on the middle name and the first name.
+                with_surname.add(f)
+                evidence = person_sum - log_ratio[f] + log_ratio[SURNAME_FIELD]
+                g = (base + evidence > CONFIDENT).astype(np.float64) * counts
+            # Among the confident pairs, the few non-matches the evidence still admits (1 in
+            # 20 at the threshold) would outnumber the true pairs that disagree on a field the
+            # truth rarely changes (namesakes born the same day against children whose
+            # surname was changed): each pair counts as far as its own level, added to the
+            # evidence, says match (the E step, within the confident pairs only).
+            own = log_ratio[f] if f in thin | with_surname else log_ratio[f] + to_plain[f]
+            g *= 1.0 / (1.0 + np.exp(-np.clip(base + evidence + own, -700, 700)))
             extra = confirmed_hot[f].sum(axis=0) if confirmed_hot else 0.0
-            pooled = _shares(g @ onehots[f] + extra, n_levels[f])
+            counted = g @ onehots[f] + extra
+            # Too few pairs' worth (a field only duplicates within one file have, in files
+            # without duplicates): not an estimate; m stays as it was.
+            pooled = _shares(counted, n_levels[f]) if counted.sum() >= MIN_CONFIDENT else None
             if pooled is not None:
                 estimated.add(f)
             for k in range(n_kinds):

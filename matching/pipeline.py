@@ -34,6 +34,7 @@ from matching.estimate import (
     joint_shares,
     level_shares,
     patterns,
+    rarity_classes,
     surname_bucket,
 )
 from matching.report import error_estimates, match_stats, unblocked_matches
@@ -58,7 +59,7 @@ CHUNK = 2_000_000
 COMPARE_CHUNK = 1_000_000
 COMPARE_THREADS = 4
 MIN_PASS_PAIRS = 50
-PERSON_FIELDS_EM = ("first_name", "dob", "ssn", "sex")
+PERSON_FIELDS_EM = ("first_name", "dob", "ssn", "sex", "middle_name")
 """The fields whose agreement identifies a child rather than a family: EM listens to these."""
 N_LEVELS = tuple(len(f.levels) for f in FIELDS)
 GROUPS = tuple(tuple(FIELD_INDEX[f] for f in group) for group in DEPENDENT_GROUPS)
@@ -134,6 +135,35 @@ def random_pairs(rec: Records, count: int, seed: int) -> tuple[np.ndarray, np.nd
     return a, b
 
 
+MIN_U_PAIRS = 1_000
+"""Random pairs with a field on both sides below which its u is not measured on them."""
+
+
+def fields_within_one_file(random_levels: np.ndarray) -> list[int]:
+    """Fields that (almost) no cross-source random pair has on both sides: a field one file
+    lacks, such as the SSN where the other file is census-like."""
+    present = (random_levels >= 0).sum(axis=0)
+    return [f for f in range(random_levels.shape[1]) if present[f] < MIN_U_PAIRS]
+
+
+def u_within_files(rec: Records, u: list[np.ndarray], fields: list[int], count: int,
+                   seed: int) -> list[np.ndarray]:
+    """u of ``fields`` from random pairs within each file, where they are compared (within a
+    file such a field tells duplicates apart; uniform u there would make an agreeing SSN count
+    against a match). Fields these pairs do not have either keep ``u``."""
+    if not fields or not 0 < rec.n_left < rec.n:
+        return u
+    rng = np.random.default_rng(seed + 2)
+    half = max(count // 2, 1)
+    a = np.concatenate([rng.integers(0, rec.n_left, half), rng.integers(rec.n_left, rec.n, half)])
+    b = np.concatenate([rng.integers(0, rec.n_left, half), rng.integers(rec.n_left, rec.n, half)])
+    keep = a != b
+    within = compare(rec, a[keep], b[keep])
+    within_u = level_shares(within, N_LEVELS)
+    enough = (within >= 0).sum(axis=0) >= MIN_U_PAIRS
+    return [within_u[f] if f in fields and enough[f] else x for f, x in enumerate(u)]
+
+
 def random_pairs_sharing_surname(rec: Records, count: int, seed: int
                                  ) -> tuple[np.ndarray, np.ndarray]:
     """Random record pairs whose surnames share a token, uniform over such pairs: a token is
@@ -184,6 +214,8 @@ def fit(rec: Records, cand: Candidates, levels: np.ndarray, settings: MatchSetti
     ra, rb = random_pairs(rec, count, settings.seed)
     random_levels = compare(rec, ra, rb)
     u = level_shares(random_levels, N_LEVELS)
+    within_only = fields_within_one_file(random_levels)
+    u = u_within_files(rec, u, within_only, count, settings.seed)
     sa, sb = random_pairs_sharing_surname(rec, count, settings.seed)
     same_levels = compare(rec, sa, sb) if len(sa) else random_levels
     kinds = pair_kinds(rec, cand.a, cand.b)
@@ -192,25 +224,31 @@ def fit(rec: Records, cand: Candidates, levels: np.ndarray, settings: MatchSetti
         return Model(m=[np.full(s, 1.0 / s) for s in N_LEVELS], u=u,
                      prior={"cross": 1e-12, "left": 1e-12, "right": 1e-12},
                      never_for=NEVER_FOR, household_mates=mates)
+    rarity_fields = tuple(f for f in settings.tf_fields if f in RARITY_FIELDS)
+    rarity = name_rarity(rec, cand.a, levels, u, rarity_fields, settings.tf_minimum)
     exclude, confirmed = None, None
     if reviewed is not None and len(reviewed[0]):
         ra_, rb_, ok = reviewed
         position = _candidate_positions(rec, cand, ra_, rb_)
         among = position >= 0
-        exclude = (levels[position[among]], kinds[position[among]])
+        exclude = (levels[position[among]], kinds[position[among]], rarity[position[among]])
         confirmed = (compare(rec, ra_[ok], rb_[ok]), pair_kinds(rec, ra_[ok], rb_[ok]))
-    pat, pk, counts = patterns(levels, kinds, exclude)
+    pat, pk, counts = patterns(levels, kinds, exclude, extra=rarity)
+    del rarity
+    pat, pat_rarity = pat[:, : len(N_LEVELS)], pat[:, len(N_LEVELS):]
     n_left, n_right = rec.n_left, rec.n - rec.n_left
     totals = np.array([n_left * n_right, n_left * (n_left - 1) / 2,
                        n_right * (n_right - 1) / 2], dtype=np.float64)
 
-    def em(u_same_surname: list[np.ndarray] | None) -> Model:
+    def em(u_same_surname: list[np.ndarray] | None, start: Model | None = None) -> Model:
         return anchored_em(pat, pk, counts, u, N_LEVELS,
                            [FIELD_INDEX[f] for f in PERSON_FIELDS_EM], totals,
                            settings.max_iterations, settings.tolerance,
                            extra_evidence={FIELD_INDEX["ssn"]: [FIELD_INDEX["last_name"]]},
                            u_same_surname=u_same_surname, groups=GROUPS, reviewed=confirmed,
-                           never_for=NEVER_FOR)
+                           never_for=NEVER_FOR, rarity=pat_rarity,
+                           rarity_fields=tuple(FIELD_INDEX[f] for f in rarity_fields),
+                           start=start)
 
     # Among random pairs that share a surname, true matches are rare in a statewide file but
     # not in a small one (a tenth of them in FEBRL's 5,000 x 5,000): each pair counts towards
@@ -219,7 +257,9 @@ def fit(rec: Records, cand: Candidates, levels: np.ndarray, settings: MatchSetti
     same_kinds = pair_kinds(rec, sa, sb) if len(sa) else np.zeros(len(same_levels), np.int8)
     non_match = 1.0 - first.posterior(same_levels, same_kinds)
     u_same_surname = level_shares(same_levels, N_LEVELS, non_match)
-    model = em(u_same_surname)
+    for f in within_only:  # not measured on cross pairs sharing a surname either
+        u_same_surname[f] = u[f]
+    model = em(u_same_surname, start=first)
     model.household_mates = mates
     model.u_joint = [
         [joint_shares(joint_codes(lv, g, N_LEVELS), w, independent([u_b[f] for f in g]))
@@ -227,6 +267,40 @@ def fit(rec: Records, cand: Candidates, levels: np.ndarray, settings: MatchSetti
         for lv, w, u_b in ((random_levels, np.ones(len(random_levels)), u),
                            (same_levels, non_match, u_same_surname))]
     return model
+
+
+RARITY_FIELDS = ("first_name", "last_name")
+"""The names whose rarity EM weighs (with ``tf_fields``): the child's, which judge a pair."""
+
+
+def record_rarity(rec: Records, name: str, u_exact: float, tf_minimum: float) -> np.ndarray:
+    """Each record's rarity class (int8, -1 without the name) of its own first name or
+    surname: the term-frequency adjustment an exact agreement on it is scored with (a surname
+    by its rarest token, as :func:`matching.compare.term_frequencies` takes the rarest one
+    two equal surnames share)."""
+    if name == "first_name":
+        freq = np.where(rec.first >= 0, rec.given_freq[np.clip(rec.first, 0, None)], np.nan)
+    else:
+        tokens = rec.last_tokens
+        freq = np.where(tokens >= 0, rec.token_freq[np.clip(tokens, 0, None)], np.inf).min(axis=1)
+        freq = np.where(np.isfinite(freq), freq, np.nan)
+    with np.errstate(invalid="ignore"):
+        return rarity_classes(np.log2(u_exact / np.maximum(freq, tf_minimum)))
+
+
+def name_rarity(rec: Records, a: np.ndarray, levels: np.ndarray, u: list[np.ndarray],
+                fields: tuple[str, ...], tf_minimum: float) -> np.ndarray:
+    """Per pair and name field, the rarity class of the name where the two agree exactly
+    (pairs × fields, int8, -1 elsewhere): EM weighs an exact agreement as scoring does, by
+    the name's frequency (a near agreement at its level's average)."""
+    out = np.full((len(a), len(fields)), -1, np.int8)
+    for j, name in enumerate(fields):
+        f = FIELD_INDEX[name]
+        per_record = record_rarity(rec, name, float(u[f][-1]), tf_minimum)
+        for s in range(0, len(a), CHUNK):
+            sl = slice(s, s + CHUNK)
+            out[sl, j] = np.where(levels[sl, f] == N_LEVELS[f] - 1, per_record[a[sl]], -1)
+    return out
 
 
 def _candidate_positions(rec: Records, cand: Candidates, a: np.ndarray, b: np.ndarray

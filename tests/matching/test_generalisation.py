@@ -9,12 +9,14 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pytest
 from matching_cases import person_files
 from test_match_cli import matched, run_match
 
 from matching.blocking import block, joint_keys, pass_membership, pass_pairs
-from matching.compare import DOB_DECADES, FIELD_INDEX, NEVER_FOR, _dob_level
-from matching.estimate import Model, anchored_em
+from matching.compare import DOB_DECADES, FIELD_INDEX, NEVER_FOR, _dob_level, compare
+from matching.estimate import Model, anchored_em, level_shares, rarity_bits, rarity_classes
+from matching.pipeline import N_LEVELS, fields_within_one_file, random_pairs, u_within_files
 from matching.report import unblocked_matches
 from matching.settings import BlockingPass, MatchSettings
 from matching.standardise import given_name, standardise
@@ -282,26 +284,119 @@ def test_keys_of_several_fields_are_the_same_for_a_subset_of_the_records() -> No
 
 
 
-def test_fields_em_could_not_estimate_are_named_in_the_model() -> None:
-    # Files without SSNs on one side (the census-like pair): the first name is judged by the
-    # date of birth and sex, the date of birth by the first name and sex, which at this
-    # prior never reach 20:1; both keep EM's starting guess, and the model says so (the
-    # stats and the command report it: the error estimate rests on that guess). Sex, judged
-    # by both, and the surname are estimated; the SSN, never present, is not named.
+def _census_like_pairs(with_surname: bool) -> tuple[np.ndarray, np.ndarray]:
+    """Candidate patterns of files without SSNs on one side (the census-like pair): first
+    name, surname, date of birth (blocked on), SSN (never present), sex; 2,000 true pairs."""
     rng = np.random.default_rng(1)
     n_true, n_false = 2000, 20000
     first = np.r_[rng.random(n_true) < 0.95, rng.random(n_false) < 0.01]
     surname = np.r_[rng.random(n_true) < 0.99, rng.random(n_false) < 0.002]
     dob = np.r_[rng.random(n_true) < 0.97, np.ones(n_false, bool)]  # blocked on the date
     sex = np.r_[rng.random(n_true) < 0.98, rng.random(n_false) < 0.5]
-    levels = np.c_[first, surname, dob, np.full(len(first), -1), sex].astype(np.int8)
+    levels = np.c_[first, surname if with_surname else np.full(len(first), -1), dob,
+                   np.full(len(first), -1), sex].astype(np.int8)
     patterns, counts = np.unique(levels, axis=0, return_counts=True)
-    u = [np.array([0.99, 0.01]), np.array([0.999, 0.001]), np.array([0.999, 0.001]),
-         np.array([0.5, 0.5]), np.array([0.5, 0.5])]
-    # fields: first name, surname (SURNAME_FIELD = 1), date of birth, SSN, sex
-    model = anchored_em(patterns, np.zeros(len(patterns), np.int8), counts.astype(float), u,
+    return patterns, counts.astype(float)
+
+
+CENSUS_LIKE_U = [np.array([0.99, 0.01]), np.array([0.999, 0.001]), np.array([0.999, 0.001]),
+                 np.array([0.5, 0.5]), np.array([0.5, 0.5])]
+
+
+def test_person_fields_without_an_ssn_are_judged_with_the_childs_surname() -> None:
+    # The first name judged by the date of birth and sex alone never reaches 20:1 at this
+    # prior, nor the date by the first name and sex: the child's surname joins their judges,
+    # and their m come out near the truth (0.95 and 0.97 agree) rather than EM's guess
+    # (agreement 0.99997). Near, not at: the 40 false pairs that share a surname as well as the
+    # date (blocked on) look like matches to those judges and disagree on the first name.
+    patterns, counts = _census_like_pairs(with_surname=True)
+    model = anchored_em(patterns, np.zeros(len(patterns), np.int8), counts, CENSUS_LIKE_U,
+                        (2, 2, 2, 2, 2), [0, 2, 3, 4], np.array([1e6, 1.0, 1.0]))
+    assert model.m_guessed == ()
+    assert model.m[0][1] == pytest.approx(0.95, abs=0.03)
+    assert model.m[2][1] == pytest.approx(0.97, abs=0.03)
+
+
+def test_fields_em_could_not_estimate_are_named_in_the_model() -> None:
+    # The same files with no surname either: the first name and the date of birth keep EM's
+    # starting guess, and the model says so (the stats and the command report it: the error
+    # estimate rests on that guess). Sex, judged by both, is estimated; the SSN and the
+    # surname, never present, are not named.
+    patterns, counts = _census_like_pairs(with_surname=False)
+    model = anchored_em(patterns, np.zeros(len(patterns), np.int8), counts, CENSUS_LIKE_U,
                         (2, 2, 2, 2, 2), [0, 2, 3, 4], np.array([1e6, 1.0, 1.0]))
     assert model.m_guessed == (0, 2)
     names = ("first_name", "last_name", "dob", "ssn", "sex")
     kept = Model.from_dict(model.to_dict(names, (("d", "a"),) * 5), names)
     assert kept.m_guessed == (0, 2)
+
+
+def test_the_u_of_a_field_one_file_lacks_is_measured_within_the_files() -> None:
+    # A census-like right file has no SSN: no cross-source random pair compares one, so the
+    # SSN's u comes from random pairs within the left file, where two children's SSNs all but
+    # never agree. A uniform u there made a differing SSN count for a duplicate.
+    left, right = person_files(n=3000, overlap=1000)
+    right["ssn"] = ""
+    rec = standardise(left, right)
+    ra, rb = random_pairs(rec, 20_000, 1)
+    random_levels = compare(rec, ra, rb)
+    ssn = FIELD_INDEX["ssn"]
+    assert ssn in fields_within_one_file(random_levels)
+    assert FIELD_INDEX["first_name"] not in fields_within_one_file(random_levels)
+    u = u_within_files(rec, level_shares(random_levels, N_LEVELS), [ssn], 20_000, 1)
+    assert u[ssn][0] > 0.99  # two children's SSNs differ
+
+
+def _namesake_patterns(rarity: bool, n_namesakes: int = 40
+                       ) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+    """2,000 true pairs (surname changed in 0.5%) and namesakes (same first name, date and
+    sex, another surname: 40 are as many as random pairs give, see ``NAMESAKE_PAIRS``).
+    Fields: first name, surname, date of birth, SSN (absent), sex. With ``rarity``, the
+    namesakes' first names are common (−3 bits, a class of −4), the true pairs' rare
+    (+4 bits)."""
+    rng = np.random.default_rng(3)
+    n_true = 2000
+    surname = np.r_[rng.random(n_true) >= 0.005, np.zeros(n_namesakes, bool)]
+    levels = np.c_[np.ones(n_true + n_namesakes), surname, np.ones(n_true + n_namesakes),
+                   np.full(n_true + n_namesakes, -1), np.ones(n_true + n_namesakes)
+                   ].astype(np.int8)
+    classes = rarity_classes(np.r_[np.full(n_true, 4.0), np.full(n_namesakes, -3.0)])
+    columns = np.c_[levels, classes].astype(np.int8) if rarity else levels
+    unique, counts = np.unique(columns, axis=0, return_counts=True)
+    if not rarity:
+        return unique, counts.astype(float), None
+    return unique[:, :5], counts.astype(float), unique[:, 5:]
+
+
+NAMESAKE_U = [np.array([0.995, 0.005]), np.array([0.999, 0.001]), np.array([0.999, 0.001]),
+              np.array([0.5, 0.5]), np.array([0.5, 0.5])]
+NAMESAKE_PAIRS = np.array([1.6e7, 1.0, 1.0])
+"""Possible pairs: 1.6e7 × u(first) × u(date) × u(sex) = 40 namesakes by chance."""
+
+
+def test_namesakes_among_confident_pairs_do_not_make_the_surname_look_changeable() -> None:
+    # The surname's m is measured among pairs the first name, date and sex make confident.
+    # Namesakes are 1 in 51 of them, four times the true pairs whose surname changed: counted
+    # as matches they would put the surname's disagreement near 2.5%; counted as far as their
+    # own (differing) surname says they match, near the true 0.5%.
+    levels, counts, _ = _namesake_patterns(rarity=False)
+    model = anchored_em(levels, np.zeros(len(levels), np.int8), counts, NAMESAKE_U,
+                        (2, 2, 2, 2, 2), [0, 2, 3, 4], NAMESAKE_PAIRS)
+    assert model.m[1][0] < 0.012
+
+
+def test_a_common_first_name_weighs_less_when_m_is_estimated_as_when_pairs_are_scored() -> None:
+    # Three times as many namesakes as random pairs would give, all of one common first name
+    # (the true pairs' names are rare): weighed at the average name's rate the first name
+    # vouches for them; weighed by its frequency, as scoring weighs it, it no longer does,
+    # and the surname's disagreement is the true pairs' own.
+    levels, counts, rarity = _namesake_patterns(rarity=True, n_namesakes=120)
+    flat = anchored_em(levels, np.zeros(len(levels), np.int8), counts, NAMESAKE_U,
+                       (2, 2, 2, 2, 2), [0, 2, 3, 4], NAMESAKE_PAIRS)
+    assert flat.m[1][0] > 0.015
+    model = anchored_em(levels, np.zeros(len(levels), np.int8), counts, NAMESAKE_U,
+                        (2, 2, 2, 2, 2), [0, 2, 3, 4], NAMESAKE_PAIRS,
+                        rarity=rarity, rarity_fields=(0,))
+    assert model.m[1][0] < 0.008
+    classes = rarity_classes(np.array([np.nan, -20.0, 0.4, 3.6, 30.0]))
+    assert rarity_bits(classes).tolist() == [0.0, -6.0, 0.0, 4.0, 22.0]
