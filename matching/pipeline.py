@@ -43,6 +43,7 @@ from matching.score import (
     DECISIONS,
     HOUSEHOLD_MIN,
     MATCH,
+    PERSON_FIELDS,
     REVIEW,
     Scores,
     classify,
@@ -59,8 +60,6 @@ CHUNK = 2_000_000
 COMPARE_CHUNK = 1_000_000
 COMPARE_THREADS = 4
 MIN_PASS_PAIRS = 50
-PERSON_FIELDS_EM = ("first_name", "dob", "ssn", "sex", "middle_name")
-"""The fields whose agreement identifies a child rather than a family: EM listens to these."""
 N_LEVELS = tuple(len(f.levels) for f in FIELDS)
 GROUPS = tuple(tuple(FIELD_INDEX[f] for f in group) for group in DEPENDENT_GROUPS)
 LINK_COLUMNS = ["left_id", "right_id", "match_probability", "match_weight", "decision"]
@@ -242,7 +241,7 @@ def fit(rec: Records, cand: Candidates, levels: np.ndarray, settings: MatchSetti
 
     def em(u_same_surname: list[np.ndarray] | None, start: Model | None = None) -> Model:
         return anchored_em(pat, pk, counts, u, N_LEVELS,
-                           [FIELD_INDEX[f] for f in PERSON_FIELDS_EM], totals,
+                           [FIELD_INDEX[f] for f in PERSON_FIELDS], totals,
                            settings.max_iterations, settings.tolerance,
                            extra_evidence={FIELD_INDEX["ssn"]: [FIELD_INDEX["last_name"]]},
                            u_same_surname=u_same_surname, groups=GROUPS, reviewed=confirmed,

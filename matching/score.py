@@ -20,7 +20,8 @@ from matching.standardise import Records
 MATCH, REVIEW, NON_MATCH = 2, 1, 0
 PERSON_FIELDS = ("first_name", "dob", "ssn", "sex", "middle_name")
 """The child's own identifiers. Surname, address, zip, county and parents are shared by
-siblings; a `match` needs evidence from these too (``min_person_weight`` bits)."""
+siblings; a `match` needs evidence from these too (``min_person_weight`` bits), and EM's
+estimate of m listens to these (:func:`matching.estimate.anchored_em`)."""
 DECISIONS = {MATCH: "match", REVIEW: "review", NON_MATCH: "non_match"}
 
 

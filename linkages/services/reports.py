@@ -722,6 +722,9 @@ class SanctionRow:
     month: str  # YYYY-MM the sanctions began
     sanctions: int | str  # WtW sanctions of mutual families begun in the month
     cured_within_6_months: float | str | None  # percent of those whose outcome is known
+    # Sanctions begun but none with an outcome yet (every one still in force and under 6
+    # months old by its file's date): the page says "not yet known" rather than a blank.
+    outcome_pending: bool = False
 
 
 @dataclass
@@ -1183,7 +1186,8 @@ def _sanction_table(figures: ProcessFigures, county_cd: int | None, unmasked: bo
         known_masked = masked or bool(masking.primary(np.array([cell.known]))[0])
         return SanctionRow(month, masking.show_count(cell.sanctions, masked, unmasked),
                            None if cell.known == 0
-                           else _share(cell.cured, cell.known, known_masked, unmasked))
+                           else _share(cell.cured, cell.known, known_masked, unmasked),
+                           outcome_pending=cell.known == 0 and cell.sanctions > 0)
 
     everything = SanctionFigures()
     for m in months:
