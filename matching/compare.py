@@ -25,10 +25,12 @@ class FieldSpec:
 
 
 FIELDS: tuple[FieldSpec, ...] = (
-    FieldSpec("first_name", ("different", "similar (JW>=0.85 or one edit)",
+    FieldSpec("first_name", ("different",
+                             "similar (JW>=0.85, one edit, or two in a name of 5 letters)",
                              "very similar (JW>=0.92), or a misspelt nickname or middle name",
                              "nickname, sound-alike or first/middle swap", "exact")),
-    FieldSpec("last_name", ("different", "similar (JW>=0.88)", "very similar or sound-alike",
+    FieldSpec("last_name", ("different", "similar (JW>=0.88, or two edits in 5 letters)",
+                            "very similar or sound-alike",
                             "a surname in common", "exact")),
     FieldSpec("dob", ("16 years or more apart (another person's date)", "different",
                       "same year", "same year, one side an estimated 1 January",
@@ -135,8 +137,9 @@ def _given_level(rec: Records, ga: np.ndarray, gb: np.ndarray, ta: np.ndarray, t
     lv = np.zeros(len(idx), np.int8)
     if top == 4:
         lv[jw >= 0.85] = 1
-        lv[(jw < 0.85) & rest] = np.where(
-            _one_edit(rec.given, a[rest & (jw < 0.85)], b[rest & (jw < 0.85)]), 1, 0)
+        far = rest & (jw < 0.85)
+        lv[far] = np.where(_one_edit(rec.given, a[far], b[far])
+                           | _within_edits(rec.given, a[far], b[far], 2, TWO_EDITS_LENGTH), 1, 0)
         lv[jw >= 0.92] = 2
         loose = np.flatnonzero(rest & (jw < 0.92))
         if len(loose):
@@ -155,18 +158,32 @@ def _given_level(rec: Records, ga: np.ndarray, gb: np.ndarray, ta: np.ndarray, t
 def _one_edit(vocab: Vocabulary, ca: np.ndarray, cb: np.ndarray) -> np.ndarray:
     """One insertion, deletion, substitution or adjacent swap apart (NIA / NIW: short names
     fall under the Jaro-Winkler bands), for names of three letters or more."""
+    return _within_edits(vocab, ca, cb, 1, 3)
+
+
+def _within_edits(vocab: Vocabulary, ca: np.ndarray, cb: np.ndarray, edits: int,
+                  min_length: int) -> np.ndarray:
+    """At most ``edits`` insertions, deletions, substitutions or adjacent swaps apart (OSA),
+    both names of ``min_length`` letters or more."""
     if len(ca) == 0:
         return np.zeros(0, bool)
     ua, ub, inverse = _unique_pairs(ca, cb, len(vocab))
     lengths = vocab.lengths
-    # Only names of similar length can be one edit apart: the rest need no distance.
-    ok = (np.minimum(lengths[ua], lengths[ub]) >= 3) & (np.abs(lengths[ua] - lengths[ub]) <= 1)
+    # Only names of similar length can be that close: the rest need no distance.
+    ok = ((np.minimum(lengths[ua], lengths[ub]) >= min_length)
+          & (np.abs(lengths[ua] - lengths[ub]) <= edits))
     out = np.zeros(len(ua), bool)
     if ok.any():
         dist = process.cpdist(vocab.values[ua[ok]], vocab.values[ub[ok]], scorer=OSA.distance,
-                              workers=-1)
-        out[ok] = np.asarray(dist) <= 1
+                              workers=-1, score_cutoff=edits)
+        out[ok] = np.asarray(dist) <= edits
     return out[inverse]
+
+
+TWO_EDITS_LENGTH = 5
+"""Names of this many letters or more two edits apart are similar: an OCR'd or mistyped name
+often has two letters wrong (CHELSEY / CBELSEV, WALKER / WA1KFR), and two children's names of
+that length seldom are so close."""
 
 
 def _near_nickname(rec: Records, a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -229,9 +246,19 @@ def _surname_level(rec: Records, fa: np.ndarray, fb: np.ndarray, ta: np.ndarray,
                     sim = np.zeros(len(fuzzy_rows), np.float32)
                     sim[both] = similarity(rec.tokens, x[both], y[both])
                     fbest = np.maximum(fbest, sim)
+        # The whole surnames as well: a misread letter may split a name or join two.
+        whole = _both(fa[idx][fuzzy_rows], fb[idx][fuzzy_rows])
+        if whole.any():
+            fbest[whole] = np.maximum(fbest[whole], similarity(
+                rec.surnames, fa[idx][fuzzy_rows][whole], fb[idx][fuzzy_rows][whole]))
         best[fuzzy_rows] = fbest
     lv = np.zeros(len(idx), np.int8)
     if child:
+        # Two misread letters leave a long surname under the Jaro-Winkler band.
+        far = fuzzy_rows[best[fuzzy_rows] < 0.88]
+        if len(far):
+            lv[far] = _within_edits(rec.surnames, fa[idx][far], fb[idx][far], 2,
+                                    TWO_EDITS_LENGTH)
         lv[best >= 0.88] = 1
         lv[best >= 0.94] = 2
         lv[shared] = 3

@@ -27,6 +27,10 @@ from matching.compare import (
 from matching.compete import Competition
 from matching.compete import probability as compete_probability
 from matching.estimate import (
+    DOB_EXACT,
+    PAIR_KINDS,
+    SURNAME_EXACT,
+    TWIN_FIRST_LEVELS,
     Model,
     anchored_em,
     independent,
@@ -218,6 +222,7 @@ def fit(rec: Records, cand: Candidates, levels: np.ndarray, settings: MatchSetti
     sa, sb = random_pairs_sharing_surname(rec, count, settings.seed)
     same_levels = compare(rec, sa, sb) if len(sa) else random_levels
     kinds = pair_kinds(rec, cand.a, cand.b)
+    twin_u = twin_rates(rec, levels, kinds, u)
     mates = household_mates(levels, kinds, rec.n)
     if len(cand) == 0:
         return Model(m=[np.full(s, 1.0 / s) for s in N_LEVELS], u=u,
@@ -247,7 +252,7 @@ def fit(rec: Records, cand: Candidates, levels: np.ndarray, settings: MatchSetti
                            u_same_surname=u_same_surname, groups=GROUPS, reviewed=confirmed,
                            never_for=NEVER_FOR, rarity=pat_rarity,
                            rarity_fields=tuple(FIELD_INDEX[f] for f in rarity_fields),
-                           start=start)
+                           start=start, twin_u=twin_u)
 
     # Among random pairs that share a surname, true matches are rare in a statewide file but
     # not in a small one (a tenth of them in FEBRL's 5,000 x 5,000): each pair counts towards
@@ -266,6 +271,45 @@ def fit(rec: Records, cand: Candidates, levels: np.ndarray, settings: MatchSetti
         for lv, w, u_b in ((random_levels, np.ones(len(random_levels)), u),
                            (same_levels, non_match, u_same_surname))]
     return model
+
+
+def twin_rates(rec: Records, levels: np.ndarray, kinds: np.ndarray, u: list[np.ndarray]
+               ) -> np.ndarray:
+    """:attr:`matching.estimate.Model.twin_u`: per kind of pair (cross, left, right) and
+    first-name level of ``TWIN_FIRST_LEVELS``, the chance that two random records are twins
+    (same surname and birth date, another first name) beyond namesakes born the same day.
+
+    Counted on the candidate pairs within each file, which are not matches but for a
+    duplicate (a child's two records seldom differ on the first name): those pairs, less the
+    namesakes the fields' own u expect among the file's pairs sharing a surname, over all the
+    file's pairs. A child's co-twin is in the other file as often as in its own (each file
+    holds a share of the same children), and per pair of records a file of N holds 1/N of
+    a child's co-twin: the two files' rates, pooled, serve the cross-source pairs."""
+    out = np.zeros((len(PAIR_KINDS), len(TWIN_FIRST_LEVELS)))
+    surname = levels[:, FIELD_INDEX["last_name"]] == SURNAME_EXACT
+    dob = levels[:, FIELD_INDEX["dob"]] == DOB_EXACT
+    first = levels[:, FIELD_INDEX["first_name"]]
+    excess = np.zeros((3, len(TWIN_FIRST_LEVELS)))
+    pairs = np.zeros(3)
+    for kind, source in ((1, 0), (2, 1)):
+        n = int((rec.source == source).sum())
+        pairs[kind] = n * (n - 1) / 2
+        if n < 2:
+            continue
+        counts = np.bincount(rec.last[(rec.source == source) & (rec.last >= 0)])
+        same_surname = float((counts * (counts - 1) / 2).sum())
+        mask = (kinds == kind) & surname & dob
+        for j, level in enumerate(TWIN_FIRST_LEVELS):
+            found = float(np.count_nonzero(mask & (first == level)))
+            namesakes = (same_surname * u[FIELD_INDEX["dob"]][DOB_EXACT]
+                         * u[FIELD_INDEX["first_name"]][level])
+            excess[kind, j] = max(found - namesakes, 0.0)
+    for kind in (1, 2):
+        if pairs[kind] > 0:
+            out[kind] = excess[kind] / pairs[kind]
+    if pairs[1:].sum() > 0:
+        out[0] = excess[1:].sum(axis=0) / pairs[1:].sum()
+    return out
 
 
 RARITY_FIELDS = ("first_name", "last_name")

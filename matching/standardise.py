@@ -57,6 +57,11 @@ PLACEHOLDER_SSNS = np.array([123456789, 78051120, 219099999, 987654321], dtype=n
 """SSNs printed on sample cards and in advertisements, never a person's."""
 
 _NON_LETTER = re.compile(r"[^A-Z ]+")
+_ORDINAL = re.compile(r"\b\d+(?:ST|ND|RD|TH)\b")
+_DIGIT_BY_LETTER = re.compile(r"(?<=[A-Z])\d|\d(?=[A-Z])")
+_LOOK_ALIKE = str.maketrans("0123456789", "OIZEASGTBG")
+"""The letter an OCR or a hurried keyer most often turns into each digit (O/0, I/1, Z/2, E/3,
+A/4, S/5, G/6, T/7, B/8, G/9)."""
 _NON_ALNUM = re.compile(r"[^A-Z0-9 ]+")
 _SPACES = re.compile(r"\s+")
 
@@ -71,8 +76,12 @@ def fold(text: object) -> str:
 
 
 def clean_name(text: object) -> str:
-    """Letters and single spaces: apostrophes vanish (O'NEAL → ONEAL), hyphens split."""
+    """Letters and single spaces: apostrophes vanish (O'NEAL → ONEAL), hyphens split. A digit
+    next to a letter is a misread letter (GAI7FAN → GAITFAN, HE5COUT → HESCOUT), not a break
+    between two names; an ordinal (3RD) goes."""
     s = fold(text).replace("'", "").replace("`", "").replace("’", "")
+    s = _ORDINAL.sub(" ", s)
+    s = _DIGIT_BY_LETTER.sub(lambda digit: digit.group().translate(_LOOK_ALIKE), s)
     s = _NON_LETTER.sub(" ", s)
     return _SPACES.sub(" ", s).strip()
 

@@ -400,3 +400,64 @@ def test_a_common_first_name_weighs_less_when_m_is_estimated_as_when_pairs_are_s
     assert model.m[1][0] < 0.008
     classes = rarity_classes(np.array([np.nan, -20.0, 0.4, 3.6, 30.0]))
     assert rarity_bits(classes).tolist() == [0.0, -6.0, 0.0, 4.0, 22.0]
+
+
+def _twin_files(within_file_twins: bool) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Census-like files (no parent or home on the left, so no family guard): 30 families
+    whose twins are both on the left, one of them on the right too (``within_file_twins``;
+    else the co-twin is left out), and 20 more where the left holds one twin and the right
+    only the other. Every family has a surname of its own."""
+    from test_match_cli import add
+
+    left, right = person_files(n=1_500, overlap=600)
+    left, right = left.astype(object), right.astype(object)
+    left[["parent_first_name", "parent_last_name", "address", "zip", "county_cd"]] = ""
+    for k in range(50):
+        surname = f"TWINFAMILY{chr(65 + k % 26)}{chr(65 + k // 26)}"
+        family = {"last_name": surname, "dob": f"2012-{1 + k % 12:02d}-{1 + k:02d}",
+                  "sex": "F", "ssn": ""}
+        left = add(left, record_id=f"TA{k}", first_name="ALMA", **family)
+        if k < 30:
+            if within_file_twins:
+                left = add(left, record_id=f"TB{k}", first_name="BERTA", **family)
+            right = add(right, record_id=f"RA{k}", first_name="ALMA", **family)
+        else:
+            right = add(right, record_id=f"RB{k}", first_name="BERTA", **family)
+    return left, right
+
+
+def test_twins_are_measured_within_the_files_and_not_linked_as_one_child(tmp_path: Path
+                                                                         ) -> None:
+    # A rare surname and the same birth date make a pair near certain if the fields were
+    # independent among non-matches, whatever the first name; but the files show that such
+    # pairs with another first name are twins (30 pairs on the left): the 20 co-twins across
+    # the files are not linked, the 30 children whose two records agree still are.
+    left, right = _twin_files(within_file_twins=True)
+    links, stats, _ = run_match(tmp_path, left, right)
+    found = matched(links)
+    assert {(f"TA{k}", f"RA{k}") for k in range(30)} <= found
+    assert not {(f"TA{k}", f"RB{k}") for k in range(30, 50)} & found
+
+
+def test_without_twins_in_the_files_the_twin_rate_is_zero() -> None:
+    from matching.pipeline import compare_all, twin_rates
+    from matching.score import pair_kinds
+
+    settings = MatchSettings.from_yaml("config/matching.yaml")
+    for twins, expect_twins in ((True, True), (False, False)):
+        left, right = _twin_files(within_file_twins=twins)
+        rec = standardise(left, right)
+        cand = block(rec, settings.passes, settings.max_block)
+        levels = compare_all(rec, cand.a, cand.b)
+        ra, rb = random_pairs(rec, 50_000, 1)
+        u = level_shares(compare(rec, ra, rb), N_LEVELS)
+        rates = twin_rates(rec, levels, pair_kinds(rec, cand.a, cand.b), u)
+        # 30 twin pairs among the left file's pairs (first names different: level 0), less
+        # the namesakes born the same day the u of random pairs expects (in files this small
+        # that u is inflated by true matches among the random pairs: about half, not 6).
+        n_left = rec.n_left
+        if expect_twins:
+            assert rates[1, 0] == pytest.approx(30 / (n_left * (n_left - 1) / 2), rel=0.5)
+            assert rates[0, 0] > 0
+        else:
+            assert rates[1, 0] < 2 / (n_left * (n_left - 1) / 2)
