@@ -199,8 +199,9 @@ def random_pairs_sharing_surname(rec: Records, count: int, seed: int
 def fit(rec: Records, cand: Candidates, levels: np.ndarray, settings: MatchSettings,
         reviewed: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None) -> Model:
     """u from random record pairs (and from random pairs sharing a surname, for the fields
-    that go with a surname); m and the priors by person-anchored, leave-one-field-out EM over
-    the candidate pairs (:func:`matching.estimate.anchored_em`).
+    that go with a surname), each counted as a non-match as far as a first model says it is
+    one; m and the priors by person-anchored, leave-one-field-out EM over the candidate pairs
+    (:func:`matching.estimate.anchored_em`).
 
     ``reviewed``: clerical decisions as record positions (a, b, confirmed). A worker's answer
     replaces the model's guess in the estimate: confirmed pairs count as matches for every
