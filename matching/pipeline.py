@@ -41,7 +41,7 @@ from matching.estimate import (
     rarity_classes,
     surname_bucket,
 )
-from matching.report import error_estimates, match_stats, unblocked_matches
+from matching.report import chain_probability, error_estimates, match_stats, unblocked_matches
 from matching.resolve import components, internal_pairs, one_to_one, resolve
 from matching.score import (
     DECISIONS,
@@ -203,8 +203,9 @@ def random_pairs_sharing_surname(rec: Records, count: int, seed: int
 def fit(rec: Records, cand: Candidates, levels: np.ndarray, settings: MatchSettings,
         reviewed: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None) -> Model:
     """u from random record pairs (and from random pairs sharing a surname, for the fields
-    that go with a surname); m and the priors by person-anchored, leave-one-field-out EM over
-    the candidate pairs (:func:`matching.estimate.anchored_em`).
+    that go with a surname), each counted as a non-match as far as a first model says it is
+    one; m and the priors by person-anchored, leave-one-field-out EM over the candidate pairs
+    (:func:`matching.estimate.anchored_em`).
 
     ``reviewed``: clerical decisions as record positions (a, b, confirmed). A worker's answer
     replaces the model's guess in the estimate: confirmed pairs count as matches for every
@@ -244,7 +245,8 @@ def fit(rec: Records, cand: Candidates, levels: np.ndarray, settings: MatchSetti
     totals = np.array([n_left * n_right, n_left * (n_left - 1) / 2,
                        n_right * (n_right - 1) / 2], dtype=np.float64)
 
-    def em(u_same_surname: list[np.ndarray] | None, start: Model | None = None) -> Model:
+    def em(u: list[np.ndarray], u_same_surname: list[np.ndarray] | None,
+           start: Model | None = None) -> Model:
         return anchored_em(pat, pk, counts, u, N_LEVELS,
                            [FIELD_INDEX[f] for f in PERSON_FIELDS], totals,
                            settings.max_iterations, settings.tolerance,
@@ -254,21 +256,32 @@ def fit(rec: Records, cand: Candidates, levels: np.ndarray, settings: MatchSetti
                            rarity_fields=tuple(FIELD_INDEX[f] for f in rarity_fields),
                            start=start, twin_u=twin_u)
 
-    # Among random pairs that share a surname, true matches are rare in a statewide file but
-    # not in a small one (a tenth of them in FEBRL's 5,000 x 5,000): each pair counts towards
-    # u as a non-match only as far as a first model, with unconditional u, says it is one.
-    first = em(None)
+    # Random pairs hold true matches too: few in a statewide file, but where the files are
+    # small the chance that a random pair matches (the cross prior, 1 in 6,000 in FEBRL's
+    # 5,000 x 5,000) is no longer small beside the u of a specific agreement, and those
+    # matches made most of the random pairs with one birth date or street address there (u
+    # seven times too high, the weight of an exact birth date 2.8 bits short). So each random
+    # pair counts towards u as a non-match only as far as a first model, with unweighted u,
+    # says it is one; among pairs that share a surname (a tenth of them true matches in
+    # FEBRL) the same holds. (The names' rarity classes keep the first u of an exact name:
+    # a name's u is far above the prior, and barely moves.)
+    first = em(u, None)
+    random_kinds = pair_kinds(rec, ra, rb)
+    random_non_match = 1.0 - first.posterior(random_levels, random_kinds)
+    u_non_match = level_shares(random_levels, N_LEVELS, random_non_match)
+    for f in within_only:  # measured within each file instead
+        u_non_match[f] = u[f]
     same_kinds = pair_kinds(rec, sa, sb) if len(sa) else np.zeros(len(same_levels), np.int8)
     non_match = 1.0 - first.posterior(same_levels, same_kinds)
     u_same_surname = level_shares(same_levels, N_LEVELS, non_match)
     for f in within_only:  # not measured on cross pairs sharing a surname either
         u_same_surname[f] = u[f]
-    model = em(u_same_surname, start=first)
+    model = em(u_non_match, u_same_surname, start=first)
     model.household_mates = mates
     model.u_joint = [
         [joint_shares(joint_codes(lv, g, N_LEVELS), w, independent([u_b[f] for f in g]))
          for g in GROUPS]
-        for lv, w, u_b in ((random_levels, np.ones(len(random_levels)), u),
+        for lv, w, u_b in ((random_levels, random_non_match, u_non_match),
                            (same_levels, non_match, u_same_surname))]
     return model
 
@@ -571,20 +584,23 @@ def finish(rec: Records, candidate_pairs: int, blocking: dict[str, dict[str, int
         edge = (decision == MATCH) & ~is_rejected
         # Strongest first when a cluster is rebuilt: the pair's own evidence less its rivals'.
         ea, eb, ew = ka[edge], kb[edge], (ks.weight - ks.rivals)[edge]
+        ep = ks.probability[edge]
         # Confirmed pairs join the graph whatever their weight.
         if confirm.any():
             ea = np.concatenate([ea, ca[confirm]])
             eb = np.concatenate([eb, cb[confirm]])
             ew = np.concatenate([ew, np.full(int(confirm.sum()), np.inf)])
+            ep = np.concatenate([ep, np.ones(int(confirm.sum()))])
         if known is not None and len(known.person_a):
             # An earlier run's persons hold together, as confirmed pairs do.
             ea = np.concatenate([ea, known.person_a])
             eb = np.concatenate([eb, known.person_b])
             ew = np.concatenate([ew, np.full(len(known.person_a), np.inf)])
+            ep = np.concatenate([ep, np.ones(len(known.person_a))])
         if settings.one_to_one:
             cross_edge = rec.source[ea] != rec.source[eb]
             sel = one_to_one(ea, eb, ew, cross_edge)
-            ea, eb, ew = ea[sel], eb[sel], ew[sel]
+            ea, eb, ew, ep = ea[sel], eb[sel], ew[sel], ep[sel]
         rejected_arr = np.fromiter(rejected, np.int64, len(rejected))
         confirmed_arr = np.fromiter(confirmed, np.int64, len(confirmed))
 
@@ -624,7 +640,8 @@ def finish(rec: Records, candidate_pairs: int, blocking: dict[str, dict[str, int
                      if "over_budget_pairs" not in blocking.get(p.name, {}))
         unblocked = unblocked_matches(rec, used, skipped, scored.a[cross], scored.b[cross],
                                       scored.scores.probability[cross])
-        stats.update(error_estimates(links, unlinked, unblocked["expected_missed_unblocked"]))
+        stats.update(error_estimates(links, unlinked, unblocked["expected_missed_unblocked"],
+                                     _match_row_probability(rec, links, labels, ea, eb, ep)))
         stats.update(unblocked)
         stats["match_threshold"] = match_at
         stats["household_mates_per_record"] = model.household_mates
@@ -725,6 +742,23 @@ def _clerical_agreement(rec: Records, ca: np.ndarray, cb: np.ndarray, confirm: n
     return {"pairs": len(ca), "confirmed": int(confirm.sum()),
             "model_expected_confirmed": round(float(p.sum()), 2),
             "model_agreed": int((would_match == confirm).sum())}
+
+
+def _match_row_probability(rec: Records, links: pd.DataFrame, labels: np.ndarray,
+                           ea: np.ndarray, eb: np.ndarray, ep: np.ndarray) -> np.ndarray:
+    """The probability that each `match` row of ``links`` is right: its own, or for a
+    cluster's pair (joined through other records, often one with a date missing or another
+    address, so weak on its own comparison) that of its strongest chain of links if higher
+    (:func:`matching.report.chain_probability`; ``ea``, ``eb``, ``ep``: the links the
+    persons were resolved from, with their probabilities)."""
+    match = links[links["decision"] == "match"]
+    p = match["match_probability"].to_numpy(np.float64).copy()
+    cluster = (match["basis"] == "cluster").to_numpy()
+    if cluster.any():
+        la, rb = rec.pair_positions(match["left_id"][cluster], match["right_id"][cluster])
+        chain = chain_probability(labels, ea, eb, ep, la, rb)
+        p[cluster] = np.maximum(p[cluster], chain)
+    return p
 
 
 def _unlinked_probability(rec: Records, scored: Decided, match_codes: np.ndarray
