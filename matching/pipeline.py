@@ -223,7 +223,6 @@ def fit(rec: Records, cand: Candidates, levels: np.ndarray, settings: MatchSetti
     sa, sb = random_pairs_sharing_surname(rec, count, settings.seed)
     same_levels = compare(rec, sa, sb) if len(sa) else random_levels
     kinds = pair_kinds(rec, cand.a, cand.b)
-    twin_u = twin_rates(rec, levels, kinds, u)
     mates = household_mates(levels, kinds, rec.n)
     if len(cand) == 0:
         return Model(m=[np.full(s, 1.0 / s) for s in N_LEVELS], u=u,
@@ -246,7 +245,7 @@ def fit(rec: Records, cand: Candidates, levels: np.ndarray, settings: MatchSetti
                        n_right * (n_right - 1) / 2], dtype=np.float64)
 
     def em(u: list[np.ndarray], u_same_surname: list[np.ndarray] | None,
-           start: Model | None = None) -> Model:
+           start: Model | None = None, twin_u: np.ndarray | None = None) -> Model:
         return anchored_em(pat, pk, counts, u, N_LEVELS,
                            [FIELD_INDEX[f] for f in PERSON_FIELDS], totals,
                            settings.max_iterations, settings.tolerance,
@@ -276,7 +275,10 @@ def fit(rec: Records, cand: Candidates, levels: np.ndarray, settings: MatchSetti
     u_same_surname = level_shares(same_levels, N_LEVELS, non_match)
     for f in within_only:  # not measured on cross pairs sharing a surname either
         u_same_surname[f] = u[f]
-    model = em(u_non_match, u_same_surname, start=first)
+    # Twins, measured within the files with the u of non-matches (the first fit, only there to
+    # weigh the random pairs, goes without).
+    twin_u = twin_rates(rec, levels, kinds, u_non_match)
+    model = em(u_non_match, u_same_surname, start=first, twin_u=twin_u)
     model.household_mates = mates
     model.u_joint = [
         [joint_shares(joint_codes(lv, g, N_LEVELS), w, independent([u_b[f] for f in g]))

@@ -433,31 +433,58 @@ def test_twins_are_measured_within_the_files_and_not_linked_as_one_child(tmp_pat
     # pairs with another first name are twins (30 pairs on the left): the 20 co-twins across
     # the files are not linked, the 30 children whose two records agree still are.
     left, right = _twin_files(within_file_twins=True)
-    links, stats, _ = run_match(tmp_path, left, right)
+    links, _, _ = run_match(tmp_path, left, right)
     found = matched(links)
     assert {(f"TA{k}", f"RA{k}") for k in range(30)} <= found
     assert not {(f"TA{k}", f"RB{k}") for k in range(30, 50)} & found
 
 
 def test_without_twins_in_the_files_the_twin_rate_is_zero() -> None:
-    from matching.pipeline import compare_all, twin_rates
-    from matching.score import pair_kinds
+    from matching.pipeline import compare_all, fit
 
     settings = MatchSettings.from_yaml("config/matching.yaml")
-    for twins, expect_twins in ((True, True), (False, False)):
+    for twins in (True, False):
         left, right = _twin_files(within_file_twins=twins)
         rec = standardise(left, right)
         cand = block(rec, settings.passes, settings.max_block)
-        levels = compare_all(rec, cand.a, cand.b)
-        ra, rb = random_pairs(rec, 50_000, 1)
-        u = level_shares(compare(rec, ra, rb), N_LEVELS)
-        rates = twin_rates(rec, levels, pair_kinds(rec, cand.a, cand.b), u)
-        # 30 twin pairs among the left file's pairs (first names different: level 0), less
-        # the namesakes born the same day the u of random pairs expects (in files this small
-        # that u is inflated by true matches among the random pairs: about half, not 6).
-        n_left = rec.n_left
-        if expect_twins:
-            assert rates[1, 0] == pytest.approx(30 / (n_left * (n_left - 1) / 2), rel=0.5)
+        rates = fit(rec, cand, compare_all(rec, cand.a, cand.b), settings).twin_u
+        # 30 twin pairs among the left file's pairs (first names different: level 0), and
+        # the namesakes born the same day, less as many as the u of non-matches expects.
+        left_pairs = rec.n_left * (rec.n_left - 1) / 2
+        if twins:
+            assert rates[1, 0] == pytest.approx(30 / left_pairs, rel=0.3)
             assert rates[0, 0] > 0
         else:
-            assert rates[1, 0] < 2 / (n_left * (n_left - 1) / 2)
+            assert rates[1, 0] < 3 / left_pairs
+
+
+def test_a_digit_in_a_name_is_read_as_the_letter_it_was_mistaken_for() -> None:
+    from matching.standardise import clean_name, surname_tokens
+
+    assert clean_name("Gai7fan") == "GAITFAN"  # not the two names GAI and FAN
+    assert clean_name("HE5COUT") == "HESCOUT"
+    assert surname_tokens("JU2STAI") == ("JUZSTAI", ["JUZSTAI"])
+    assert clean_name("Smith 3rd") == "SMITH"  # an ordinal goes
+
+
+def test_misread_and_mistyped_names_are_similar_not_different() -> None:
+    # OCR and keying errors (pseudopeople's noise): two letters wrong in a long name, a
+    # surname a misread letter split in two, a letter read as a digit.
+    pairs = [("CHELSEY", "CBELSEV", "PHILLIPS", "PHI1LIPS"),
+             ("HANNAH", "HANMAK", "GAITFAN", "GAI FAN"),
+             ("MARIA", "MARIA", "NANNTANN", "MANNTANN"),
+             ("ANA", "EVA", "LEE", "LI"),                 # short names stay different
+             ("SOFIA", "DIEGO", "GARCIA", "NGUYEN")]
+    left = pd.DataFrame({"record_id": [f"L{i}" for i in range(len(pairs))],
+                         "first_name": [p[0] for p in pairs],
+                         "last_name": [p[2] for p in pairs], "dob": "2010-01-01"})
+    right = pd.DataFrame({"record_id": [f"R{i}" for i in range(len(pairs))],
+                          "first_name": [p[1] for p in pairs],
+                          "last_name": [p[3] for p in pairs], "dob": "2010-01-01"})
+    rec = standardise(left, right)
+    n = len(pairs)
+    levels = compare(rec, np.arange(n), np.arange(n) + n)
+    first, last = levels[:, FIELD_INDEX["first_name"]], levels[:, FIELD_INDEX["last_name"]]
+    assert (first[:2] >= 1).all() and (last[:3] >= 1).all()
+    assert first[3] == 0 and last[3] == 0
+    assert first[4] == 0 and last[4] == 0
