@@ -35,6 +35,12 @@ FLOOR = 1e-7
 M_FLOOR = 1e-3
 CONFIDENT = np.log(20.0)
 """Odds above which a pair counts as a match when m is estimated (20:1)."""
+FAMILY_CONFIDENT = np.log(1000.0)
+"""The same for the family's fields (surname, parents, home), whose m is judged by the child's
+own fields: a family field seldom differs between a child's records (the surname in 1 pair in
+1,000 on the independent files), so the few namesakes that 20:1 admits (a common first name,
+one birth date and sex) would outnumber the true pairs that differ; at 1000:1 they are all
+but gone, and statewide there are still hundreds of thousands of pairs to count."""
 JOINT_SHRINK = 200.0
 """Pseudo-pairs of the independence model added to each joint table (sparse cells stay near
 independence)."""
@@ -468,8 +474,9 @@ def anchored_em(levels: np.ndarray, kinds: np.ndarray, counts: np.ndarray,
     two namesakes born the same day when the SSN's m is estimated). Where the other person
     fields cannot give those odds to even ``MIN_CONFIDENT`` pairs (no SSN on both sides), the
     child's surname joins them. The m of a family field (surname, parents, address, zip,
-    county) is taken among the pairs whose person fields give those odds, and so is the m of
-    each dependent group's joint level (``groups``). Plain EM over all fields finds families
+    county) is taken among the pairs whose person fields give odds of 1000:1
+    (``FAMILY_CONFIDENT``), and so is the m of each dependent group's joint level
+    (``groups``). Plain EM over all fields finds families
     rather than children: siblings agree on every family field, and a mixture model happily
     calls that cluster the matches. Membership of the confident pairs is hard (20:1): with
     soft weights over every candidate the long tail of weakly similar non-matches, thousands
@@ -570,7 +577,8 @@ def anchored_em(levels: np.ndarray, kinds: np.ndarray, counts: np.ndarray,
                 evidence = evidence + log_ratio[extra]
             # Classification step: a pair counts towards m when its evidence says match (see
             # the docstring on hard membership).
-            g = (base + evidence > CONFIDENT).astype(np.float64) * counts
+            confident = CONFIDENT if f in person else FAMILY_CONFIDENT
+            g = (base + evidence > confident).astype(np.float64) * counts
             if f in person and f not in thin | with_surname and g.sum() < MIN_CONFIDENT:
                 # The fellow person fields cannot vouch for a pair on their own (no SSN on
                 # both sides: a birth date, sex and middle initial among millions of possible
@@ -618,7 +626,7 @@ def anchored_em(levels: np.ndarray, kinds: np.ndarray, counts: np.ndarray,
     m_joint = None
     if groups:
         g = (np.log(prior[kinds]) - np.log1p(-prior[kinds])
-             + np.sum([log_ratio[f] for f in person], axis=0) > CONFIDENT) * counts
+             + np.sum([log_ratio[f] for f in person], axis=0) > FAMILY_CONFIDENT) * counts
         m_joint = [[] for _ in range(n_kinds)]
         # Confirmed pairs join the confident ones, each with weight 1.
         all_levels, all_kinds = levels, kinds
