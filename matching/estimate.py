@@ -577,7 +577,8 @@ def anchored_em(levels: np.ndarray, kinds: np.ndarray, counts: np.ndarray,
                 evidence = evidence + log_ratio[extra]
             # Classification step: a pair counts towards m when its evidence says match (see
             # the docstring on hard membership).
-            confident = CONFIDENT if f in person else FAMILY_CONFIDENT
+            confident = (CONFIDENT if f in person and f not in with_surname
+                         else FAMILY_CONFIDENT)
             g = (base + evidence > confident).astype(np.float64) * counts
             if f in person and f not in thin | with_surname and g.sum() < MIN_CONFIDENT:
                 # The fellow person fields cannot vouch for a pair on their own (no SSN on
@@ -587,7 +588,7 @@ def anchored_em(levels: np.ndarray, kinds: np.ndarray, counts: np.ndarray,
                 # still differs on the middle name and the first name.
                 with_surname.add(f)
                 evidence = person_sum - log_ratio[f] + log_ratio[SURNAME_FIELD]
-                g = (base + evidence > CONFIDENT).astype(np.float64) * counts
+                g = (base + evidence > FAMILY_CONFIDENT).astype(np.float64) * counts
             # Among the confident pairs, the few non-matches the evidence still admits (1 in
             # 20 at the threshold) would outnumber the true pairs that disagree on a field the
             # truth rarely changes (namesakes born the same day against children whose

@@ -374,6 +374,16 @@ NAMESAKE_PAIRS = np.array([1.6e7, 1.0, 1.0])
 """Possible pairs: 1.6e7 × u(first) × u(date) × u(sex) = 40 namesakes by chance."""
 
 
+@pytest.fixture
+def family_at_20_to_1(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The family's fields judged at the person fields' 20:1: the E step and the names'
+    rarity are then what keeps namesakes out (at 1000:1 these patterns are not counted)."""
+    import matching.estimate
+
+    monkeypatch.setattr(matching.estimate, "FAMILY_CONFIDENT", matching.estimate.CONFIDENT)
+
+
+@pytest.mark.usefixtures("family_at_20_to_1")
 def test_namesakes_among_confident_pairs_do_not_make_the_surname_look_changeable() -> None:
     # The surname's m is measured among pairs the first name, date and sex make confident.
     # Namesakes are 1 in 51 of them, four times the true pairs whose surname changed: counted
@@ -385,6 +395,7 @@ def test_namesakes_among_confident_pairs_do_not_make_the_surname_look_changeable
     assert model.m[1][0] < 0.012
 
 
+@pytest.mark.usefixtures("family_at_20_to_1")
 def test_a_common_first_name_weighs_less_when_m_is_estimated_as_when_pairs_are_scored() -> None:
     # Three times as many namesakes as random pairs would give, all of one common first name
     # (the true pairs' names are rare): weighed at the average name's rate the first name
@@ -400,6 +411,27 @@ def test_a_common_first_name_weighs_less_when_m_is_estimated_as_when_pairs_are_s
     assert model.m[1][0] < 0.008
     classes = rarity_classes(np.array([np.nan, -20.0, 0.4, 3.6, 30.0]))
     assert rarity_bits(classes).tolist() == [0.0, -6.0, 0.0, 4.0, 22.0]
+
+
+def test_the_surname_is_judged_only_by_pairs_the_childs_own_fields_make_near_certain(
+) -> None:
+    # 2,000 true pairs with rare first names (+6 bits), 10 of them with another surname, and
+    # 300 namesakes with an average first name the model puts at about 50:1 (more than
+    # chance would give: names run in cohorts, lists are skewed). At 20:1 the namesakes count,
+    # each as far as its differing surname allows, and feed the surname's disagreement to a
+    # fixed point far above the true 0.5%; at 1000:1 (the family's fields) they are left out.
+    n_true, n_namesakes = 2000, 300
+    surname = np.r_[np.arange(n_true) >= 10, np.zeros(n_namesakes, bool)]
+    ones = np.ones(n_true + n_namesakes)
+    levels = np.c_[ones, surname, ones, np.full(n_true + n_namesakes, -1), ones]
+    classes = rarity_classes(np.r_[np.full(n_true, 6.0), np.zeros(n_namesakes)])
+    unique, counts = np.unique(np.c_[levels, classes].astype(np.int8), axis=0,
+                               return_counts=True)
+    model = anchored_em(unique[:, :5], np.zeros(len(unique), np.int8), counts.astype(float),
+                        NAMESAKE_U, (2, 2, 2, 2, 2), [0, 2, 3, 4], NAMESAKE_PAIRS,
+                        rarity=unique[:, 5:], rarity_fields=(0,))
+    assert model.m[1][0] == pytest.approx(0.005, abs=0.002)
+    assert 1 not in model.m_guessed
 
 
 def _twin_files(within_file_twins: bool) -> tuple[pd.DataFrame, pd.DataFrame]:
