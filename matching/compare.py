@@ -46,6 +46,8 @@ FIELDS: tuple[FieldSpec, ...] = (
     FieldSpec("parent_last_name", ("different", "similar (JW>=0.90)", "a surname in common",
                                    "exact, and the child's surname on both records", "exact")),
     FieldSpec("middle_name", ("different initial", "same initial")),
+    FieldSpec("surname_parent", ("the child's surname is not the other's parent's",
+                                 "the child's surname is the other's parent's")),
 )
 FIELD_NAMES = tuple(f.name for f in FIELDS)
 FIELD_INDEX = {f.name: i for i, f in enumerate(FIELDS)}
@@ -391,7 +393,28 @@ def compare(rec: Records, a: np.ndarray, b: np.ndarray) -> np.ndarray:
                                rec.parent_tokens[a], rec.parent_tokens[b], child=False)
     _parent_surname_echo(rec, a, b, out[:, 9])
     out[:, 10] = _middle_level(rec, a, b)
+    out[:, 11] = _surname_parent_level(rec, a, b)
     return out
+
+
+def _surname_parent_level(rec: Records, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Where one record has no surname for the child but names a parent: whether the other
+    record's surname for the child is among that parent's (a child mostly carries the
+    mother's). 1 a surname token in common, 0 none, -1 otherwise (both children's surnames
+    there, or nothing to compare)."""
+    level = np.full(len(a), MISSING, np.int8)
+    for own, other in ((a, b), (b, a)):
+        rows = np.flatnonzero((rec.last[own] < 0) & (rec.last[other] >= 0)
+                              & (rec.parent_tokens[own][:, 0] >= 0))
+        if len(rows) == 0:
+            continue
+        parent, child = rec.parent_tokens[own[rows]], rec.last_tokens[other[rows]]
+        shared = np.zeros(len(rows), bool)
+        for k in range(MAX_TOKENS):
+            for m in range(MAX_TOKENS):
+                shared |= (parent[:, k] == child[:, m]) & (parent[:, k] >= 0)
+        level[rows] = shared
+    return level
 
 
 def _middle_level(rec: Records, a: np.ndarray, b: np.ndarray) -> np.ndarray:

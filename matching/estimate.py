@@ -233,6 +233,9 @@ class Model:
     def from_dict(cls, data: dict[str, object], field_names: tuple[str, ...]) -> Model:
         fields = data["fields"]
         assert isinstance(fields, dict)
+        # A field compared since the model was saved weighs nothing in it (m = u).
+        neutral = [{"level": i, "m": 0.5, "u": 0.5} for i in range(2)]
+        fields = {name: fields.get(name, neutral) for name in field_names}
         m = [np.array([lv["m"] for lv in fields[f]]) for f in field_names]
         u = [np.array([lv["u"] for lv in fields[f]]) for f in field_names]
         u_same = [np.array([lv.get("u_same_surname", lv["u"]) for lv in fields[f]])

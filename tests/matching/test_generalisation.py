@@ -520,3 +520,32 @@ def test_misread_and_mistyped_names_are_similar_not_different() -> None:
     assert (first[:2] >= 1).all() and (last[:3] >= 1).all()
     assert first[3] == 0 and last[3] == 0
     assert first[4] == 0 and last[4] == 0
+
+
+def test_a_missing_surname_is_compared_with_the_parents_on_that_record() -> None:
+    # The CWS record has no surname for the child but names the mother: the CalWORKs
+    # child's surname is hers (the child carries it), or it is not.
+    left = pd.DataFrame({"record_id": ["L0", "L1", "L2"], "first_name": "ANA",
+                         "last_name": ["ZAMUDIO", "ZAMUDIO", ""], "dob": "2010-01-01"})
+    right = pd.DataFrame({"record_id": ["R0", "R1", "R2"], "first_name": "ANA",
+                          "last_name": ["", "ZAMUDIO", ""], "dob": "2010-01-01",
+                          "parent_first_name": "ROSA",
+                          "parent_last_name": ["ZAMUDIO GARCIA", "ZAMUDIO", "PEREZ"]})
+    rec = standardise(left, right)
+    a, b = np.array([0, 1, 0, 2]), np.array([3, 4, 5, 3])
+    level = compare(rec, a, b)[:, FIELD_INDEX["surname_parent"]]
+    # L0/R0: the mother's; L1/R1: both children's surnames there, nothing to add;
+    # L0/R2: another mother's; L2/R0: no child's surname on either record.
+    assert level.tolist() == [1, -1, 0, -1]
+
+
+def test_a_model_saved_before_a_field_was_compared_weighs_it_at_nothing() -> None:
+    from matching.compare import FIELD_NAMES, FIELDS
+
+    sizes = [len(f.levels) for f in FIELDS]
+    model = Model(m=[np.full(s, 1.0 / s) for s in sizes], u=[np.full(s, 1.0 / s) for s in sizes],
+                  prior={"cross": 0.01, "left": 0.01, "right": 0.01})
+    saved = model.to_dict(FIELD_NAMES, tuple(f.levels for f in FIELDS))
+    del saved["fields"]["surname_parent"]
+    again = Model.from_dict(saved, FIELD_NAMES)
+    assert again.weights()[FIELD_INDEX["surname_parent"]].tolist() == [0.0, 0.0]
