@@ -7,8 +7,17 @@ Each subcommand lives with its own area and is imported only when it is run, so 
 from __future__ import annotations
 
 import importlib
+import os
 
 import click
+
+# numpy asks the kernel for transparent huge pages for every array of 4 MB or more
+# (madvise). Where the kernel then compacts memory to find them (THP defrag "madvise", the
+# common default), a statewide match, which makes and frees many arrays of tens of millions
+# of values, spent about 30 s in the kernel, 15 s of it more than with plain pages: turned
+# off for the command, before any subcommand imports numpy. (Set NUMPY_MADVISE_HUGEPAGE=1 to
+# keep them.)
+os.environ.setdefault("NUMPY_MADVISE_HUGEPAGE", "0")
 
 # name -> "module:attribute" of a click command
 SUBCOMMANDS: dict[str, str] = {

@@ -168,12 +168,20 @@ def missing_key(rec: Records, name: str) -> np.ndarray:
 
 
 def _mix(z: np.ndarray) -> np.ndarray:
-    """SplitMix64's finaliser: a bijection of 64-bit integers that scatters nearby values."""
-    z = z ^ (z >> np.uint64(30))
-    z = z * np.uint64(0xBF58476D1CE4E5B9)
-    z = z ^ (z >> np.uint64(27))
-    z = z * np.uint64(0x94D049BB133111EB)
-    return z ^ (z >> np.uint64(31))
+    """SplitMix64's finaliser: a bijection of 64-bit integers that scatters nearby values.
+    In place on ``z`` (uint64, owned by the caller): these arrays hold tens of millions of
+    values, and a new one per step cost more than the arithmetic."""
+    step = np.empty_like(z)
+    with np.errstate(over="ignore"):
+        np.right_shift(z, np.uint64(30), out=step)
+        z ^= step
+        z *= np.uint64(0xBF58476D1CE4E5B9)
+        np.right_shift(z, np.uint64(27), out=step)
+        z ^= step
+        z *= np.uint64(0x94D049BB133111EB)
+        np.right_shift(z, np.uint64(31), out=step)
+        z ^= step
+    return z
 
 
 def combine(a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -181,13 +189,16 @@ def combine(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     only on the two values (a hash: the same for any subset of the records, so a key can be
     looked up again for a few records; two combinations share a code with a chance of about
     one in 10^18 a pair of them, which would only merge two blocks)."""
-    ka, kb = a.shape[1], b.shape[1]
-    aa = np.repeat(a, kb, axis=1)
-    bb = np.tile(b, (1, ka))
-    missing = (aa < 0) | (bb < 0)
+    n, ka, kb = len(a), a.shape[1], b.shape[1]
+    # Column i * kb + j combines a's column i with b's column j: a's values are mixed once,
+    # before they are repeated.
+    mixed = np.repeat(_mix(a.astype(np.uint64)), kb, axis=1)
     with np.errstate(over="ignore"):
-        mixed = _mix(_mix(aa.astype(np.uint64)) + bb.astype(np.uint64))
-    joint = (mixed >> np.uint64(2)).astype(np.int64)
+        mixed.reshape(n, ka, kb)[...] += b.astype(np.uint64)[:, None, :]
+    _mix(mixed)
+    mixed >>= np.uint64(2)
+    joint = mixed.view(np.int64)  # below 2^62: the same value as a signed integer
+    missing = ((a < 0)[:, :, None] | (b < 0)[:, None, :]).reshape(n, ka * kb)
     joint[missing] = MISSING
     return joint
 
@@ -259,7 +270,9 @@ def pass_pairs(rec: Records, blocking_pass: BlockingPass, max_block: int,
     ``probe`` (a mask over the records): only the pairs with at least one probe record, as
     when a new extract is linked to the records already resolved."""
     recs, keys = pass_keys(rec, blocking_pass)
-    order = np.argsort(keys, kind="stable")
+    # Any order within a block will do: a block makes the same pairs whatever its order, and
+    # they are sorted below (an unstable sort is about twice as fast).
+    order = np.argsort(keys)
     recs, keys = recs[order], keys[order]
     del order
     start, end = _group_bounds(keys)

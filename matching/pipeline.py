@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
+from collections import deque
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -115,6 +116,24 @@ def compare_all(rec: Records, a: np.ndarray, b: np.ndarray, progress: bool = Fal
                       disable=not progress or len(a) < CHUNK, leave=False):
             pass
     return levels
+
+
+def _in_order(work: Callable[[int], np.ndarray], items: Sequence[int]) -> Iterator[np.ndarray]:
+    """``work`` on each item on a thread per core (numpy releases the interpreter lock for
+    most of it), the results yielded in the order of ``items``; at most one result per
+    thread is waiting, so memory stays bounded."""
+    workers = min(os.cpu_count() or 1, COMPARE_THREADS)
+    if workers < 2 or len(items) < 2:
+        yield from map(work, items)
+        return
+    with ThreadPoolExecutor(workers) as pool:
+        pending: deque[Future[np.ndarray]] = deque()
+        for item in items:
+            pending.append(pool.submit(work, item))
+            if len(pending) > workers:
+                yield pending.popleft().result()
+        while pending:
+            yield pending.popleft().result()
 
 
 def random_pairs(rec: Records, count: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
@@ -369,10 +388,17 @@ def decide(rec: Records, cand: Candidates, levels: np.ndarray, model: Model,
     competition = Competition.empty(rec.n)
     if known is not None and len(known.a):
         competition.add(known.a, known.b, known.log2_odds)
-    for s in range(0, len(cand), CHUNK):
+
+    def chunk_log2_odds(s: int) -> np.ndarray:
         sl = slice(s, s + CHUNK)
-        lo = score(rec, cand.a[sl], cand.b[sl], levels[sl], model, settings.tf_fields,
-                   settings.tf_minimum).log2_odds
+        return score(rec, cand.a[sl], cand.b[sl], levels[sl], model, settings.tf_fields,
+                     settings.tf_minimum).log2_odds
+
+    # Chunks are scored on a thread per core and counted among the rivals in order, one after
+    # the other (the same sums, to the last bit, as one thread).
+    starts = range(0, len(cand), CHUNK)
+    for s, lo in zip(starts, _in_order(chunk_log2_odds, starts), strict=True):
+        sl = slice(s, s + CHUNK)
         log2_odds[sl] = lo
         cross_chunk = kinds[sl] == 0
         competition.add(cand.a[sl][cross_chunk], cand.b[sl][cross_chunk], lo[cross_chunk])
