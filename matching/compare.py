@@ -98,28 +98,43 @@ def similarity(vocab: Vocabulary, ca: np.ndarray, cb: np.ndarray) -> np.ndarray:
 
 
 ADDRESS_SIMILAR = 0.85
-"""Address similarity from which two different lines are ``similar``."""
+ADDRESS_SIMILAR_PERCENT = 85
+"""Address similarity from which two different lines are ``similar`` (as a share, and in
+rapidfuzz's percent)."""
 
 
 def _address_similar(vocab: Vocabulary, ca: np.ndarray, cb: np.ndarray) -> np.ndarray:
     """Whether two different address lines are similar: by the better of two similarities,
     words in any order (APT 4 1200 MAIN ST), and the line as typed, which survives a space
-    lost or gained inside a word (PORTEOUSJCRESCENT). Only whether a score reaches
-    ADDRESS_SIMILAR matters, so rapidfuzz may stop early on pairs far below it (a cutoff
-    under it: scores from the cutoff up are exact), and word order is tried only on pairs
-    the line as typed leaves below it."""
+    lost or gained inside a word (PORTEOUSJCRESCENT)."""
     if len(ca) == 0:
         return np.empty(0, bool)
     ua, ub, inverse = _unique_pairs(ca, cb, len(vocab))
-    a, b = vocab.values[ua], vocab.values[ub]
-    cutoff = ADDRESS_SIMILAR * 100 - 5
-    similar = np.asarray(process.cpdist(a, b, scorer=ratio, workers=-1, dtype=np.float32,
-                                        score_cutoff=cutoff)) / 100.0 >= ADDRESS_SIMILAR
-    rest = np.flatnonzero(~similar)
+    similar = np.zeros(len(ua), bool)
+    # Only whether a pair reaches ADDRESS_SIMILAR matters. Both similarities are
+    # 1 − (insertions and deletions) / (both lengths), and an edit must insert or delete
+    # every character one line has more of than the other (words sorted keep their
+    # characters: standardised lines have single spaces): a pair whose characters in common
+    # cannot reach it is not similar (more than 99% of the candidate pairs, two families'
+    # homes), and is never handed to rapidfuzz.
+    counts = vocab.char_counts
+    common = np.minimum(counts[ua], counts[ub]).sum(axis=1, dtype=np.int64)
+    total = vocab.lengths[ua].astype(np.int64) + vocab.lengths[ub]
+    maybe = np.flatnonzero(200 * common >= ADDRESS_SIMILAR_PERCENT * total)
+    if len(maybe) == 0:
+        return similar[inverse]
+    a, b = vocab.values[ua[maybe]], vocab.values[ub[maybe]]
+    # Scores under a cutoff below the threshold come back as 0 (rapidfuzz may stop early);
+    # from it up they are exact. Word order is tried only where the line as typed fails.
+    cutoff = ADDRESS_SIMILAR_PERCENT - 5
+    close = np.asarray(process.cpdist(a, b, scorer=ratio, workers=-1, dtype=np.float32,
+                                      score_cutoff=cutoff)) / 100.0 >= ADDRESS_SIMILAR
+    rest = np.flatnonzero(~close)
     if len(rest):
         any_order = process.cpdist(a[rest], b[rest], scorer=token_sort_ratio, workers=-1,
                                    dtype=np.float32, score_cutoff=cutoff)
-        similar[rest] = np.asarray(any_order) / 100.0 >= ADDRESS_SIMILAR
+        close[rest] = np.asarray(any_order) / 100.0 >= ADDRESS_SIMILAR
+    similar[maybe] = close
     return similar[inverse]
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import os
 import time
 from collections import deque
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Generator, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
@@ -60,6 +60,8 @@ from matching.standardise import Records, load_nicknames, standardise
 CHUNK = 2_000_000
 COMPARE_CHUNK = 1_000_000
 COMPARE_THREADS = 4
+SCORE_PART = 500_000
+"""Pairs scored at once by one thread (CHUNK is a multiple of it)."""
 MIN_PASS_PAIRS = 50
 N_LEVELS = tuple(len(f.levels) for f in FIELDS)
 GROUPS = tuple(tuple(FIELD_INDEX[f] for f in group) for group in DEPENDENT_GROUPS)
@@ -118,7 +120,8 @@ def compare_all(rec: Records, a: np.ndarray, b: np.ndarray, progress: bool = Fal
     return levels
 
 
-def _in_order(work: Callable[[int], np.ndarray], items: Sequence[int]) -> Iterator[np.ndarray]:
+def _in_order(work: Callable[[int], np.ndarray], items: Sequence[int]
+              ) -> Generator[np.ndarray, None, None]:
     """``work`` on each item on a thread per core (numpy releases the interpreter lock for
     most of it), the results yielded in the order of ``items``; at most one result per
     thread is waiting, so memory stays bounded."""
@@ -389,19 +392,22 @@ def decide(rec: Records, cand: Candidates, levels: np.ndarray, model: Model,
     if known is not None and len(known.a):
         competition.add(known.a, known.b, known.log2_odds)
 
-    def chunk_log2_odds(s: int) -> np.ndarray:
-        sl = slice(s, s + CHUNK)
+    def part_log2_odds(s: int) -> np.ndarray:
+        sl = slice(s, s + SCORE_PART)
         return score(rec, cand.a[sl], cand.b[sl], levels[sl], model, settings.tf_fields,
                      settings.tf_minimum).log2_odds
 
-    # Chunks are scored on a thread per core and counted among the rivals in order, one after
-    # the other (the same sums, to the last bit, as one thread).
-    starts = range(0, len(cand), CHUNK)
-    for s, lo in zip(starts, _in_order(chunk_log2_odds, starts), strict=True):
+    # Parts of a chunk are scored on a thread per core; the chunks are counted among the
+    # rivals in order, one after the other (the same sums, to the last bit, as one thread).
+    parts = _in_order(part_log2_odds, range(0, len(cand), SCORE_PART))
+    for s in range(0, len(cand), CHUNK):
         sl = slice(s, s + CHUNK)
+        lo = np.concatenate([next(parts) for _ in range(s, min(s + CHUNK, len(cand)),
+                                                        SCORE_PART)])
         log2_odds[sl] = lo
         cross_chunk = kinds[sl] == 0
         competition.add(cand.a[sl][cross_chunk], cand.b[sl][cross_chunk], lo[cross_chunk])
+    parts.close()  # its threads end here
     # Probabilities chunk by chunk (no 8-byte array over every candidate pair).
     within_parts, keep_parts = [np.empty(0, np.int64)], [np.empty(0, np.int64)]
     for s in range(0, len(cand), CHUNK):

@@ -195,6 +195,30 @@ class Vocabulary:
         return np.fromiter((ord(v[0]) if v else 0 for v in self.values), np.int32,
                            len(self.values))
 
+    @cached_property
+    def char_counts(self) -> np.ndarray:
+        """How often each character occurs in each value (values × the characters the
+        vocabulary uses): two values' counts bound how similar they can be (an edit must
+        insert or delete every character one has more of)."""
+        lengths = self.lengths.astype(np.int64)
+        size = len(self.values)
+        if size == 0 or not lengths.any():
+            return np.zeros((size, 0), np.uint8)
+        text = np.frombuffer("".join(self.values).encode("utf-32-le"), dtype=np.uint32)
+        _, symbol = np.unique(text, return_inverse=True)
+        width = int(symbol.max()) + 1
+        out = np.zeros((size, width), np.uint8 if lengths.max() < 256 else np.int32)
+        owner = np.repeat(np.arange(size, dtype=np.int64), lengths)
+        ends = np.cumsum(lengths)
+        step = 100_000  # values counted at once: one bincount over all would be large
+        for s in range(0, size, step):
+            e = min(s + step, size)
+            chars = slice(int(ends[s] - lengths[s]), int(ends[e - 1]))
+            counts = np.bincount((owner[chars] - s) * width + symbol[chars],
+                                 minlength=(e - s) * width)
+            out[s:e] = counts.reshape(e - s, width)
+        return out
+
 
 @dataclass
 class Nicknames:
