@@ -60,7 +60,7 @@ from matching.standardise import Records, load_nicknames, standardise
 CHUNK = 2_000_000
 COMPARE_CHUNK = 1_000_000
 COMPARE_THREADS = 4
-SCORE_PART = 500_000
+SCORE_PART = 250_000
 """Pairs scored at once by one thread (CHUNK is a multiple of it)."""
 MIN_PASS_PAIRS = 50
 N_LEVELS = tuple(len(f.levels) for f in FIELDS)
@@ -123,8 +123,8 @@ def compare_all(rec: Records, a: np.ndarray, b: np.ndarray, progress: bool = Fal
 def _in_order(work: Callable[[int], np.ndarray], items: Sequence[int]
               ) -> Generator[np.ndarray, None, None]:
     """``work`` on each item on a thread per core (numpy releases the interpreter lock for
-    most of it), the results yielded in the order of ``items``; at most one result per
-    thread is waiting, so memory stays bounded."""
+    most of it), the results yielded in the order of ``items``; at most one item more than
+    there are threads is under way or waiting, so memory stays bounded."""
     workers = min(os.cpu_count() or 1, COMPARE_THREADS)
     if workers < 2 or len(items) < 2:
         yield from map(work, items)
