@@ -418,6 +418,8 @@ def decide(rec: Records, cand: Candidates, levels: np.ndarray, model: Model,
         keep_parts.append(np.flatnonzero(raw >= settings.review_probability) + s)
     within, keep = np.concatenate(within_parts), np.concatenate(keep_parts)
     cross = np.flatnonzero(kinds == 0)
+    if len(cand) < 2**31:  # positions in four bytes: tens of millions of them statewide
+        cross = cross.astype(np.int32)
     # Each file's provisional persons: a child's two records of one file are not rivals.
     within = within[~sibling_guard(levels[within])]
     pa, pb = cand.a[within], cand.b[within]
@@ -438,7 +440,7 @@ def decide(rec: Records, cand: Candidates, levels: np.ndarray, model: Model,
         ka[kept_cross], kb[kept_cross], ks.log2_odds[kept_cross], provisional)
     ks = ks.with_rivals(adjusted)
     cross_kept = np.full(len(keep), -1, dtype=np.int64)
-    cross_kept[kept_cross] = np.searchsorted(cross, keep[kept_cross])
+    cross_kept[kept_cross] = np.searchsorted(cross, keep[kept_cross].astype(cross.dtype))
     cross_probability[cross_kept[kept_cross]] = ks.probability[kept_cross]
     # Pairs the same-family guard keeps from `match` are missed at any threshold.
     held = np.zeros(len(cross_probability), dtype=bool)
