@@ -15,7 +15,15 @@ from rapidfuzz import process
 from rapidfuzz.distance import OSA, JaroWinkler
 from rapidfuzz.fuzz import ratio, token_sort_ratio
 
-from matching.standardise import MAX_TOKENS, MISSING, Records, Vocabulary
+from matching.standardise import (
+    MAX_TOKENS,
+    MISSING,
+    Records,
+    Vocabulary,
+    decimal_nibbles,
+    differing_nibbles,
+    digits_differ,
+)
 
 
 @dataclass(frozen=True)
@@ -93,17 +101,45 @@ def similarity(vocab: Vocabulary, ca: np.ndarray, cb: np.ndarray) -> np.ndarray:
     return np.asarray(scores, dtype=np.float32)[inverse]
 
 
-def _address_similarity(vocab: Vocabulary, ca: np.ndarray, cb: np.ndarray) -> np.ndarray:
-    """The better of two similarities: words in any order (APT 4 1200 MAIN ST), and the line
-    as typed, which survives a space lost or gained inside a word (PORTEOUSJCRESCENT)."""
+ADDRESS_SIMILAR = 0.85
+ADDRESS_SIMILAR_PERCENT = 85
+"""Address similarity from which two different lines are ``similar`` (as a share, and in
+rapidfuzz's percent)."""
+
+
+def _address_similar(vocab: Vocabulary, ca: np.ndarray, cb: np.ndarray) -> np.ndarray:
+    """Whether two different address lines are similar: by the better of two similarities,
+    words in any order (APT 4 1200 MAIN ST), and the line as typed, which survives a space
+    lost or gained inside a word (PORTEOUSJCRESCENT)."""
     if len(ca) == 0:
-        return np.empty(0, np.float32)
+        return np.empty(0, bool)
     ua, ub, inverse = _unique_pairs(ca, cb, len(vocab))
-    a, b = vocab.values[ua], vocab.values[ub]
-    scores = np.maximum(
-        process.cpdist(a, b, scorer=token_sort_ratio, workers=-1, dtype=np.float32),
-        process.cpdist(a, b, scorer=ratio, workers=-1, dtype=np.float32))
-    return (np.asarray(scores, dtype=np.float32) / 100.0)[inverse]
+    similar = np.zeros(len(ua), bool)
+    # Only whether a pair reaches ADDRESS_SIMILAR matters. Both similarities are
+    # 1 − (insertions and deletions) / (both lengths), and an edit must insert or delete
+    # every character one line has more of than the other (words sorted keep their
+    # characters: standardised lines have single spaces): a pair whose characters in common
+    # cannot reach it is not similar (more than 99% of the candidate pairs, two families'
+    # homes), and is never handed to rapidfuzz.
+    counts = vocab.char_counts
+    common = np.minimum(counts[ua], counts[ub]).sum(axis=1, dtype=np.int64)
+    total = vocab.lengths[ua].astype(np.int64) + vocab.lengths[ub]
+    maybe = np.flatnonzero(200 * common >= ADDRESS_SIMILAR_PERCENT * total)
+    if len(maybe) == 0:
+        return similar[inverse]
+    a, b = vocab.values[ua[maybe]], vocab.values[ub[maybe]]
+    # Scores under a cutoff below the threshold come back as 0 (rapidfuzz may stop early);
+    # from it up they are exact. Word order is tried only where the line as typed fails.
+    cutoff = ADDRESS_SIMILAR_PERCENT - 5
+    close = np.asarray(process.cpdist(a, b, scorer=ratio, workers=-1, dtype=np.float32,
+                                      score_cutoff=cutoff)) / 100.0 >= ADDRESS_SIMILAR
+    rest = np.flatnonzero(~close)
+    if len(rest):
+        any_order = process.cpdist(a[rest], b[rest], scorer=token_sort_ratio, workers=-1,
+                                   dtype=np.float32, score_cutoff=cutoff)
+        close[rest] = np.asarray(any_order) / 100.0 >= ADDRESS_SIMILAR
+    similar[maybe] = close
+    return similar[inverse]
 
 
 def _both(a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -273,19 +309,19 @@ def _surname_level(rec: Records, fa: np.ndarray, fb: np.ndarray, ta: np.ndarray,
     return level
 
 
-def _dob_level(da: np.ndarray, db: np.ndarray) -> np.ndarray:
+def _dob_level(da: np.ndarray, db: np.ndarray, digits_a: np.ndarray | None = None,
+               digits_b: np.ndarray | None = None) -> np.ndarray:
+    """Levels of two birth dates (YYYYMMDD, 0 missing); ``digits_a``/``digits_b``: the same
+    dates as :func:`matching.standardise.decimal_nibbles` codes, if already made."""
     level = np.full(len(da), MISSING, dtype=np.int8)
     ok = (da > 0) & (db > 0)
     a, b = da[ok].astype(np.int64), db[ok].astype(np.int64)
+    if digits_a is None or digits_b is None:
+        digits_a, digits_b = decimal_nibbles(da, 8), decimal_nibbles(db, 8)
+    one_digit = digits_differ(digits_a[ok], digits_b[ok]) == 1
     ya, yb = a // 10000, b // 10000
     ma, mb = (a // 100) % 100, (b // 100) % 100
     dda, ddb = a % 100, b % 100
-    digits_differ = np.zeros(len(a), np.int8)
-    x, y = a.copy(), b.copy()
-    for _ in range(8):
-        digits_differ += (x % 10 != y % 10)
-        x //= 10
-        y //= 10
     lv = np.ones(len(a), np.int8)
     lv[np.abs(ya - yb) >= DOB_APART_YEARS] = DOB_DECADES
     lv[ya == yb] = 2
@@ -294,7 +330,7 @@ def _dob_level(da: np.ndarray, db: np.ndarray) -> np.ndarray:
     lv[(ya == yb) & jan1] = 3
     # Days apart, approximately (31-day months): a date keyed a day or two off.
     days = np.abs((ya * 372 + ma * 31 + dda) - (yb * 372 + mb * 31 + ddb))
-    lv[(digits_differ == 1) | ((np.abs(ya - yb) == 1) & (ma == mb) & (dda == ddb))
+    lv[one_digit | ((np.abs(ya - yb) == 1) & (ma == mb) & (dda == ddb))
        | (days <= 3)] = 4
     lv[(ya == yb) & (ma == ddb) & (dda == mb) & (ma != dda)] = 5
     lv[a == b] = 6
@@ -302,22 +338,27 @@ def _dob_level(da: np.ndarray, db: np.ndarray) -> np.ndarray:
     return level
 
 
-def _digits_level(sa: np.ndarray, sb: np.ndarray, digits: int) -> np.ndarray:
-    """Numbers of ``digits`` digits: 2 equal, 1 one digit off or two adjacent digits
-    swapped, 0 otherwise, -1 missing (SSNs, zip codes)."""
-    level = np.full(len(sa), MISSING, dtype=np.int8)
-    ok = (sa >= 0) & (sb >= 0)
-    a, b = sa[ok].astype(np.int64), sb[ok].astype(np.int64)
-    da = np.stack([(a // 10**k) % 10 for k in range(digits)], axis=1)
-    db = np.stack([(b // 10**k) % 10 for k in range(digits)], axis=1)
-    diff = da != db
-    ndiff = diff.sum(axis=1)
-    swap = np.zeros(len(a), bool)
-    for k in range(digits - 1):  # adjacent digits transposed
-        swap |= ((ndiff == 2) & diff[:, k] & diff[:, k + 1]
-                 & (da[:, k] == db[:, k + 1]) & (da[:, k + 1] == db[:, k]))
+def _digits_level(xa: np.ndarray, xb: np.ndarray) -> np.ndarray:
+    """Numbers as :func:`matching.standardise.decimal_nibbles` codes (-1 missing): 2 equal,
+    1 one digit off or two adjacent digits swapped, 0 otherwise, -1 missing (SSNs, zip
+    codes)."""
+    level = np.full(len(xa), MISSING, dtype=np.int8)
+    ok = (xa >= 0) & (xb >= 0)
+    a, b = xa[ok], xb[ok]
+    spread = differing_nibbles(a, b)
+    ndiff = np.bitwise_count(spread)
     lv = np.zeros(len(a), np.int8)
-    lv[(ndiff == 1) | swap] = 1
+    # Two adjacent digits transposed: exactly two neighbouring digits differ, each equal to
+    # the other's.
+    two = np.flatnonzero(ndiff == 2)
+    low = spread[two] & -spread[two]  # the lower differing digit's lowest bit
+    shift = np.bitwise_count(low - 1).astype(np.int64)  # 4 × its position
+    ta, tb = a[two], b[two]
+    swap = ((spread[two] == low * 0x11)
+            & (((ta >> shift) & 0xF) == ((tb >> (shift + 4)) & 0xF))
+            & (((ta >> (shift + 4)) & 0xF) == ((tb >> shift) & 0xF)))
+    lv[ndiff == 1] = 1
+    lv[two[swap]] = 1
     lv[ndiff == 0] = 2
     level[ok] = lv
     return level
@@ -372,19 +413,18 @@ def compare(rec: Records, a: np.ndarray, b: np.ndarray) -> np.ndarray:
     out[:, 1] = _surname_level(rec, rec.last[a], rec.last[b], rec.last_tokens[a],
                                rec.last_tokens[b], child=True)
     _swapped_names(rec, a, b, out)
-    out[:, 2] = _dob_level(rec.dob[a], rec.dob[b])
-    out[:, 3] = _digits_level(rec.ssn[a], rec.ssn[b], 9)
+    out[:, 2] = _dob_level(rec.dob[a], rec.dob[b], rec.dob_digits[a], rec.dob_digits[b])
+    out[:, 3] = _digits_level(rec.ssn_digits[a], rec.ssn_digits[b])
     out[:, 4] = _equal_level(rec.sex[a], rec.sex[b])
     out[:, 5] = _equal_level(rec.county[a], rec.county[b])
-    out[:, 6] = _digits_level(rec.zip[a], rec.zip[b], 5)
+    out[:, 6] = _digits_level(rec.zip_digits[a], rec.zip_digits[b])
     addr = np.full(len(a), MISSING, np.int8)
     xa, xb = rec.address[a], rec.address[b]
     ok = np.flatnonzero(_both(xa, xb))
     same = xa[ok] == xb[ok]
     lv = np.where(same, 2, 0).astype(np.int8)
     if (~same).any():
-        sim = _address_similarity(rec.addresses, xa[ok][~same], xb[ok][~same])
-        lv[~same] = np.where(sim >= 0.85, 1, 0)
+        lv[~same] = _address_similar(rec.addresses, xa[ok][~same], xb[ok][~same])
     addr[ok] = lv
     out[:, 7] = addr
     out[:, 8] = _given_level(rec, rec.parent_first[a], rec.parent_first[b],

@@ -543,11 +543,15 @@ def anchored_em(levels: np.ndarray, kinds: np.ndarray, counts: np.ndarray,
     iteration, converged = 0, False
     estimated: set[int] = set()
     with_surname: set[int] = set()
+    # log m of each pattern's level, gathered (the one-hot product's value, without a
+    # patterns × levels product per field and iteration); 0 where the level is missing.
+    level_at = [np.maximum(levels[:, f], 0) for f in range(n_fields)]
     for iteration in range(1, max_iterations + 1):  # noqa: B007
         log_ratio = []
         for f in range(n_fields):
             per_kind = np.stack([np.log(mk[k][f]) for k in range(n_kinds)])
-            log_ratio.append((onehots[f] * per_kind[kinds]).sum(axis=1) - log_u[f])
+            log_m = np.where(present[:, f], per_kind[kinds, level_at[f]], 0.0)
+            log_ratio.append(log_m - log_u[f])
         if rarity is not None:
             for j, f in enumerate(rarity_fields):
                 log_ratio[f] = log_ratio[f] + rarity_bits(rarity[:, j]) * np.log(2.0)

@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
+from collections import deque
+from collections.abc import Callable, Generator, Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -63,6 +64,8 @@ from matching.standardise import Records, load_nicknames, standardise
 CHUNK = 2_000_000
 COMPARE_CHUNK = 1_000_000
 COMPARE_THREADS = 4
+SCORE_PART = 250_000
+"""Pairs scored at once by one thread (CHUNK is a multiple of it)."""
 MIN_PASS_PAIRS = 50
 N_LEVELS = tuple(len(f.levels) for f in FIELDS)
 GROUPS = tuple(tuple(FIELD_INDEX[f] for f in group) for group in DEPENDENT_GROUPS)
@@ -119,6 +122,25 @@ def compare_all(rec: Records, a: np.ndarray, b: np.ndarray, progress: bool = Fal
                       disable=not progress or len(a) < CHUNK, leave=False):
             pass
     return levels
+
+
+def _in_order(work: Callable[[int], np.ndarray], items: Sequence[int]
+              ) -> Generator[np.ndarray, None, None]:
+    """``work`` on each item on a thread per core (numpy releases the interpreter lock for
+    most of it), the results yielded in the order of ``items``; at most one item more than
+    there are threads is under way or waiting, so memory stays bounded."""
+    workers = min(os.cpu_count() or 1, COMPARE_THREADS)
+    if workers < 2 or len(items) < 2:
+        yield from map(work, items)
+        return
+    with ThreadPoolExecutor(workers) as pool:
+        pending: deque[Future[np.ndarray]] = deque()
+        for item in items:
+            pending.append(pool.submit(work, item))
+            if len(pending) > workers:
+                yield pending.popleft().result()
+        while pending:
+            yield pending.popleft().result()
 
 
 def random_pairs(rec: Records, count: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
@@ -336,11 +358,14 @@ def record_rarity(rec: Records, name: str, u_exact: float, tf_minimum: float) ->
     surname: the term-frequency adjustment an exact agreement on it is scored with (a surname
     by its rarest token, as :func:`matching.compare.term_frequencies` takes the rarest one
     two equal surnames share)."""
+    # A file in which no record has the name at all has an empty vocabulary: nothing to index.
     if name == "first_name":
-        freq = np.where(rec.first >= 0, rec.given_freq[np.clip(rec.first, 0, None)], np.nan)
+        given = np.append(rec.given_freq, np.nan)
+        freq = np.where(rec.first >= 0, given[np.clip(rec.first, 0, None)], np.nan)
     else:
         tokens = rec.last_tokens
-        freq = np.where(tokens >= 0, rec.token_freq[np.clip(tokens, 0, None)], np.inf).min(axis=1)
+        share = np.append(rec.token_freq, np.inf)
+        freq = np.where(tokens >= 0, share[np.clip(tokens, 0, None)], np.inf).min(axis=1)
         freq = np.where(np.isfinite(freq), freq, np.nan)
     with np.errstate(invalid="ignore"):
         return rarity_classes(np.log2(u_exact / np.maximum(freq, tf_minimum)))
@@ -428,13 +453,23 @@ def decide(rec: Records, cand: Candidates, levels: np.ndarray, model: Model,
     competition = Competition.empty(rec.n)
     if known is not None and len(known.a):
         competition.add(known.a, known.b, known.log2_odds)
+
+    def part_log2_odds(s: int) -> np.ndarray:
+        sl = slice(s, s + SCORE_PART)
+        return score(rec, cand.a[sl], cand.b[sl], levels[sl], model, settings.tf_fields,
+                     settings.tf_minimum).log2_odds
+
+    # Parts of a chunk are scored on a thread per core; the chunks are counted among the
+    # rivals in order, one after the other (the same sums, to the last bit, as one thread).
+    parts = _in_order(part_log2_odds, range(0, len(cand), SCORE_PART))
     for s in range(0, len(cand), CHUNK):
         sl = slice(s, s + CHUNK)
-        lo = score(rec, cand.a[sl], cand.b[sl], levels[sl], model, settings.tf_fields,
-                   settings.tf_minimum).log2_odds
+        lo = np.concatenate([next(parts) for _ in range(s, min(s + CHUNK, len(cand)),
+                                                        SCORE_PART)])
         log2_odds[sl] = lo
         cross_chunk = kinds[sl] == 0
         competition.add(cand.a[sl][cross_chunk], cand.b[sl][cross_chunk], lo[cross_chunk])
+    parts.close()  # its threads end here
     # Probabilities chunk by chunk (no 8-byte array over every candidate pair).
     within_parts, keep_parts = [np.empty(0, np.int64)], [np.empty(0, np.int64)]
     for s in range(0, len(cand), CHUNK):
@@ -445,6 +480,8 @@ def decide(rec: Records, cand: Candidates, levels: np.ndarray, model: Model,
         keep_parts.append(np.flatnonzero(raw >= settings.review_probability) + s)
     within, keep = np.concatenate(within_parts), np.concatenate(keep_parts)
     cross = np.flatnonzero(kinds == 0)
+    if len(cand) < 2**31:  # positions in four bytes: tens of millions of them statewide
+        cross = cross.astype(np.int32)
     # Each file's provisional persons: a child's two records of one file are not rivals.
     within = within[~sibling_guard(levels[within])]
     pa, pb = cand.a[within], cand.b[within]
@@ -465,7 +502,7 @@ def decide(rec: Records, cand: Candidates, levels: np.ndarray, model: Model,
         ka[kept_cross], kb[kept_cross], ks.log2_odds[kept_cross], provisional)
     ks = ks.with_rivals(adjusted)
     cross_kept = np.full(len(keep), -1, dtype=np.int64)
-    cross_kept[kept_cross] = np.searchsorted(cross, keep[kept_cross])
+    cross_kept[kept_cross] = np.searchsorted(cross, keep[kept_cross].astype(cross.dtype))
     cross_probability[cross_kept[kept_cross]] = ks.probability[kept_cross]
     # Pairs the same-family guard keeps from `match` are missed at any threshold.
     held = np.zeros(len(cross_probability), dtype=bool)
