@@ -10,7 +10,12 @@ but keeps its candidate pairs, then splits the actual errors against the estimat
   true ones among them, by probability band (the calibration of the posterior);
 - missed links never proposed by blocking: the run's unblocked estimate against the true
   pairs no pass proposed, and the capture-recapture counts with and without labels;
-- true pairs lost with a rejected record.
+- true pairs lost with a rejected record;
+- the false links again by the `match` row's basis (its own comparison, or a cluster's pair
+  joined through other records, which the estimate counts at its chain of links), and the
+  candidates' calibration split between pairs with and without rivals (other candidates of
+  either record): where most records have a match in the other file (FEBRL4), a pair with
+  no rival is far likelier than its Fellegi-Sunter probability.
 
 The labels are only read here, never by the matcher: this is how the estimate is judged,
 not how it is made.
@@ -34,7 +39,7 @@ from matching import MatchSettings, prepare
 from matching.blocking import block
 from matching.evaluation import truth_pairs
 from matching.pipeline import _Stages, compare_all, decide, family_guard, finish, fit
-from matching.score import pair_kinds
+from matching.score import pair_kinds, score
 
 BANDS = (0.0, 0.05, 0.2, 0.5, 0.8, 0.95, 0.99, 0.999, 1.0001)
 
@@ -97,6 +102,20 @@ def diagnose(left_path: Path, right_path: Path, truth_path: Path,
                             "actual_true": int(truth_flags[sel].sum())})
         return out
 
+    # Each cross candidate's probability before its rivals took their share.
+    alone = np.empty(len(cross))
+    for s in range(0, len(cross), 1_000_000):
+        part = cross[s:s + 1_000_000]
+        alone[s:s + 1_000_000] = score(rec, cand.a[part], cand.b[part], levels[part], model,
+                                       settings.tf_fields, settings.tf_minimum).probability
+    rivalless = np.log2(np.maximum(alone, 1e-300)) - np.log2(np.maximum(p, 1e-300)) < 0.01
+    by_basis = {}
+    for basis in sorted(match["basis"].unique()):
+        sel = (match["basis"] == basis).to_numpy()
+        by_basis[basis] = {"rows": int(sel.sum()),
+                           "sum_1_minus_p": round(float((1 - match_p[sel]).sum()), 1),
+                           "actual": int((~match_true[sel]).sum())}
+
     if dump:
         match.assign(true=match_true).to_csv(dump, index=False)
     stats = result.stats
@@ -116,6 +135,9 @@ def diagnose(left_path: Path, right_path: Path, truth_path: Path,
             "actual": int(cross_true[unlinked].sum()),
             "by_band": bands(p[unlinked], cross_true[unlinked])},
         "calibration_all_cross_candidates": bands(p, cross_true),
+        "false_links_by_basis": by_basis,
+        "calibration_without_rivals": bands(p[rivalless], cross_true[rivalless]),
+        "calibration_with_rivals": bands(p[~rivalless], cross_true[~rivalless]),
         "missed_unblocked": {"expected": stats.get("expected_missed_unblocked"),
                              "actual": int((~blocked).sum()),
                              "capture_counts": stats.get("capture_counts")},

@@ -171,7 +171,10 @@ def _read_raw(path: Path) -> _Raw:
             )
         bad = [(int(line), what) for w in caught
                for line, what in _BAD_LINE.findall(str(w.message))]
-        return _Raw(frame.fillna(""), False, sorted(bad))
+        # Only a short row leaves missing cells: the whole frame is copied only then.
+        if frame.isna().to_numpy().any():
+            frame = frame.fillna("")
+        return _Raw(frame, False, sorted(bad))
     except ExtractError:
         raise
     except UnicodeDecodeError as exc:
@@ -182,11 +185,19 @@ def _read_raw(path: Path) -> _Raw:
         raise ExtractError(f"{path}: cannot be read ({exc})") from exc
 
 
+PER_DISTINCT_SAMPLE = 10_000
+
+
 def per_distinct(series: pd.Series, rule: Callable[[pd.Series], pd.Series]) -> pd.Series:
     """``rule(series)`` for a rule that judges each value on its own, run once per distinct
     value: a statewide column of 2 million rows holds a few thousand zips or dates, and
     pandas' string methods cost a Python call per row."""
     values = series.to_numpy(dtype=object)
+    # A column nearly all distinct (SSNs, ids) is judged as it is: a sample tells, before
+    # the cost of sorting out its distinct values.
+    sample = values[:: max(len(values) // PER_DISTINCT_SAMPLE, 1)]
+    if len(sample) >= PER_DISTINCT_SAMPLE and len(pd.unique(sample)) > 0.9 * len(sample):
+        return rule(series)
     codes, uniques = pd.factorize(values, use_na_sentinel=False)
     if len(uniques) > len(values) // 2:  # mostly distinct (ids): nothing to share
         return rule(series)
@@ -282,7 +293,8 @@ def read_extract(path: str | Path, spec: FileSpec) -> ExtractResult:
         else:
             parsed = text.where(~blank, None).astype(object)
         if col.allowed is not None:
-            outside = ~blank & ~text.str.upper().isin({a.upper() for a in col.allowed})
+            upper = per_distinct(text, lambda t: t.str.upper())
+            outside = ~blank & ~upper.isin({a.upper() for a in col.allowed})
             allowed = ", ".join(sorted(col.allowed))
             found.append((outside, f"not one of {allowed}"))
         data[col.name] = parsed

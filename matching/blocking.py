@@ -168,12 +168,20 @@ def missing_key(rec: Records, name: str) -> np.ndarray:
 
 
 def _mix(z: np.ndarray) -> np.ndarray:
-    """SplitMix64's finaliser: a bijection of 64-bit integers that scatters nearby values."""
-    z = z ^ (z >> np.uint64(30))
-    z = z * np.uint64(0xBF58476D1CE4E5B9)
-    z = z ^ (z >> np.uint64(27))
-    z = z * np.uint64(0x94D049BB133111EB)
-    return z ^ (z >> np.uint64(31))
+    """SplitMix64's finaliser: a bijection of 64-bit integers that scatters nearby values.
+    In place on ``z`` (uint64, owned by the caller): these arrays hold tens of millions of
+    values, and a new one per step cost more than the arithmetic."""
+    step = np.empty_like(z)
+    with np.errstate(over="ignore"):
+        np.right_shift(z, np.uint64(30), out=step)
+        z ^= step
+        z *= np.uint64(0xBF58476D1CE4E5B9)
+        np.right_shift(z, np.uint64(27), out=step)
+        z ^= step
+        z *= np.uint64(0x94D049BB133111EB)
+        np.right_shift(z, np.uint64(31), out=step)
+        z ^= step
+    return z
 
 
 def combine(a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -181,13 +189,16 @@ def combine(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     only on the two values (a hash: the same for any subset of the records, so a key can be
     looked up again for a few records; two combinations share a code with a chance of about
     one in 10^18 a pair of them, which would only merge two blocks)."""
-    ka, kb = a.shape[1], b.shape[1]
-    aa = np.repeat(a, kb, axis=1)
-    bb = np.tile(b, (1, ka))
-    missing = (aa < 0) | (bb < 0)
+    n, ka, kb = len(a), a.shape[1], b.shape[1]
+    # Column i * kb + j combines a's column i with b's column j: a's values are mixed once,
+    # before they are repeated.
+    mixed = np.repeat(_mix(a.astype(np.uint64)), kb, axis=1)
     with np.errstate(over="ignore"):
-        mixed = _mix(_mix(aa.astype(np.uint64)) + bb.astype(np.uint64))
-    joint = (mixed >> np.uint64(2)).astype(np.int64)
+        mixed.reshape(n, ka, kb)[...] += b.astype(np.uint64)[:, None, :]
+    _mix(mixed)
+    mixed >>= np.uint64(2)
+    joint = mixed.view(np.int64)  # below 2^62: the same value as a signed integer
+    missing = ((a < 0)[:, :, None] | (b < 0)[:, None, :]).reshape(n, ka * kb)
     joint[missing] = MISSING
     return joint
 
@@ -259,7 +270,9 @@ def pass_pairs(rec: Records, blocking_pass: BlockingPass, max_block: int,
     ``probe`` (a mask over the records): only the pairs with at least one probe record, as
     when a new extract is linked to the records already resolved."""
     recs, keys = pass_keys(rec, blocking_pass)
-    order = np.argsort(keys, kind="stable")
+    # Any order within a block will do: a block makes the same pairs whatever its order, and
+    # they are sorted below (an unstable sort is about twice as fast).
+    order = np.argsort(keys)
     recs, keys = recs[order], keys[order]
     del order
     start, end = _group_bounds(keys)
@@ -318,25 +331,19 @@ def pass_pairs(rec: Records, blocking_pass: BlockingPass, max_block: int,
 def block(rec: Records, passes: tuple[BlockingPass, ...], max_block: int,
           probe: np.ndarray | None = None) -> Candidates:
     """Union of the passes' pairs; ``by_pass`` gives each pass's pairs and the new ones it
-    added to the passes before it. The union is kept as one sorted array of pair codes,
-    merged pass by pass (no hash table over tens of millions of pairs). ``probe``: only pairs
-    with at least one of these records (:func:`pass_pairs`)."""
+    added to the passes before it. The union is one sorted array of pair codes (no hash
+    table over tens of millions of pairs, :func:`_union`). ``probe``: only pairs with at
+    least one of these records (:func:`pass_pairs`)."""
     infos: dict[str, dict[str, int]] = {}
     skipped: dict[str, np.ndarray] = {}
-    union = np.empty(0, np.int64)
+    found: list[np.ndarray] = []
     for p in passes:
-        codes, info, skipped[p.name] = pass_pairs(rec, p, max_block, probe)  # sorted
-        if len(union):
-            pos = np.searchsorted(union, codes)
-            new = union[pos.clip(max=len(union) - 1)] != codes
-            codes, pos = codes[new], pos[new]
-            del new
-        info["new_pairs"] = len(codes)
-        infos[p.name] = info
-        if len(codes):
-            # Each new pair inserted where it sorts: one new array, no sort buffer.
-            union = np.insert(union, pos, codes) if len(union) else codes
+        codes, infos[p.name], skipped[p.name] = pass_pairs(rec, p, max_block, probe)  # sorted
+        found.append(codes)
         del codes
+    union, new = _union(found, rec.n)
+    for p, count in zip(passes, new, strict=True):
+        infos[p.name]["new_pairs"] = count
     n = max(rec.n, 1)
     a = np.empty(len(union), dtype=np.int32)
     b = np.empty(len(union), dtype=np.int32)
@@ -345,6 +352,41 @@ def block(rec: Records, passes: tuple[BlockingPass, ...], max_block: int,
         a[s:s + CHUNK_PAIRS] = part // n
         b[s:s + CHUNK_PAIRS] = part % n
     return Candidates(a, b, infos, skipped)
+
+
+def _union(found: list[np.ndarray], n: int) -> tuple[np.ndarray, list[int]]:
+    """The sorted union of the passes' pair codes (each sorted and without repeats, taken
+    from ``found``, which is emptied), and how many pairs each pass adds to the passes
+    before it. Each code carries its pass in its low bits, so one sort of them all puts
+    every pair's earliest pass first: a sort of plain values, several times faster than
+    inserting each pass's new pairs into the union in turn."""
+    passes = len(found)
+    bits = max(passes - 1, 1).bit_length()
+    if n > 1 and (n * n) >> (62 - bits):  # codes too large to carry the pass: in turn
+        union = np.empty(0, np.int64)
+        added = []
+        for codes in found:
+            pos = np.searchsorted(union, codes)
+            fresh = (union[pos.clip(max=len(union) - 1)] != codes if len(union)
+                     else np.ones(len(codes), bool))
+            added.append(int(fresh.sum()))
+            union = np.insert(union, pos[fresh], codes[fresh])
+        found.clear()
+        return union, added
+    tagged = np.empty(sum(len(c) for c in found), np.int64)
+    at = 0
+    for i, codes in enumerate(found):
+        np.left_shift(codes, bits, out=tagged[at:at + len(codes)])
+        tagged[at:at + len(codes)] |= i
+        at += len(codes)
+    found.clear()
+    tagged.sort()
+    which = (tagged & ((1 << bits) - 1)).astype(np.int16)
+    tagged >>= bits  # the codes again, in place
+    first = np.ones(len(tagged), bool)
+    np.not_equal(tagged[1:], tagged[:-1], out=first[1:])
+    added = np.bincount(which[first], minlength=passes)
+    return tagged[first], [int(x) for x in added]
 
 
 def pass_membership(rec: Records, passes: tuple[BlockingPass, ...],

@@ -15,7 +15,15 @@ from rapidfuzz import process
 from rapidfuzz.distance import OSA, JaroWinkler
 from rapidfuzz.fuzz import ratio, token_sort_ratio
 
-from matching.standardise import MAX_TOKENS, MISSING, Records, Vocabulary
+from matching.standardise import (
+    MAX_TOKENS,
+    MISSING,
+    Records,
+    Vocabulary,
+    decimal_nibbles,
+    differing_nibbles,
+    digits_differ,
+)
 
 
 @dataclass(frozen=True)
@@ -25,10 +33,12 @@ class FieldSpec:
 
 
 FIELDS: tuple[FieldSpec, ...] = (
-    FieldSpec("first_name", ("different", "similar (JW>=0.85 or one edit)",
+    FieldSpec("first_name", ("different",
+                             "similar (JW>=0.85, one edit, or two in a name of 5 letters)",
                              "very similar (JW>=0.92), or a misspelt nickname or middle name",
                              "nickname, sound-alike or first/middle swap", "exact")),
-    FieldSpec("last_name", ("different", "similar (JW>=0.88)", "very similar or sound-alike",
+    FieldSpec("last_name", ("different", "similar (JW>=0.88, or two edits in 5 letters)",
+                            "very similar or sound-alike",
                             "a surname in common", "exact")),
     FieldSpec("dob", ("16 years or more apart (another person's date)", "different",
                       "same year", "same year, one side an estimated 1 January",
@@ -44,6 +54,8 @@ FIELDS: tuple[FieldSpec, ...] = (
     FieldSpec("parent_last_name", ("different", "similar (JW>=0.90)", "a surname in common",
                                    "exact, and the child's surname on both records", "exact")),
     FieldSpec("middle_name", ("different initial", "same initial")),
+    FieldSpec("surname_parent", ("the child's surname is not the other's parent's",
+                                 "the child's surname is the other's parent's")),
 )
 FIELD_NAMES = tuple(f.name for f in FIELDS)
 FIELD_INDEX = {f.name: i for i, f in enumerate(FIELDS)}
@@ -89,17 +101,45 @@ def similarity(vocab: Vocabulary, ca: np.ndarray, cb: np.ndarray) -> np.ndarray:
     return np.asarray(scores, dtype=np.float32)[inverse]
 
 
-def _address_similarity(vocab: Vocabulary, ca: np.ndarray, cb: np.ndarray) -> np.ndarray:
-    """The better of two similarities: words in any order (APT 4 1200 MAIN ST), and the line
-    as typed, which survives a space lost or gained inside a word (PORTEOUSJCRESCENT)."""
+ADDRESS_SIMILAR = 0.85
+ADDRESS_SIMILAR_PERCENT = 85
+"""Address similarity from which two different lines are ``similar`` (as a share, and in
+rapidfuzz's percent)."""
+
+
+def _address_similar(vocab: Vocabulary, ca: np.ndarray, cb: np.ndarray) -> np.ndarray:
+    """Whether two different address lines are similar: by the better of two similarities,
+    words in any order (APT 4 1200 MAIN ST), and the line as typed, which survives a space
+    lost or gained inside a word (PORTEOUSJCRESCENT)."""
     if len(ca) == 0:
-        return np.empty(0, np.float32)
+        return np.empty(0, bool)
     ua, ub, inverse = _unique_pairs(ca, cb, len(vocab))
-    a, b = vocab.values[ua], vocab.values[ub]
-    scores = np.maximum(
-        process.cpdist(a, b, scorer=token_sort_ratio, workers=-1, dtype=np.float32),
-        process.cpdist(a, b, scorer=ratio, workers=-1, dtype=np.float32))
-    return (np.asarray(scores, dtype=np.float32) / 100.0)[inverse]
+    similar = np.zeros(len(ua), bool)
+    # Only whether a pair reaches ADDRESS_SIMILAR matters. Both similarities are
+    # 1 − (insertions and deletions) / (both lengths), and an edit must insert or delete
+    # every character one line has more of than the other (words sorted keep their
+    # characters: standardised lines have single spaces): a pair whose characters in common
+    # cannot reach it is not similar (more than 99% of the candidate pairs, two families'
+    # homes), and is never handed to rapidfuzz.
+    counts = vocab.char_counts
+    common = np.minimum(counts[ua], counts[ub]).sum(axis=1, dtype=np.int64)
+    total = vocab.lengths[ua].astype(np.int64) + vocab.lengths[ub]
+    maybe = np.flatnonzero(200 * common >= ADDRESS_SIMILAR_PERCENT * total)
+    if len(maybe) == 0:
+        return similar[inverse]
+    a, b = vocab.values[ua[maybe]], vocab.values[ub[maybe]]
+    # Scores under a cutoff below the threshold come back as 0 (rapidfuzz may stop early);
+    # from it up they are exact. Word order is tried only where the line as typed fails.
+    cutoff = ADDRESS_SIMILAR_PERCENT - 5
+    close = np.asarray(process.cpdist(a, b, scorer=ratio, workers=-1, dtype=np.float32,
+                                      score_cutoff=cutoff)) / 100.0 >= ADDRESS_SIMILAR
+    rest = np.flatnonzero(~close)
+    if len(rest):
+        any_order = process.cpdist(a[rest], b[rest], scorer=token_sort_ratio, workers=-1,
+                                   dtype=np.float32, score_cutoff=cutoff)
+        close[rest] = np.asarray(any_order) / 100.0 >= ADDRESS_SIMILAR
+    similar[maybe] = close
+    return similar[inverse]
 
 
 def _both(a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -135,8 +175,9 @@ def _given_level(rec: Records, ga: np.ndarray, gb: np.ndarray, ta: np.ndarray, t
     lv = np.zeros(len(idx), np.int8)
     if top == 4:
         lv[jw >= 0.85] = 1
-        lv[(jw < 0.85) & rest] = np.where(
-            _one_edit(rec.given, a[rest & (jw < 0.85)], b[rest & (jw < 0.85)]), 1, 0)
+        far = rest & (jw < 0.85)
+        lv[far] = np.where(_one_edit(rec.given, a[far], b[far])
+                           | _within_edits(rec.given, a[far], b[far], 2, TWO_EDITS_LENGTH), 1, 0)
         lv[jw >= 0.92] = 2
         loose = np.flatnonzero(rest & (jw < 0.92))
         if len(loose):
@@ -155,18 +196,32 @@ def _given_level(rec: Records, ga: np.ndarray, gb: np.ndarray, ta: np.ndarray, t
 def _one_edit(vocab: Vocabulary, ca: np.ndarray, cb: np.ndarray) -> np.ndarray:
     """One insertion, deletion, substitution or adjacent swap apart (NIA / NIW: short names
     fall under the Jaro-Winkler bands), for names of three letters or more."""
+    return _within_edits(vocab, ca, cb, 1, 3)
+
+
+def _within_edits(vocab: Vocabulary, ca: np.ndarray, cb: np.ndarray, edits: int,
+                  min_length: int) -> np.ndarray:
+    """At most ``edits`` insertions, deletions, substitutions or adjacent swaps apart (OSA),
+    both names of ``min_length`` letters or more."""
     if len(ca) == 0:
         return np.zeros(0, bool)
     ua, ub, inverse = _unique_pairs(ca, cb, len(vocab))
     lengths = vocab.lengths
-    # Only names of similar length can be one edit apart: the rest need no distance.
-    ok = (np.minimum(lengths[ua], lengths[ub]) >= 3) & (np.abs(lengths[ua] - lengths[ub]) <= 1)
+    # Only names of similar length can be that close: the rest need no distance.
+    ok = ((np.minimum(lengths[ua], lengths[ub]) >= min_length)
+          & (np.abs(lengths[ua] - lengths[ub]) <= edits))
     out = np.zeros(len(ua), bool)
     if ok.any():
         dist = process.cpdist(vocab.values[ua[ok]], vocab.values[ub[ok]], scorer=OSA.distance,
-                              workers=-1)
-        out[ok] = np.asarray(dist) <= 1
+                              workers=-1, score_cutoff=edits)
+        out[ok] = np.asarray(dist) <= edits
     return out[inverse]
+
+
+TWO_EDITS_LENGTH = 5
+"""Names of this many letters or more two edits apart are similar: an OCR'd or mistyped name
+often has two letters wrong (CHELSEY / CBELSEV, WALKER / WA1KFR), and two children's names of
+that length seldom are so close."""
 
 
 def _near_nickname(rec: Records, a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -229,9 +284,19 @@ def _surname_level(rec: Records, fa: np.ndarray, fb: np.ndarray, ta: np.ndarray,
                     sim = np.zeros(len(fuzzy_rows), np.float32)
                     sim[both] = similarity(rec.tokens, x[both], y[both])
                     fbest = np.maximum(fbest, sim)
+        # The whole surnames as well: a misread letter may split a name or join two.
+        whole = _both(fa[idx][fuzzy_rows], fb[idx][fuzzy_rows])
+        if whole.any():
+            fbest[whole] = np.maximum(fbest[whole], similarity(
+                rec.surnames, fa[idx][fuzzy_rows][whole], fb[idx][fuzzy_rows][whole]))
         best[fuzzy_rows] = fbest
     lv = np.zeros(len(idx), np.int8)
     if child:
+        # Two misread letters leave a long surname under the Jaro-Winkler band.
+        far = fuzzy_rows[best[fuzzy_rows] < 0.88]
+        if len(far):
+            lv[far] = _within_edits(rec.surnames, fa[idx][far], fb[idx][far], 2,
+                                    TWO_EDITS_LENGTH)
         lv[best >= 0.88] = 1
         lv[best >= 0.94] = 2
         lv[shared] = 3
@@ -244,19 +309,19 @@ def _surname_level(rec: Records, fa: np.ndarray, fb: np.ndarray, ta: np.ndarray,
     return level
 
 
-def _dob_level(da: np.ndarray, db: np.ndarray) -> np.ndarray:
+def _dob_level(da: np.ndarray, db: np.ndarray, digits_a: np.ndarray | None = None,
+               digits_b: np.ndarray | None = None) -> np.ndarray:
+    """Levels of two birth dates (YYYYMMDD, 0 missing); ``digits_a``/``digits_b``: the same
+    dates as :func:`matching.standardise.decimal_nibbles` codes, if already made."""
     level = np.full(len(da), MISSING, dtype=np.int8)
     ok = (da > 0) & (db > 0)
     a, b = da[ok].astype(np.int64), db[ok].astype(np.int64)
+    if digits_a is None or digits_b is None:
+        digits_a, digits_b = decimal_nibbles(da, 8), decimal_nibbles(db, 8)
+    one_digit = digits_differ(digits_a[ok], digits_b[ok]) == 1
     ya, yb = a // 10000, b // 10000
     ma, mb = (a // 100) % 100, (b // 100) % 100
     dda, ddb = a % 100, b % 100
-    digits_differ = np.zeros(len(a), np.int8)
-    x, y = a.copy(), b.copy()
-    for _ in range(8):
-        digits_differ += (x % 10 != y % 10)
-        x //= 10
-        y //= 10
     lv = np.ones(len(a), np.int8)
     lv[np.abs(ya - yb) >= DOB_APART_YEARS] = DOB_DECADES
     lv[ya == yb] = 2
@@ -265,7 +330,7 @@ def _dob_level(da: np.ndarray, db: np.ndarray) -> np.ndarray:
     lv[(ya == yb) & jan1] = 3
     # Days apart, approximately (31-day months): a date keyed a day or two off.
     days = np.abs((ya * 372 + ma * 31 + dda) - (yb * 372 + mb * 31 + ddb))
-    lv[(digits_differ == 1) | ((np.abs(ya - yb) == 1) & (ma == mb) & (dda == ddb))
+    lv[one_digit | ((np.abs(ya - yb) == 1) & (ma == mb) & (dda == ddb))
        | (days <= 3)] = 4
     lv[(ya == yb) & (ma == ddb) & (dda == mb) & (ma != dda)] = 5
     lv[a == b] = 6
@@ -273,22 +338,27 @@ def _dob_level(da: np.ndarray, db: np.ndarray) -> np.ndarray:
     return level
 
 
-def _digits_level(sa: np.ndarray, sb: np.ndarray, digits: int) -> np.ndarray:
-    """Numbers of ``digits`` digits: 2 equal, 1 one digit off or two adjacent digits
-    swapped, 0 otherwise, -1 missing (SSNs, zip codes)."""
-    level = np.full(len(sa), MISSING, dtype=np.int8)
-    ok = (sa >= 0) & (sb >= 0)
-    a, b = sa[ok].astype(np.int64), sb[ok].astype(np.int64)
-    da = np.stack([(a // 10**k) % 10 for k in range(digits)], axis=1)
-    db = np.stack([(b // 10**k) % 10 for k in range(digits)], axis=1)
-    diff = da != db
-    ndiff = diff.sum(axis=1)
-    swap = np.zeros(len(a), bool)
-    for k in range(digits - 1):  # adjacent digits transposed
-        swap |= ((ndiff == 2) & diff[:, k] & diff[:, k + 1]
-                 & (da[:, k] == db[:, k + 1]) & (da[:, k + 1] == db[:, k]))
+def _digits_level(xa: np.ndarray, xb: np.ndarray) -> np.ndarray:
+    """Numbers as :func:`matching.standardise.decimal_nibbles` codes (-1 missing): 2 equal,
+    1 one digit off or two adjacent digits swapped, 0 otherwise, -1 missing (SSNs, zip
+    codes)."""
+    level = np.full(len(xa), MISSING, dtype=np.int8)
+    ok = (xa >= 0) & (xb >= 0)
+    a, b = xa[ok], xb[ok]
+    spread = differing_nibbles(a, b)
+    ndiff = np.bitwise_count(spread)
     lv = np.zeros(len(a), np.int8)
-    lv[(ndiff == 1) | swap] = 1
+    # Two adjacent digits transposed: exactly two neighbouring digits differ, each equal to
+    # the other's.
+    two = np.flatnonzero(ndiff == 2)
+    low = spread[two] & -spread[two]  # the lower differing digit's lowest bit
+    shift = np.bitwise_count(low - 1).astype(np.int64)  # 4 × its position
+    ta, tb = a[two], b[two]
+    swap = ((spread[two] == low * 0x11)
+            & (((ta >> shift) & 0xF) == ((tb >> (shift + 4)) & 0xF))
+            & (((ta >> (shift + 4)) & 0xF) == ((tb >> shift) & 0xF)))
+    lv[ndiff == 1] = 1
+    lv[two[swap]] = 1
     lv[ndiff == 0] = 2
     level[ok] = lv
     return level
@@ -343,19 +413,18 @@ def compare(rec: Records, a: np.ndarray, b: np.ndarray) -> np.ndarray:
     out[:, 1] = _surname_level(rec, rec.last[a], rec.last[b], rec.last_tokens[a],
                                rec.last_tokens[b], child=True)
     _swapped_names(rec, a, b, out)
-    out[:, 2] = _dob_level(rec.dob[a], rec.dob[b])
-    out[:, 3] = _digits_level(rec.ssn[a], rec.ssn[b], 9)
+    out[:, 2] = _dob_level(rec.dob[a], rec.dob[b], rec.dob_digits[a], rec.dob_digits[b])
+    out[:, 3] = _digits_level(rec.ssn_digits[a], rec.ssn_digits[b])
     out[:, 4] = _equal_level(rec.sex[a], rec.sex[b])
     out[:, 5] = _equal_level(rec.county[a], rec.county[b])
-    out[:, 6] = _digits_level(rec.zip[a], rec.zip[b], 5)
+    out[:, 6] = _digits_level(rec.zip_digits[a], rec.zip_digits[b])
     addr = np.full(len(a), MISSING, np.int8)
     xa, xb = rec.address[a], rec.address[b]
     ok = np.flatnonzero(_both(xa, xb))
     same = xa[ok] == xb[ok]
     lv = np.where(same, 2, 0).astype(np.int8)
     if (~same).any():
-        sim = _address_similarity(rec.addresses, xa[ok][~same], xb[ok][~same])
-        lv[~same] = np.where(sim >= 0.85, 1, 0)
+        lv[~same] = _address_similar(rec.addresses, xa[ok][~same], xb[ok][~same])
     addr[ok] = lv
     out[:, 7] = addr
     out[:, 8] = _given_level(rec, rec.parent_first[a], rec.parent_first[b],
@@ -364,7 +433,28 @@ def compare(rec: Records, a: np.ndarray, b: np.ndarray) -> np.ndarray:
                                rec.parent_tokens[a], rec.parent_tokens[b], child=False)
     _parent_surname_echo(rec, a, b, out[:, 9])
     out[:, 10] = _middle_level(rec, a, b)
+    out[:, 11] = _surname_parent_level(rec, a, b)
     return out
+
+
+def _surname_parent_level(rec: Records, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Where one record has no surname for the child but names a parent: whether the other
+    record's surname for the child is among that parent's (a child mostly carries the
+    mother's). 1 a surname token in common, 0 none, -1 otherwise (both children's surnames
+    there, or nothing to compare)."""
+    level = np.full(len(a), MISSING, np.int8)
+    for own, other in ((a, b), (b, a)):
+        rows = np.flatnonzero((rec.last[own] < 0) & (rec.last[other] >= 0)
+                              & (rec.parent_tokens[own][:, 0] >= 0))
+        if len(rows) == 0:
+            continue
+        parent, child = rec.parent_tokens[own[rows]], rec.last_tokens[other[rows]]
+        shared = np.zeros(len(rows), bool)
+        for k in range(MAX_TOKENS):
+            for m in range(MAX_TOKENS):
+                shared |= (parent[:, k] == child[:, m]) & (parent[:, k] >= 0)
+        level[rows] = shared
+    return level
 
 
 def _middle_level(rec: Records, a: np.ndarray, b: np.ndarray) -> np.ndarray:

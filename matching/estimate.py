@@ -35,6 +35,12 @@ FLOOR = 1e-7
 M_FLOOR = 1e-3
 CONFIDENT = np.log(20.0)
 """Odds above which a pair counts as a match when m is estimated (20:1)."""
+FAMILY_CONFIDENT = np.log(1000.0)
+"""The same for the family's fields (surname, parents, home), whose m is judged by the child's
+own fields: a family field seldom differs between a child's records (the surname in 1 pair in
+1,000 on the independent files), so the few namesakes that 20:1 admits (a common first name,
+one birth date and sex) would outnumber the true pairs that differ; at 1000:1 they are all
+but gone, and statewide there are still hundreds of thousands of pairs to count."""
 JOINT_SHRINK = 200.0
 """Pseudo-pairs of the independence model added to each joint table (sparse cells stay near
 independence)."""
@@ -52,6 +58,12 @@ RARITY_STEP bits from −6 to +22: bits / RARITY_STEP + RARITY_OFFSET (:func:`ra
 a finer step multiplies the patterns EM goes over, for no change in the links)."""
 PATTERN_CHUNK = 2_000_000
 """Pairs whose agreement patterns are packed and counted at once (:func:`patterns`)."""
+FIRST_FIELD, DOB_FIELD = 0, 2
+"""Indexes of the child's first name and date of birth among the compared fields."""
+SURNAME_EXACT, DOB_EXACT = 4, 6
+TWIN_FIRST_LEVELS = (0, 1)
+"""First-name levels (different, similar) at which a pair with the same surname and birth date
+may be twins (:meth:`Model.twin_correction`)."""
 
 
 def surname_bucket(levels: np.ndarray) -> np.ndarray:
@@ -93,6 +105,13 @@ class Model:
     """Fields present in the candidate pairs whose m EM could never estimate (no pair was
     confident enough by the fields that judge it): their m is the starting guess, and the
     probabilities, and the run's own error estimate, rest on that guess."""
+
+    twin_u: np.ndarray | None = None
+    """Per kind of pair and first-name level of ``TWIN_FIRST_LEVELS``: the chance that two
+    random records are twins, or siblings with one's birth date in the other's place (the
+    same surname and birth date, another first name), beyond the chance of namesakes born
+    the same day. Measured on the pairs within each file (:func:`twin_rates`). None: no
+    correction (a model from before it was measured)."""
 
     def m_for(self, kind: int) -> list[np.ndarray]:
         return self.m_kinds[kind] if self.m_kinds else self.m
@@ -149,6 +168,33 @@ class Model:
             out[ok, g] = table[kinds[ok], bucket[ok], codes[ok]]
         return out
 
+    def twin_correction(self, levels: np.ndarray, kinds: np.ndarray, surname_tf: np.ndarray
+                        ) -> np.ndarray:
+        """log2 correction of each pair's weight where the surnames and birth dates agree
+        exactly and the first names differ. Among non-matches such a pair is a twin far more
+        often than the fields' u say when the surname is rare, and less often when it is
+        common: the same-surname u of the birth date is an average over every shared
+        surname, most of them common. The pattern's u is taken as namesakes born the same day
+        by chance (the surname's frequency ``surname_tf`` times the plain u of the birth date
+        and first name) plus the twins, ``twin_u``, in place of the product of the
+        same-surname u."""
+        out = np.zeros(len(levels))
+        if self.twin_u is None or not self.twin_u.any():
+            return out
+        first = levels[:, FIRST_FIELD]
+        twin_like = ((levels[:, SURNAME_FIELD] == SURNAME_EXACT)
+                     & (levels[:, DOB_FIELD] == DOB_EXACT) & np.isin(first, TWIN_FIRST_LEVELS))
+        rows = np.flatnonzero(twin_like)
+        if len(rows) == 0:
+            return out
+        same = self.u_for(1)
+        level = first[rows]
+        tf = surname_tf[rows]
+        product = tf * same[DOB_FIELD][DOB_EXACT] * same[FIRST_FIELD][level]
+        chance = tf * self.u[DOB_FIELD][DOB_EXACT] * self.u[FIRST_FIELD][level]
+        out[rows] = np.log2(product) - np.log2(chance + self.twin_u[kinds[rows], level])
+        return out
+
     def weights(self, kind: int = 0, bucket: int = 0) -> list[np.ndarray]:
         table = self.weight_table()[kind, bucket]
         return [table[f, : len(u)] for f, u in enumerate(self.u)]
@@ -180,12 +226,16 @@ class Model:
                 "never_for": [[field_names[f], level] for f, level in self.never_for],
                 "em_converged": self.converged, "m_from_passes": self.passes_used,
                 "m_not_estimated": [field_names[f] for f in self.m_guessed],
-                "dependent_groups": groups, "household_mates": self.household_mates}
+                "dependent_groups": groups, "household_mates": self.household_mates,
+                "twin_u": None if self.twin_u is None else self.twin_u.tolist()}
 
     @classmethod
     def from_dict(cls, data: dict[str, object], field_names: tuple[str, ...]) -> Model:
         fields = data["fields"]
         assert isinstance(fields, dict)
+        # A field compared since the model was saved weighs nothing in it (m = u).
+        neutral = [{"level": i, "m": 0.5, "u": 0.5} for i in range(2)]
+        fields = {name: fields.get(name, neutral) for name in field_names}
         m = [np.array([lv["m"] for lv in fields[f]]) for f in field_names]
         u = [np.array([lv["u"] for lv in fields[f]]) for f in field_names]
         u_same = [np.array([lv.get("u_same_surname", lv["u"]) for lv in fields[f]])
@@ -206,6 +256,8 @@ class Model:
                    never_for=tuple((index[name], int(level)) for name, level in never_for),
                    household_mates=(None if data.get("household_mates") is None
                                     else float(data["household_mates"])),
+                   twin_u=(None if data.get("twin_u") is None
+                           else np.asarray(data["twin_u"], dtype=np.float64)),
                    groups=tuple(tuple(index[name] for name in g["fields"]) for g in groups),
                    m_joint=[[np.array(g["m_joint"][kind]) for g in groups]
                             for kind in PAIR_KINDS] if groups else None,
@@ -405,7 +457,7 @@ def anchored_em(levels: np.ndarray, kinds: np.ndarray, counts: np.ndarray,
                 reviewed: tuple[np.ndarray, np.ndarray] | None = None,
                 never_for: tuple[tuple[int, int], ...] = (),
                 rarity: np.ndarray | None = None, rarity_fields: tuple[int, ...] = (),
-                start: Model | None = None) -> Model:
+                start: Model | None = None, twin_u: np.ndarray | None = None) -> Model:
     """EM in which no field votes for its own m and only the child's own identifiers vote.
 
     ``levels``: distinct comparison patterns of the candidate pairs (patterns × fields) with
@@ -425,8 +477,9 @@ def anchored_em(levels: np.ndarray, kinds: np.ndarray, counts: np.ndarray,
     two namesakes born the same day when the SSN's m is estimated). Where the other person
     fields cannot give those odds to even ``MIN_CONFIDENT`` pairs (no SSN on both sides), the
     child's surname joins them. The m of a family field (surname, parents, address, zip,
-    county) is taken among the pairs whose person fields give those odds, and so is the m of
-    each dependent group's joint level (``groups``). Plain EM over all fields finds families
+    county) is taken among the pairs whose person fields give odds of 1000:1
+    (``FAMILY_CONFIDENT``), and so is the m of each dependent group's joint level
+    (``groups``). Plain EM over all fields finds families
     rather than children: siblings agree on every family field, and a mixture model happily
     calls that cluster the matches. Membership of the confident pairs is hard (20:1): with
     soft weights over every candidate the long tail of weakly similar non-matches, thousands
@@ -438,6 +491,11 @@ def anchored_em(levels: np.ndarray, kinds: np.ndarray, counts: np.ndarray,
     ``rarity_fields`` where the names agree: the evidence a name gives is weighed as when
     pairs are scored, by how common the name is (twenty children named MARIA GARCIA born on
     one day are no surprise in a statewide file; two named YATNIANN COLEMAN are).
+
+    ``twin_u``: the twins' share of non-matches agreeing on surname and birth date
+    (:attr:`Model.twin_u`), counted against the first name's level as when pairs are scored:
+    else twins with a rare surname, confident by the birth date and surname, teach the first
+    name's m that a match often has another first name.
 
     ``start``: a model of the same pairs to start from (its m and priors) rather than EM's
     guess: the second fit, with the same-surname u, converges in a few iterations.
@@ -473,22 +531,31 @@ def anchored_em(levels: np.ndarray, kinds: np.ndarray, counts: np.ndarray,
         confirmed_hot = one_hot(reviewed[0], n_levels)
         confirmed_kinds = reviewed[1]
     confirmed_found = np.bincount(confirmed_kinds, minlength=n_kinds).astype(np.float64)
-    conditional = Model(m=m, u=u, prior={}, u_same_surname=u_same_surname)
+    conditional = Model(m=m, u=u, prior={}, u_same_surname=u_same_surname, twin_u=twin_u)
     bucket = surname_bucket(levels).astype(bool)
+    surname_tf = np.full(len(levels), u[SURNAME_FIELD][-1])
+    if rarity is not None and SURNAME_FIELD in rarity_fields:
+        surname_tf = surname_tf * 2.0 ** -rarity_bits(rarity[:, rarity_fields.index(SURNAME_FIELD)])
+    twin_log = conditional.twin_correction(levels, kinds, surname_tf) * np.log(2.0)
     log_u_plain = [onehots[f] @ np.log(u[f]) for f in range(n_fields)]
     log_u = [np.where(bucket, onehots[f] @ np.log(conditional.u_for(1)[f]), log_u_plain[f])
              for f in range(n_fields)]
     iteration, converged = 0, False
     estimated: set[int] = set()
     with_surname: set[int] = set()
+    # log m of each pattern's level, gathered (the one-hot product's value, without a
+    # patterns × levels product per field and iteration); 0 where the level is missing.
+    level_at = [np.maximum(levels[:, f], 0) for f in range(n_fields)]
     for iteration in range(1, max_iterations + 1):  # noqa: B007
         log_ratio = []
         for f in range(n_fields):
             per_kind = np.stack([np.log(mk[k][f]) for k in range(n_kinds)])
-            log_ratio.append((onehots[f] * per_kind[kinds]).sum(axis=1) - log_u[f])
+            log_m = np.where(present[:, f], per_kind[kinds, level_at[f]], 0.0)
+            log_ratio.append(log_m - log_u[f])
         if rarity is not None:
             for j, f in enumerate(rarity_fields):
                 log_ratio[f] = log_ratio[f] + rarity_bits(rarity[:, j]) * np.log(2.0)
+        log_ratio[FIRST_FIELD] = log_ratio[FIRST_FIELD] + twin_log
         for f, level in never_for:  # never evidence for a match, here as when scoring
             log_ratio[f] = np.where(levels[:, f] == level, np.minimum(log_ratio[f], 0.0),
                                     log_ratio[f])
@@ -517,7 +584,9 @@ def anchored_em(levels: np.ndarray, kinds: np.ndarray, counts: np.ndarray,
                 evidence = evidence + log_ratio[extra]
             # Classification step: a pair counts towards m when its evidence says match (see
             # the docstring on hard membership).
-            g = (base + evidence > CONFIDENT).astype(np.float64) * counts
+            confident = (CONFIDENT if f in person and f not in with_surname
+                         else FAMILY_CONFIDENT)
+            g = (base + evidence > confident).astype(np.float64) * counts
             if f in person and f not in thin | with_surname and g.sum() < MIN_CONFIDENT:
                 # The fellow person fields cannot vouch for a pair on their own (no SSN on
                 # both sides: a birth date, sex and middle initial among millions of possible
@@ -526,7 +595,7 @@ def anchored_em(levels: np.ndarray, kinds: np.ndarray, counts: np.ndarray,
                 # still differs on the middle name and the first name.
                 with_surname.add(f)
                 evidence = person_sum - log_ratio[f] + log_ratio[SURNAME_FIELD]
-                g = (base + evidence > CONFIDENT).astype(np.float64) * counts
+                g = (base + evidence > FAMILY_CONFIDENT).astype(np.float64) * counts
             # Among the confident pairs, the few non-matches the evidence still admits (1 in
             # 20 at the threshold) would outnumber the true pairs that disagree on a field the
             # truth rarely changes (namesakes born the same day against children whose
@@ -565,7 +634,7 @@ def anchored_em(levels: np.ndarray, kinds: np.ndarray, counts: np.ndarray,
     m_joint = None
     if groups:
         g = (np.log(prior[kinds]) - np.log1p(-prior[kinds])
-             + np.sum([log_ratio[f] for f in person], axis=0) > CONFIDENT) * counts
+             + np.sum([log_ratio[f] for f in person], axis=0) > FAMILY_CONFIDENT) * counts
         m_joint = [[] for _ in range(n_kinds)]
         # Confirmed pairs join the confident ones, each with weight 1.
         all_levels, all_kinds = levels, kinds
@@ -585,7 +654,7 @@ def anchored_em(levels: np.ndarray, kinds: np.ndarray, counts: np.ndarray,
     return Model(m=mk[0], u=u, prior={k: float(prior[i]) for i, k in enumerate(PAIR_KINDS)},
                  iterations=iteration, converged=converged, m_kinds=mk,
                  u_same_surname=u_same_surname, groups=tuple(groups), m_joint=m_joint,
-                 never_for=tuple(never_for),
+                 never_for=tuple(never_for), twin_u=twin_u,
                  m_guessed=tuple(f for f in range(n_fields)
                                  if f not in estimated and bool((present[:, f] * counts).any())))
 

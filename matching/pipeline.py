@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
+from collections import deque
+from collections.abc import Callable, Generator, Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -27,6 +28,10 @@ from matching.compare import (
 from matching.compete import Competition
 from matching.compete import probability as compete_probability
 from matching.estimate import (
+    DOB_EXACT,
+    PAIR_KINDS,
+    SURNAME_EXACT,
+    TWIN_FIRST_LEVELS,
     Model,
     anchored_em,
     independent,
@@ -37,7 +42,7 @@ from matching.estimate import (
     rarity_classes,
     surname_bucket,
 )
-from matching.report import error_estimates, match_stats, unblocked_matches
+from matching.report import chain_probability, error_estimates, match_stats, unblocked_matches
 from matching.resolve import components, internal_pairs, one_to_one, resolve
 from matching.score import (
     DECISIONS,
@@ -59,6 +64,8 @@ from matching.standardise import Records, load_nicknames, standardise
 CHUNK = 2_000_000
 COMPARE_CHUNK = 1_000_000
 COMPARE_THREADS = 4
+SCORE_PART = 250_000
+"""Pairs scored at once by one thread (CHUNK is a multiple of it)."""
 MIN_PASS_PAIRS = 50
 N_LEVELS = tuple(len(f.levels) for f in FIELDS)
 GROUPS = tuple(tuple(FIELD_INDEX[f] for f in group) for group in DEPENDENT_GROUPS)
@@ -115,6 +122,25 @@ def compare_all(rec: Records, a: np.ndarray, b: np.ndarray, progress: bool = Fal
                       disable=not progress or len(a) < CHUNK, leave=False):
             pass
     return levels
+
+
+def _in_order(work: Callable[[int], np.ndarray], items: Sequence[int]
+              ) -> Generator[np.ndarray, None, None]:
+    """``work`` on each item on a thread per core (numpy releases the interpreter lock for
+    most of it), the results yielded in the order of ``items``; at most one item more than
+    there are threads is under way or waiting, so memory stays bounded."""
+    workers = min(os.cpu_count() or 1, COMPARE_THREADS)
+    if workers < 2 or len(items) < 2:
+        yield from map(work, items)
+        return
+    with ThreadPoolExecutor(workers) as pool:
+        pending: deque[Future[np.ndarray]] = deque()
+        for item in items:
+            pending.append(pool.submit(work, item))
+            if len(pending) > workers:
+                yield pending.popleft().result()
+        while pending:
+            yield pending.popleft().result()
 
 
 def random_pairs(rec: Records, count: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
@@ -199,8 +225,9 @@ def random_pairs_sharing_surname(rec: Records, count: int, seed: int
 def fit(rec: Records, cand: Candidates, levels: np.ndarray, settings: MatchSettings,
         reviewed: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None) -> Model:
     """u from random record pairs (and from random pairs sharing a surname, for the fields
-    that go with a surname); m and the priors by person-anchored, leave-one-field-out EM over
-    the candidate pairs (:func:`matching.estimate.anchored_em`).
+    that go with a surname), each counted as a non-match as far as a first model says it is
+    one; m and the priors by person-anchored, leave-one-field-out EM over the candidate pairs
+    (:func:`matching.estimate.anchored_em`).
 
     ``reviewed``: clerical decisions as record positions (a, b, confirmed). A worker's answer
     replaces the model's guess in the estimate: confirmed pairs count as matches for every
@@ -239,7 +266,8 @@ def fit(rec: Records, cand: Candidates, levels: np.ndarray, settings: MatchSetti
     totals = np.array([n_left * n_right, n_left * (n_left - 1) / 2,
                        n_right * (n_right - 1) / 2], dtype=np.float64)
 
-    def em(u_same_surname: list[np.ndarray] | None, start: Model | None = None) -> Model:
+    def em(u: list[np.ndarray], u_same_surname: list[np.ndarray] | None,
+           start: Model | None = None, twin_u: np.ndarray | None = None) -> Model:
         return anchored_em(pat, pk, counts, u, N_LEVELS,
                            [FIELD_INDEX[f] for f in PERSON_FIELDS], totals,
                            settings.max_iterations, settings.tolerance,
@@ -247,25 +275,78 @@ def fit(rec: Records, cand: Candidates, levels: np.ndarray, settings: MatchSetti
                            u_same_surname=u_same_surname, groups=GROUPS, reviewed=confirmed,
                            never_for=NEVER_FOR, rarity=pat_rarity,
                            rarity_fields=tuple(FIELD_INDEX[f] for f in rarity_fields),
-                           start=start)
+                           start=start, twin_u=twin_u)
 
-    # Among random pairs that share a surname, true matches are rare in a statewide file but
-    # not in a small one (a tenth of them in FEBRL's 5,000 x 5,000): each pair counts towards
-    # u as a non-match only as far as a first model, with unconditional u, says it is one.
-    first = em(None)
+    # Random pairs hold true matches too: few in a statewide file, but where the files are
+    # small the chance that a random pair matches (the cross prior, 1 in 6,000 in FEBRL's
+    # 5,000 x 5,000) is no longer small beside the u of a specific agreement, and those
+    # matches made most of the random pairs with one birth date or street address there (u
+    # seven times too high, the weight of an exact birth date 2.8 bits short). So each random
+    # pair counts towards u as a non-match only as far as a first model, with unweighted u,
+    # says it is one; among pairs that share a surname (a tenth of them true matches in
+    # FEBRL) the same holds. (The names' rarity classes keep the first u of an exact name:
+    # a name's u is far above the prior, and barely moves.)
+    first = em(u, None)
+    random_kinds = pair_kinds(rec, ra, rb)
+    random_non_match = 1.0 - first.posterior(random_levels, random_kinds)
+    u_non_match = level_shares(random_levels, N_LEVELS, random_non_match)
+    for f in within_only:  # measured within each file instead
+        u_non_match[f] = u[f]
     same_kinds = pair_kinds(rec, sa, sb) if len(sa) else np.zeros(len(same_levels), np.int8)
     non_match = 1.0 - first.posterior(same_levels, same_kinds)
     u_same_surname = level_shares(same_levels, N_LEVELS, non_match)
     for f in within_only:  # not measured on cross pairs sharing a surname either
         u_same_surname[f] = u[f]
-    model = em(u_same_surname, start=first)
+    # Twins, measured within the files with the u of non-matches (the first fit, only there to
+    # weigh the random pairs, goes without).
+    twin_u = twin_rates(rec, levels, kinds, u_non_match)
+    model = em(u_non_match, u_same_surname, start=first, twin_u=twin_u)
     model.household_mates = mates
     model.u_joint = [
         [joint_shares(joint_codes(lv, g, N_LEVELS), w, independent([u_b[f] for f in g]))
          for g in GROUPS]
-        for lv, w, u_b in ((random_levels, np.ones(len(random_levels)), u),
+        for lv, w, u_b in ((random_levels, random_non_match, u_non_match),
                            (same_levels, non_match, u_same_surname))]
     return model
+
+
+def twin_rates(rec: Records, levels: np.ndarray, kinds: np.ndarray, u: list[np.ndarray]
+               ) -> np.ndarray:
+    """:attr:`matching.estimate.Model.twin_u`: per kind of pair (cross, left, right) and
+    first-name level of ``TWIN_FIRST_LEVELS``, the chance that two random records are twins
+    (same surname and birth date, another first name) beyond namesakes born the same day.
+
+    Counted on the candidate pairs within each file, which are not matches but for a
+    duplicate (a child's two records seldom differ on the first name): those pairs, less the
+    namesakes the fields' own u expect among the file's pairs sharing a surname, over all the
+    file's pairs. A child's co-twin is in the other file as often as in its own (each file
+    holds a share of the same children), and per pair of records a file of N holds 1/N of
+    a child's co-twin: the two files' rates, pooled, serve the cross-source pairs."""
+    out = np.zeros((len(PAIR_KINDS), len(TWIN_FIRST_LEVELS)))
+    surname = levels[:, FIELD_INDEX["last_name"]] == SURNAME_EXACT
+    dob = levels[:, FIELD_INDEX["dob"]] == DOB_EXACT
+    first = levels[:, FIELD_INDEX["first_name"]]
+    excess = np.zeros((3, len(TWIN_FIRST_LEVELS)))
+    pairs = np.zeros(3)
+    for kind, source in ((1, 0), (2, 1)):
+        n = int((rec.source == source).sum())
+        pairs[kind] = n * (n - 1) / 2
+        if n < 2:
+            continue
+        counts = np.bincount(rec.last[(rec.source == source) & (rec.last >= 0)])
+        same_surname = float((counts * (counts - 1) / 2).sum())
+        mask = (kinds == kind) & surname & dob
+        for j, level in enumerate(TWIN_FIRST_LEVELS):
+            found = float(np.count_nonzero(mask & (first == level)))
+            namesakes = (same_surname * u[FIELD_INDEX["dob"]][DOB_EXACT]
+                         * u[FIELD_INDEX["first_name"]][level])
+            excess[kind, j] = max(found - namesakes, 0.0)
+    for kind in (1, 2):
+        if pairs[kind] > 0:
+            out[kind] = excess[kind] / pairs[kind]
+    if pairs[1:].sum() > 0:
+        out[0] = excess[1:].sum(axis=0) / pairs[1:].sum()
+    return out
 
 
 RARITY_FIELDS = ("first_name", "last_name")
@@ -277,11 +358,14 @@ def record_rarity(rec: Records, name: str, u_exact: float, tf_minimum: float) ->
     surname: the term-frequency adjustment an exact agreement on it is scored with (a surname
     by its rarest token, as :func:`matching.compare.term_frequencies` takes the rarest one
     two equal surnames share)."""
+    # A file in which no record has the name at all has an empty vocabulary: nothing to index.
     if name == "first_name":
-        freq = np.where(rec.first >= 0, rec.given_freq[np.clip(rec.first, 0, None)], np.nan)
+        given = np.append(rec.given_freq, np.nan)
+        freq = np.where(rec.first >= 0, given[np.clip(rec.first, 0, None)], np.nan)
     else:
         tokens = rec.last_tokens
-        freq = np.where(tokens >= 0, rec.token_freq[np.clip(tokens, 0, None)], np.inf).min(axis=1)
+        share = np.append(rec.token_freq, np.inf)
+        freq = np.where(tokens >= 0, share[np.clip(tokens, 0, None)], np.inf).min(axis=1)
         freq = np.where(np.isfinite(freq), freq, np.nan)
     with np.errstate(invalid="ignore"):
         return rarity_classes(np.log2(u_exact / np.maximum(freq, tf_minimum)))
@@ -369,13 +453,23 @@ def decide(rec: Records, cand: Candidates, levels: np.ndarray, model: Model,
     competition = Competition.empty(rec.n)
     if known is not None and len(known.a):
         competition.add(known.a, known.b, known.log2_odds)
+
+    def part_log2_odds(s: int) -> np.ndarray:
+        sl = slice(s, s + SCORE_PART)
+        return score(rec, cand.a[sl], cand.b[sl], levels[sl], model, settings.tf_fields,
+                     settings.tf_minimum).log2_odds
+
+    # Parts of a chunk are scored on a thread per core; the chunks are counted among the
+    # rivals in order, one after the other (the same sums, to the last bit, as one thread).
+    parts = _in_order(part_log2_odds, range(0, len(cand), SCORE_PART))
     for s in range(0, len(cand), CHUNK):
         sl = slice(s, s + CHUNK)
-        lo = score(rec, cand.a[sl], cand.b[sl], levels[sl], model, settings.tf_fields,
-                   settings.tf_minimum).log2_odds
+        lo = np.concatenate([next(parts) for _ in range(s, min(s + CHUNK, len(cand)),
+                                                        SCORE_PART)])
         log2_odds[sl] = lo
         cross_chunk = kinds[sl] == 0
         competition.add(cand.a[sl][cross_chunk], cand.b[sl][cross_chunk], lo[cross_chunk])
+    parts.close()  # its threads end here
     # Probabilities chunk by chunk (no 8-byte array over every candidate pair).
     within_parts, keep_parts = [np.empty(0, np.int64)], [np.empty(0, np.int64)]
     for s in range(0, len(cand), CHUNK):
@@ -386,6 +480,8 @@ def decide(rec: Records, cand: Candidates, levels: np.ndarray, model: Model,
         keep_parts.append(np.flatnonzero(raw >= settings.review_probability) + s)
     within, keep = np.concatenate(within_parts), np.concatenate(keep_parts)
     cross = np.flatnonzero(kinds == 0)
+    if len(cand) < 2**31:  # positions in four bytes: tens of millions of them statewide
+        cross = cross.astype(np.int32)
     # Each file's provisional persons: a child's two records of one file are not rivals.
     within = within[~sibling_guard(levels[within])]
     pa, pb = cand.a[within], cand.b[within]
@@ -406,7 +502,7 @@ def decide(rec: Records, cand: Candidates, levels: np.ndarray, model: Model,
         ka[kept_cross], kb[kept_cross], ks.log2_odds[kept_cross], provisional)
     ks = ks.with_rivals(adjusted)
     cross_kept = np.full(len(keep), -1, dtype=np.int64)
-    cross_kept[kept_cross] = np.searchsorted(cross, keep[kept_cross])
+    cross_kept[kept_cross] = np.searchsorted(cross, keep[kept_cross].astype(cross.dtype))
     cross_probability[cross_kept[kept_cross]] = ks.probability[kept_cross]
     # Pairs the same-family guard keeps from `match` are missed at any threshold.
     held = np.zeros(len(cross_probability), dtype=bool)
@@ -527,20 +623,23 @@ def finish(rec: Records, candidate_pairs: int, blocking: dict[str, dict[str, int
         edge = (decision == MATCH) & ~is_rejected
         # Strongest first when a cluster is rebuilt: the pair's own evidence less its rivals'.
         ea, eb, ew = ka[edge], kb[edge], (ks.weight - ks.rivals)[edge]
+        ep = ks.probability[edge]
         # Confirmed pairs join the graph whatever their weight.
         if confirm.any():
             ea = np.concatenate([ea, ca[confirm]])
             eb = np.concatenate([eb, cb[confirm]])
             ew = np.concatenate([ew, np.full(int(confirm.sum()), np.inf)])
+            ep = np.concatenate([ep, np.ones(int(confirm.sum()))])
         if known is not None and len(known.person_a):
             # An earlier run's persons hold together, as confirmed pairs do.
             ea = np.concatenate([ea, known.person_a])
             eb = np.concatenate([eb, known.person_b])
             ew = np.concatenate([ew, np.full(len(known.person_a), np.inf)])
+            ep = np.concatenate([ep, np.ones(len(known.person_a))])
         if settings.one_to_one:
             cross_edge = rec.source[ea] != rec.source[eb]
             sel = one_to_one(ea, eb, ew, cross_edge)
-            ea, eb, ew = ea[sel], eb[sel], ew[sel]
+            ea, eb, ew, ep = ea[sel], eb[sel], ew[sel], ep[sel]
         rejected_arr = np.fromiter(rejected, np.int64, len(rejected))
         confirmed_arr = np.fromiter(confirmed, np.int64, len(confirmed))
 
@@ -580,7 +679,8 @@ def finish(rec: Records, candidate_pairs: int, blocking: dict[str, dict[str, int
                      if "over_budget_pairs" not in blocking.get(p.name, {}))
         unblocked = unblocked_matches(rec, used, skipped, scored.a[cross], scored.b[cross],
                                       scored.scores.probability[cross])
-        stats.update(error_estimates(links, unlinked, unblocked["expected_missed_unblocked"]))
+        stats.update(error_estimates(links, unlinked, unblocked["expected_missed_unblocked"],
+                                     _match_row_probability(rec, links, labels, ea, eb, ep)))
         stats.update(unblocked)
         stats["match_threshold"] = match_at
         stats["household_mates_per_record"] = model.household_mates
@@ -681,6 +781,23 @@ def _clerical_agreement(rec: Records, ca: np.ndarray, cb: np.ndarray, confirm: n
     return {"pairs": len(ca), "confirmed": int(confirm.sum()),
             "model_expected_confirmed": round(float(p.sum()), 2),
             "model_agreed": int((would_match == confirm).sum())}
+
+
+def _match_row_probability(rec: Records, links: pd.DataFrame, labels: np.ndarray,
+                           ea: np.ndarray, eb: np.ndarray, ep: np.ndarray) -> np.ndarray:
+    """The probability that each `match` row of ``links`` is right: its own, or for a
+    cluster's pair (joined through other records, often one with a date missing or another
+    address, so weak on its own comparison) that of its strongest chain of links if higher
+    (:func:`matching.report.chain_probability`; ``ea``, ``eb``, ``ep``: the links the
+    persons were resolved from, with their probabilities)."""
+    match = links[links["decision"] == "match"]
+    p = match["match_probability"].to_numpy(np.float64).copy()
+    cluster = (match["basis"] == "cluster").to_numpy()
+    if cluster.any():
+        la, rb = rec.pair_positions(match["left_id"][cluster], match["right_id"][cluster])
+        chain = chain_probability(labels, ea, eb, ep, la, rb)
+        p[cluster] = np.maximum(p[cluster], chain)
+    return p
 
 
 def _unlinked_probability(rec: Records, scored: Decided, match_codes: np.ndarray

@@ -131,15 +131,58 @@ def capture_recapture(weight: np.ndarray, list_a: np.ndarray, list_b: np.ndarray
                                else round(rate, 4)}}
 
 
+def chain_probability(labels: np.ndarray, ea: np.ndarray, eb: np.ndarray, ep: np.ndarray,
+                      a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """For each pair (a, b) of records of one person, the probability of its strongest chain
+    of links: the greatest product of the probabilities ``ep`` of the links (ea, eb) along a
+    path from a to b within the person (0 where there is none).
+
+    If every link of a chain is right, so is the pair: a cluster's pair (two records joined
+    through a third, not by their own comparison) is right at least that often."""
+    out = np.zeros(len(a))
+    if len(a) == 0 or len(ea) == 0:
+        return out
+    inside = labels[ea] == labels[eb]
+    ea, eb = ea[inside], eb[inside]
+    log_p = np.log(np.clip(np.asarray(ep, dtype=np.float64)[inside], 1e-300, 1.0))
+    wanted = np.unique(labels[a])
+    keep = np.isin(labels[ea], wanted)
+    ea, eb, log_p = ea[keep], eb[keep], log_p[keep]
+    edge_label = labels[ea]
+    order = np.argsort(edge_label, kind="stable")
+    ea, eb, log_p, edge_label = ea[order], eb[order], log_p[order], edge_label[order]
+    lo = np.searchsorted(edge_label, wanted, side="left")
+    hi = np.searchsorted(edge_label, wanted, side="right")
+    pair_label = labels[a]
+    for k, lab in enumerate(wanted.tolist()):  # the persons with such pairs: few, and small
+        sa, sb, sw = ea[lo[k]:hi[k]], eb[lo[k]:hi[k]], log_p[lo[k]:hi[k]]
+        rows = np.flatnonzero(pair_label == lab)
+        nodes = np.unique(np.concatenate([sa, sb, a[rows], b[rows]]))
+        ia, ib = np.searchsorted(nodes, sa), np.searchsorted(nodes, sb)
+        best = np.full((len(nodes), len(nodes)), -np.inf)
+        np.fill_diagonal(best, 0.0)
+        np.maximum.at(best, (ia, ib), sw)
+        np.maximum.at(best, (ib, ia), sw)
+        for via in range(len(nodes)):  # Floyd-Warshall in (max, +) on log probabilities
+            best = np.maximum(best, best[:, via, None] + best[None, via, :])
+        out[rows] = np.exp(best[np.searchsorted(nodes, a[rows]), np.searchsorted(nodes, b[rows])])
+    return out
+
+
 def error_estimates(links: pd.DataFrame, unlinked_probability: np.ndarray,
-                    unblocked: float = 0.0) -> dict[str, Any]:
+                    unblocked: float = 0.0, match_probability: np.ndarray | None = None
+                    ) -> dict[str, Any]:
     """Expected errors from the posterior probabilities (after rivals), without labels.
 
     Among the written `match` pairs, each is wrong with probability 1 − p; among the other
     candidate pairs (review pairs and those below review), each is a true match with
     probability p. ``unblocked``: the true pairs blocking never proposed
-    (:func:`unblocked_matches`), all of them missed."""
+    (:func:`unblocked_matches`), all of them missed. ``match_probability``: the probability
+    each `match` row (in order) is right, where it is not its ``match_probability`` (a
+    cluster's pair, right whenever its chain of links is: :func:`chain_probability`)."""
     matches = links[links["decision"] == "match"]["match_probability"].to_numpy(float)
+    if match_probability is not None:
+        matches = np.asarray(match_probability, dtype=np.float64)
     review = links[links["decision"] == "review"]["match_probability"].to_numpy(float)
     expected_false = float((1 - matches).sum())
     expected_missed = float(np.asarray(unlinked_probability, dtype=np.float64).sum()) + unblocked

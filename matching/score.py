@@ -75,10 +75,16 @@ def score(rec: Records, a: np.ndarray, b: np.ndarray, levels: np.ndarray, model:
     kinds = pair_kinds(rec, a, b)
     bucket = surname_bucket(levels)
     contrib = np.zeros(levels.shape, dtype=np.float32)
+    # table[kind, bucket, f, level] as one gather from the flat table per field (no masked
+    # copies of the pairs); a missing level keeps 0.
+    n_fields, width = table.shape[2], table.shape[3]
+    flat = table.reshape(-1)
+    row = (kinds.astype(np.int32) * 2 + bucket) * (n_fields * width)
     for f in range(levels.shape[1]):
         col = levels[:, f]
-        present = col >= 0
-        contrib[present, f] = table[kinds[present], bucket[present], f, col[present]]
+        contrib[:, f] = np.where(col >= 0, flat[row + f * width + np.maximum(col, 0)], 0.0)
+    surname = FIELD_INDEX["last_name"]
+    surname_tf = np.full(len(a), model.u[surname][-1])
     for name in tf_fields:
         f = FIELD_INDEX[name]
         tf = term_frequencies(rec, a, b, levels, name, tf_minimum)
@@ -86,6 +92,12 @@ def score(rec: Records, a: np.ndarray, b: np.ndarray, levels: np.ndarray, model:
         # The frequency replaces the random-pair u of an exact agreement.
         u_exact = model.u[f][-1]
         contrib[has, f] += np.log2(u_exact / tf[has]).astype(np.float32)
+        if f == surname:
+            surname_tf[has] = tf[has]
+    # Twins: the same surname and birth date, another first name (counted with the first name,
+    # which is what tells them apart, so the person evidence falls too).
+    contrib[:, FIELD_INDEX["first_name"]] += model.twin_correction(
+        levels, kinds, surname_tf).astype(np.float32)
     # Fields that move together: each group's correction shared among its fields.
     correction = model.dependence(levels, kinds, bucket)
     for g, fields in enumerate(model.groups):

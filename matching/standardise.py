@@ -57,6 +57,11 @@ PLACEHOLDER_SSNS = np.array([123456789, 78051120, 219099999, 987654321], dtype=n
 """SSNs printed on sample cards and in advertisements, never a person's."""
 
 _NON_LETTER = re.compile(r"[^A-Z ]+")
+_ORDINAL = re.compile(r"\b\d+(?:ST|ND|RD|TH)\b")
+_DIGIT_BY_LETTER = re.compile(r"(?<=[A-Z])\d|\d(?=[A-Z])")
+_LOOK_ALIKE = str.maketrans("0123456789", "OIZEASGTBG")
+"""The letter an OCR or a hurried keyer most often turns into each digit (O/0, I/1, Z/2, E/3,
+A/4, S/5, G/6, T/7, B/8, G/9)."""
 _NON_ALNUM = re.compile(r"[^A-Z0-9 ]+")
 _SPACES = re.compile(r"\s+")
 
@@ -71,8 +76,12 @@ def fold(text: object) -> str:
 
 
 def clean_name(text: object) -> str:
-    """Letters and single spaces: apostrophes vanish (O'NEAL → ONEAL), hyphens split."""
+    """Letters and single spaces: apostrophes vanish (O'NEAL → ONEAL), hyphens split. A digit
+    next to a letter is a misread letter (GAI7FAN → GAITFAN, HE5COUT → HESCOUT), not a break
+    between two names; an ordinal (3RD) goes."""
     s = fold(text).replace("'", "").replace("`", "").replace("’", "")
+    s = _ORDINAL.sub(" ", s)
+    s = _DIGIT_BY_LETTER.sub(lambda digit: digit.group().translate(_LOOK_ALIKE), s)
     s = _NON_LETTER.sub(" ", s)
     return _SPACES.sub(" ", s).strip()
 
@@ -195,6 +204,30 @@ class Vocabulary:
         return np.fromiter((ord(v[0]) if v else 0 for v in self.values), np.int32,
                            len(self.values))
 
+    @cached_property
+    def char_counts(self) -> np.ndarray:
+        """How often each character occurs in each value (values × the characters the
+        vocabulary uses): two values' counts bound how similar they can be (an edit must
+        insert or delete every character one has more of)."""
+        lengths = self.lengths.astype(np.int64)
+        size = len(self.values)
+        if size == 0 or not lengths.any():
+            return np.zeros((size, 0), np.uint8)
+        text = np.frombuffer("".join(self.values).encode("utf-32-le"), dtype=np.uint32)
+        _, symbol = np.unique(text, return_inverse=True)
+        width = int(symbol.max()) + 1
+        out = np.zeros((size, width), np.uint8 if lengths.max() < 256 else np.int32)
+        owner = np.repeat(np.arange(size, dtype=np.int64), lengths)
+        ends = np.cumsum(lengths)
+        step = 100_000  # values counted at once: one bincount over all would be large
+        for s in range(0, size, step):
+            e = min(s + step, size)
+            chars = slice(int(ends[s] - lengths[s]), int(ends[e - 1]))
+            counts = np.bincount((owner[chars] - s) * width + symbol[chars],
+                                 minlength=(e - s) * width)
+            out[s:e] = counts.reshape(e - s, width)
+        return out
+
 
 @dataclass
 class Nicknames:
@@ -218,13 +251,20 @@ class Nicknames:
         return position, dst[np.repeat(start, counts) + offsets]
 
     def equivalent(self, a: np.ndarray, b: np.ndarray, size: int) -> np.ndarray:
-        lo, hi = np.minimum(a, b).astype(np.int64), np.maximum(a, b).astype(np.int64)
-        keys = lo * size + hi
-        pos = np.searchsorted(self.pair_keys, keys)
-        pos = np.minimum(pos, max(len(self.pair_keys) - 1, 0))
+        out = np.zeros(len(a), dtype=bool)
         if len(self.pair_keys) == 0:
-            return np.zeros(len(a), dtype=bool)
-        return (self.pair_keys[pos] == keys) & (a >= 0) & (b >= 0)
+            return out
+        # Most names have no nickname: only pairs of two names the table holds are looked up.
+        # (One slot more, never set: a missing code, -1, lands there.)
+        listed = np.zeros(size + 1, dtype=bool)
+        listed[self.pair_keys // size] = True
+        listed[self.pair_keys % size] = True
+        rows = np.flatnonzero(listed[a] & listed[b])
+        ra, rb = a[rows], b[rows]
+        keys = np.minimum(ra, rb).astype(np.int64) * size + np.maximum(ra, rb).astype(np.int64)
+        pos = np.minimum(np.searchsorted(self.pair_keys, keys), len(self.pair_keys) - 1)
+        out[rows] = self.pair_keys[pos] == keys
+        return out
 
 
 @dataclass
@@ -278,6 +318,19 @@ class Records:
         return self.record_id[self.source == source]
 
     @cached_property
+    def ssn_digits(self) -> np.ndarray:
+        """The SSN as :func:`decimal_nibbles` (-1 missing), made once for every comparison."""
+        return decimal_nibbles(self.ssn, 9)
+
+    @cached_property
+    def zip_digits(self) -> np.ndarray:
+        return decimal_nibbles(self.zip, 5)
+
+    @cached_property
+    def dob_digits(self) -> np.ndarray:
+        return decimal_nibbles(self.dob, 8)
+
+    @cached_property
     def _id_index(self) -> tuple[pd.Index, pd.Index]:
         return (pd.Index(self.record_id[: self.n_left].astype(str)),
                 pd.Index(self.record_id[self.n_left:].astype(str)))
@@ -295,6 +348,34 @@ PER_RECORD = ("record_id", "source", "has_case", "first", "first_token", "middle
               "middle_initial", "last", "last_tokens", "parent_first", "parent_last",
               "parent_tokens", "dob", "ssn", "sex", "county", "zip", "address")
 """The fields of :class:`Records` that hold one value (or row) per record."""
+
+
+NIBBLES = 0x1111111111111111
+"""The lowest bit of each 4-bit digit of a :func:`decimal_nibbles` code."""
+
+
+def decimal_nibbles(values: np.ndarray, digits: int) -> np.ndarray:
+    """The lowest ``digits`` decimal digits of each value, one per 4 bits (binary-coded
+    decimal, int64), -1 where the value is negative (missing). Two numbers differ in as many
+    digits as their codes differ in nibbles: one XOR and a popcount a pair
+    (:func:`digits_differ`) instead of a division and a remainder per digit."""
+    v = values.astype(np.int64)
+    out = np.zeros(len(v), np.int64)
+    for k in range(digits):
+        out |= ((v // 10**k) % 10) << (4 * k)
+    return np.where(v >= 0, out, MISSING)
+
+
+def differing_nibbles(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Per pair of :func:`decimal_nibbles` codes (both present), the lowest bit of each
+    digit that differs."""
+    x = a ^ b
+    return (x | (x >> 1) | (x >> 2) | (x >> 3)) & NIBBLES
+
+
+def digits_differ(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """How many decimal digits differ between two :func:`decimal_nibbles` codes (uint8)."""
+    return np.bitwise_count(differing_nibbles(a, b))
 
 
 def load_nicknames(path: Path | None) -> list[tuple[str, str]]:

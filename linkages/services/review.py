@@ -69,6 +69,7 @@ FIELD_LABELS = {
     "ssn": "SSN (last 4)", "sex": "Sex", "county": "County", "zip": "ZIP",
     "address": "Address", "parent_first_name": "Parent's first name",
     "parent_last_name": "Parent's last name", "middle_name": "Middle name",
+    "surname_parent": "Last name (one record has none) against the parent's",
 }
 
 

@@ -374,6 +374,16 @@ NAMESAKE_PAIRS = np.array([1.6e7, 1.0, 1.0])
 """Possible pairs: 1.6e7 × u(first) × u(date) × u(sex) = 40 namesakes by chance."""
 
 
+@pytest.fixture
+def family_at_20_to_1(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The family's fields judged at the person fields' 20:1: the E step and the names'
+    rarity are then what keeps namesakes out (at 1000:1 these patterns are not counted)."""
+    import matching.estimate
+
+    monkeypatch.setattr(matching.estimate, "FAMILY_CONFIDENT", matching.estimate.CONFIDENT)
+
+
+@pytest.mark.usefixtures("family_at_20_to_1")
 def test_namesakes_among_confident_pairs_do_not_make_the_surname_look_changeable() -> None:
     # The surname's m is measured among pairs the first name, date and sex make confident.
     # Namesakes are 1 in 51 of them, four times the true pairs whose surname changed: counted
@@ -385,6 +395,7 @@ def test_namesakes_among_confident_pairs_do_not_make_the_surname_look_changeable
     assert model.m[1][0] < 0.012
 
 
+@pytest.mark.usefixtures("family_at_20_to_1")
 def test_a_common_first_name_weighs_less_when_m_is_estimated_as_when_pairs_are_scored() -> None:
     # Three times as many namesakes as random pairs would give, all of one common first name
     # (the true pairs' names are rare): weighed at the average name's rate the first name
@@ -400,3 +411,141 @@ def test_a_common_first_name_weighs_less_when_m_is_estimated_as_when_pairs_are_s
     assert model.m[1][0] < 0.008
     classes = rarity_classes(np.array([np.nan, -20.0, 0.4, 3.6, 30.0]))
     assert rarity_bits(classes).tolist() == [0.0, -6.0, 0.0, 4.0, 22.0]
+
+
+def test_the_surname_is_judged_only_by_pairs_the_childs_own_fields_make_near_certain(
+) -> None:
+    # 2,000 true pairs with rare first names (+6 bits), 10 of them with another surname, and
+    # 300 namesakes with an average first name the model puts at about 50:1 (more than
+    # chance would give: names run in cohorts, lists are skewed). At 20:1 the namesakes count,
+    # each as far as its differing surname allows, and feed the surname's disagreement to a
+    # fixed point far above the true 0.5%; at 1000:1 (the family's fields) they are left out.
+    n_true, n_namesakes = 2000, 300
+    surname = np.r_[np.arange(n_true) >= 10, np.zeros(n_namesakes, bool)]
+    ones = np.ones(n_true + n_namesakes)
+    levels = np.c_[ones, surname, ones, np.full(n_true + n_namesakes, -1), ones]
+    classes = rarity_classes(np.r_[np.full(n_true, 6.0), np.zeros(n_namesakes)])
+    unique, counts = np.unique(np.c_[levels, classes].astype(np.int8), axis=0,
+                               return_counts=True)
+    model = anchored_em(unique[:, :5], np.zeros(len(unique), np.int8), counts.astype(float),
+                        NAMESAKE_U, (2, 2, 2, 2, 2), [0, 2, 3, 4], NAMESAKE_PAIRS,
+                        rarity=unique[:, 5:], rarity_fields=(0,))
+    assert model.m[1][0] == pytest.approx(0.005, abs=0.002)
+    assert 1 not in model.m_guessed
+
+
+def _twin_files(within_file_twins: bool) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Census-like files (no parent or home on the left, so no family guard): 30 families
+    whose twins are both on the left, one of them on the right too (``within_file_twins``;
+    else the co-twin is left out), and 20 more where the left holds one twin and the right
+    only the other. Every family has a surname of its own."""
+    from test_match_cli import add
+
+    left, right = person_files(n=1_500, overlap=600)
+    left, right = left.astype(object), right.astype(object)
+    left[["parent_first_name", "parent_last_name", "address", "zip", "county_cd"]] = ""
+    for k in range(50):
+        surname = f"TWINFAMILY{chr(65 + k % 26)}{chr(65 + k // 26)}"
+        family = {"last_name": surname, "dob": f"2012-{1 + k % 12:02d}-{1 + k:02d}",
+                  "sex": "F", "ssn": ""}
+        left = add(left, record_id=f"TA{k}", first_name="ALMA", **family)
+        if k < 30:
+            if within_file_twins:
+                left = add(left, record_id=f"TB{k}", first_name="BERTA", **family)
+            right = add(right, record_id=f"RA{k}", first_name="ALMA", **family)
+        else:
+            right = add(right, record_id=f"RB{k}", first_name="BERTA", **family)
+    return left, right
+
+
+def test_twins_are_measured_within_the_files_and_not_linked_as_one_child(tmp_path: Path
+                                                                         ) -> None:
+    # A rare surname and the same birth date make a pair near certain if the fields were
+    # independent among non-matches, whatever the first name; but the files show that such
+    # pairs with another first name are twins (30 pairs on the left): the 20 co-twins across
+    # the files are not linked, the 30 children whose two records agree still are.
+    left, right = _twin_files(within_file_twins=True)
+    links, _, _ = run_match(tmp_path, left, right)
+    found = matched(links)
+    assert {(f"TA{k}", f"RA{k}") for k in range(30)} <= found
+    assert not {(f"TA{k}", f"RB{k}") for k in range(30, 50)} & found
+
+
+def test_without_twins_in_the_files_the_twin_rate_is_zero() -> None:
+    from matching.pipeline import compare_all, fit
+
+    settings = MatchSettings.from_yaml("config/matching.yaml")
+    for twins in (True, False):
+        left, right = _twin_files(within_file_twins=twins)
+        rec = standardise(left, right)
+        cand = block(rec, settings.passes, settings.max_block)
+        rates = fit(rec, cand, compare_all(rec, cand.a, cand.b), settings).twin_u
+        # 30 twin pairs among the left file's pairs (first names different: level 0), and
+        # the namesakes born the same day, less as many as the u of non-matches expects.
+        left_pairs = rec.n_left * (rec.n_left - 1) / 2
+        if twins:
+            assert rates[1, 0] == pytest.approx(30 / left_pairs, rel=0.3)
+            assert rates[0, 0] > 0
+        else:
+            assert rates[1, 0] < 3 / left_pairs
+
+
+def test_a_digit_in_a_name_is_read_as_the_letter_it_was_mistaken_for() -> None:
+    from matching.standardise import clean_name, surname_tokens
+
+    assert clean_name("Gai7fan") == "GAITFAN"  # not the two names GAI and FAN
+    assert clean_name("HE5COUT") == "HESCOUT"
+    assert surname_tokens("JU2STAI") == ("JUZSTAI", ["JUZSTAI"])
+    assert clean_name("Smith 3rd") == "SMITH"  # an ordinal goes
+
+
+def test_misread_and_mistyped_names_are_similar_not_different() -> None:
+    # OCR and keying errors (pseudopeople's noise): two letters wrong in a long name, a
+    # surname a misread letter split in two, a letter read as a digit.
+    pairs = [("CHELSEY", "CBELSEV", "PHILLIPS", "PHI1LIPS"),
+             ("HANNAH", "HANMAK", "GAITFAN", "GAI FAN"),
+             ("MARIA", "MARIA", "NANNTANN", "MANNTANN"),
+             ("ANA", "EVA", "LEE", "LI"),                 # short names stay different
+             ("SOFIA", "DIEGO", "GARCIA", "NGUYEN")]
+    left = pd.DataFrame({"record_id": [f"L{i}" for i in range(len(pairs))],
+                         "first_name": [p[0] for p in pairs],
+                         "last_name": [p[2] for p in pairs], "dob": "2010-01-01"})
+    right = pd.DataFrame({"record_id": [f"R{i}" for i in range(len(pairs))],
+                          "first_name": [p[1] for p in pairs],
+                          "last_name": [p[3] for p in pairs], "dob": "2010-01-01"})
+    rec = standardise(left, right)
+    n = len(pairs)
+    levels = compare(rec, np.arange(n), np.arange(n) + n)
+    first, last = levels[:, FIELD_INDEX["first_name"]], levels[:, FIELD_INDEX["last_name"]]
+    assert (first[:2] >= 1).all() and (last[:3] >= 1).all()
+    assert first[3] == 0 and last[3] == 0
+    assert first[4] == 0 and last[4] == 0
+
+
+def test_a_missing_surname_is_compared_with_the_parents_on_that_record() -> None:
+    # The CWS record has no surname for the child but names the mother: the CalWORKs
+    # child's surname is hers (the child carries it), or it is not.
+    left = pd.DataFrame({"record_id": ["L0", "L1", "L2"], "first_name": "ANA",
+                         "last_name": ["ZAMUDIO", "ZAMUDIO", ""], "dob": "2010-01-01"})
+    right = pd.DataFrame({"record_id": ["R0", "R1", "R2"], "first_name": "ANA",
+                          "last_name": ["", "ZAMUDIO", ""], "dob": "2010-01-01",
+                          "parent_first_name": "ROSA",
+                          "parent_last_name": ["ZAMUDIO GARCIA", "ZAMUDIO", "PEREZ"]})
+    rec = standardise(left, right)
+    a, b = np.array([0, 1, 0, 2]), np.array([3, 4, 5, 3])
+    level = compare(rec, a, b)[:, FIELD_INDEX["surname_parent"]]
+    # L0/R0: the mother's; L1/R1: both children's surnames there, nothing to add;
+    # L0/R2: another mother's; L2/R0: no child's surname on either record.
+    assert level.tolist() == [1, -1, 0, -1]
+
+
+def test_a_model_saved_before_a_field_was_compared_weighs_it_at_nothing() -> None:
+    from matching.compare import FIELD_NAMES, FIELDS
+
+    sizes = [len(f.levels) for f in FIELDS]
+    model = Model(m=[np.full(s, 1.0 / s) for s in sizes], u=[np.full(s, 1.0 / s) for s in sizes],
+                  prior={"cross": 0.01, "left": 0.01, "right": 0.01})
+    saved = model.to_dict(FIELD_NAMES, tuple(f.levels for f in FIELDS))
+    del saved["fields"]["surname_parent"]
+    again = Model.from_dict(saved, FIELD_NAMES)
+    assert again.weights()[FIELD_INDEX["surname_parent"]].tolist() == [0.0, 0.0]

@@ -56,8 +56,11 @@ def _namesake_files() -> tuple[pd.DataFrame, pd.DataFrame]:
          "address": "12 TULARE ST", "parent_first_name": "JESSICA",
          "parent_last_name": "PEREZ"},
     ])
-    cws = pd.DataFrame([{**child, "record_id": "NC", "county_cd": "37", "zip": "92101",
-                         "address": "9 B ST", "parent_first_name": "", "parent_last_name": ""}])
+    # No home or parent on the CWS record: each namesake is as good a match as the other (in
+    # these files a child's two records never differ on the home: a different one would
+    # count against both).
+    cws = pd.DataFrame([{**child, "record_id": "NC", "county_cd": "", "zip": "",
+                         "address": "", "parent_first_name": "", "parent_last_name": ""}])
     return (pd.concat([left, namesakes], ignore_index=True),
             pd.concat([right, cws], ignore_index=True))
 
