@@ -176,8 +176,7 @@ def _given_level(rec: Records, ga: np.ndarray, gb: np.ndarray, ta: np.ndarray, t
     if top == 4:
         lv[jw >= 0.85] = 1
         far = rest & (jw < 0.85)
-        lv[far] = np.where(_one_edit(rec.given, a[far], b[far])
-                           | _within_edits(rec.given, a[far], b[far], 2, TWO_EDITS_LENGTH), 1, 0)
+        lv[far] = _within_edits(rec.given, a[far], b[far], CLOSE_GIVEN)
         lv[jw >= 0.92] = 2
         loose = np.flatnonzero(rest & (jw < 0.92))
         if len(loose):
@@ -196,25 +195,29 @@ def _given_level(rec: Records, ga: np.ndarray, gb: np.ndarray, ta: np.ndarray, t
 def _one_edit(vocab: Vocabulary, ca: np.ndarray, cb: np.ndarray) -> np.ndarray:
     """One insertion, deletion, substitution or adjacent swap apart (NIA / NIW: short names
     fall under the Jaro-Winkler bands), for names of three letters or more."""
-    return _within_edits(vocab, ca, cb, 1, 3)
+    return _within_edits(vocab, ca, cb, ((3, 1),))
 
 
-def _within_edits(vocab: Vocabulary, ca: np.ndarray, cb: np.ndarray, edits: int,
-                  min_length: int) -> np.ndarray:
-    """At most ``edits`` insertions, deletions, substitutions or adjacent swaps apart (OSA),
-    both names of ``min_length`` letters or more."""
+def _within_edits(vocab: Vocabulary, ca: np.ndarray, cb: np.ndarray,
+                  allowed: tuple[tuple[int, int], ...]) -> np.ndarray:
+    """Few enough insertions, deletions, substitutions or adjacent swaps apart (OSA):
+    ``allowed`` gives (shortest name, edits), the most edits whose length both names reach
+    (one OSA pass over the distinct pairs, whatever the number of rules)."""
     if len(ca) == 0:
         return np.zeros(0, bool)
     ua, ub, inverse = _unique_pairs(ca, cb, len(vocab))
     lengths = vocab.lengths
+    shorter = np.minimum(lengths[ua], lengths[ub])
+    edits = np.full(len(ua), -1, np.int64)
+    for min_length, n in sorted(allowed):
+        edits[shorter >= min_length] = n
     # Only names of similar length can be that close: the rest need no distance.
-    ok = ((np.minimum(lengths[ua], lengths[ub]) >= min_length)
-          & (np.abs(lengths[ua] - lengths[ub]) <= edits))
+    ok = (edits >= 0) & (np.abs(lengths[ua] - lengths[ub]) <= edits)
     out = np.zeros(len(ua), bool)
     if ok.any():
         dist = process.cpdist(vocab.values[ua[ok]], vocab.values[ub[ok]], scorer=OSA.distance,
-                              workers=-1, score_cutoff=edits)
-        out[ok] = np.asarray(dist) <= edits
+                              workers=-1, score_cutoff=int(edits[ok].max()))
+        out[ok] = np.asarray(dist) <= edits[ok]
     return out[inverse]
 
 
@@ -222,6 +225,8 @@ TWO_EDITS_LENGTH = 5
 """Names of this many letters or more two edits apart are similar: an OCR'd or mistyped name
 often has two letters wrong (CHELSEY / CBELSEV, WALKER / WA1KFR), and two children's names of
 that length seldom are so close."""
+CLOSE_GIVEN = ((3, 1), (TWO_EDITS_LENGTH, 2))
+CLOSE_SURNAME = ((TWO_EDITS_LENGTH, 2),)
 
 
 def _near_nickname(rec: Records, a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -285,18 +290,18 @@ def _surname_level(rec: Records, fa: np.ndarray, fb: np.ndarray, ta: np.ndarray,
                     sim[both] = similarity(rec.tokens, x[both], y[both])
                     fbest = np.maximum(fbest, sim)
         # The whole surnames as well: a misread letter may split a name or join two.
-        whole = _both(fa[idx][fuzzy_rows], fb[idx][fuzzy_rows])
+        wa, wb = fa[idx[fuzzy_rows]], fb[idx[fuzzy_rows]]
+        whole = _both(wa, wb)
         if whole.any():
-            fbest[whole] = np.maximum(fbest[whole], similarity(
-                rec.surnames, fa[idx][fuzzy_rows][whole], fb[idx][fuzzy_rows][whole]))
+            fbest[whole] = np.maximum(fbest[whole],
+                                      similarity(rec.surnames, wa[whole], wb[whole]))
         best[fuzzy_rows] = fbest
     lv = np.zeros(len(idx), np.int8)
     if child:
         # Two misread letters leave a long surname under the Jaro-Winkler band.
         far = fuzzy_rows[best[fuzzy_rows] < 0.88]
         if len(far):
-            lv[far] = _within_edits(rec.surnames, fa[idx][far], fb[idx][far], 2,
-                                    TWO_EDITS_LENGTH)
+            lv[far] = _within_edits(rec.surnames, fa[idx[far]], fb[idx[far]], CLOSE_SURNAME)
         lv[best >= 0.88] = 1
         lv[best >= 0.94] = 2
         lv[shared] = 3

@@ -66,6 +66,13 @@ TWIN_FIRST_LEVELS = (0, 1)
 may be twins (:meth:`Model.twin_correction`)."""
 
 
+def twin_pattern(levels: np.ndarray) -> np.ndarray:
+    """Pairs that may be twins: the same surname and birth date, another first name (a
+    level of ``TWIN_FIRST_LEVELS``)."""
+    return ((levels[:, SURNAME_FIELD] == SURNAME_EXACT) & (levels[:, DOB_FIELD] == DOB_EXACT)
+            & np.isin(levels[:, FIRST_FIELD], TWIN_FIRST_LEVELS))
+
+
 def surname_bucket(levels: np.ndarray) -> np.ndarray:
     """1 where the pair's surnames share a token (u then comes from the same-surname table),
     else 0."""
@@ -181,14 +188,11 @@ class Model:
         out = np.zeros(len(levels))
         if self.twin_u is None or not self.twin_u.any():
             return out
-        first = levels[:, FIRST_FIELD]
-        twin_like = ((levels[:, SURNAME_FIELD] == SURNAME_EXACT)
-                     & (levels[:, DOB_FIELD] == DOB_EXACT) & np.isin(first, TWIN_FIRST_LEVELS))
-        rows = np.flatnonzero(twin_like)
+        rows = np.flatnonzero(twin_pattern(levels))
         if len(rows) == 0:
             return out
         same = self.u_for(1)
-        level = first[rows]
+        level = levels[rows, FIRST_FIELD]
         tf = surname_tf[rows]
         product = tf * same[DOB_FIELD][DOB_EXACT] * same[FIRST_FIELD][level]
         chance = tf * self.u[DOB_FIELD][DOB_EXACT] * self.u[FIRST_FIELD][level]

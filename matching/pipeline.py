@@ -30,7 +30,6 @@ from matching.compete import probability as compete_probability
 from matching.estimate import (
     DOB_EXACT,
     PAIR_KINDS,
-    SURNAME_EXACT,
     TWIN_FIRST_LEVELS,
     Model,
     anchored_em,
@@ -41,6 +40,7 @@ from matching.estimate import (
     patterns,
     rarity_classes,
     surname_bucket,
+    twin_pattern,
 )
 from matching.report import chain_probability, error_estimates, match_stats, unblocked_matches
 from matching.resolve import components, internal_pairs, one_to_one, resolve
@@ -323,11 +323,10 @@ def twin_rates(rec: Records, levels: np.ndarray, kinds: np.ndarray, u: list[np.n
     holds a share of the same children), and per pair of records a file of N holds 1/N of
     a child's co-twin: the two files' rates, pooled, serve the cross-source pairs."""
     out = np.zeros((len(PAIR_KINDS), len(TWIN_FIRST_LEVELS)))
-    surname = levels[:, FIELD_INDEX["last_name"]] == SURNAME_EXACT
-    dob = levels[:, FIELD_INDEX["dob"]] == DOB_EXACT
+    twins = twin_pattern(levels)
     first = levels[:, FIELD_INDEX["first_name"]]
-    excess = np.zeros((3, len(TWIN_FIRST_LEVELS)))
-    pairs = np.zeros(3)
+    excess = np.zeros_like(out)
+    pairs = np.zeros(len(PAIR_KINDS))
     for kind, source in ((1, 0), (2, 1)):
         n = int((rec.source == source).sum())
         pairs[kind] = n * (n - 1) / 2
@@ -335,7 +334,7 @@ def twin_rates(rec: Records, levels: np.ndarray, kinds: np.ndarray, u: list[np.n
             continue
         counts = np.bincount(rec.last[(rec.source == source) & (rec.last >= 0)])
         same_surname = float((counts * (counts - 1) / 2).sum())
-        mask = (kinds == kind) & surname & dob
+        mask = (kinds == kind) & twins
         for j, level in enumerate(TWIN_FIRST_LEVELS):
             found = float(np.count_nonzero(mask & (first == level)))
             namesakes = (same_surname * u[FIELD_INDEX["dob"]][DOB_EXACT]
