@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import replace
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
 import pytest
@@ -49,12 +49,15 @@ from linkages.services.scope import Actor, NotFound, PermissionDenied
 from linkages.services.workspace import Conflict, InvalidInput
 
 MakeActor = Callable[[str], Actor]
-TODAY = date(2026, 12, 2)
+# The real local day: the services stamp decisions and approvals with the clock, and a fixed
+# day falls behind them as the calendar moves on. Every other date is relative to it.
+TODAY = workspace.local_today()
+SIGNED = TODAY - timedelta(days=180)
 
 
 def consent_for(session: Session, who: Actor, family_id: int, *, cws: bool = False,
                 calworks: bool = False, basis: LegalBasis = LegalBasis.WIC_10850,
-                recipients: tuple[int, ...] = (), signed: date = date(2026, 6, 1)
+                recipients: tuple[int, ...] = (), signed: date = SIGNED
                 ) -> int:
     c = consent.record(session, who, family_id, consent.ConsentInput(
         signer_name="Rosa Garcia Lopez", signer_relationship=SignerRelationship.PARENT,
@@ -116,11 +119,11 @@ def test_consent_input_is_checked_field_by_field(
     base = consent.ConsentInput(
         signer_name="Rosa", signer_relationship=SignerRelationship.PARENT,
         legal_basis=LegalBasis.WIC_10850, covers_cws=False, covers_calworks=True,
-        purpose="Coordination", signed_on=date(2026, 6, 1))
+        purpose="Coordination", signed_on=SIGNED)
     cases = {
         "programs": {"covers_calworks": False},
         "signed_on": {"signed_on": TODAY + timedelta(days=1)},
-        "expires_on": {"expires_on": date(2027, 6, 2)},
+        "expires_on": {"expires_on": SIGNED + timedelta(days=367)},
         "recipients": {"legal_basis": LegalBasis.CFR42_PART2},
         "signer_name": {"signer_name": "  "},
     }
@@ -220,7 +223,8 @@ def test_every_section_and_change_of_an_out_of_scope_family_is_not_found(
             section(session, la, seeded.garcia, today=TODAY)
     with pytest.raises(NotFound):
         meetings.schedule(session, la, seeded.garcia, meetings.ScheduleInput(
-            MeetingType.CFT, datetime(2026, 12, 10, 10)), today=TODAY)
+            MeetingType.CFT, datetime.combine(TODAY + timedelta(days=8), time(10))),
+            today=TODAY)
     refused = session.scalars(select(AuditEvent.detail).where(
         AuditEvent.action == "family.view_refused", AuditEvent.family_id == seeded.garcia))
     assert all(d["reason"] == "out_of_scope" for d in refused)
@@ -347,13 +351,13 @@ def test_cft_is_scheduled_then_recorded_in_steps_and_then_read_only(
 # --- plan -------------------------------------------------------------------------------------
 
 def test_requirement_follows_the_calworks_composition() -> None:
-    req = family_record.wtw_requirement
-    assert req(1, [date(2015, 1, 1)], TODAY).hours == 30
-    assert req(1, [date(2015, 1, 1), date(2021, 12, 3)], TODAY).hours == 20
-    assert req(1, [date(2020, 12, 2)], TODAY).hours == 30  # sixth birthday today
-    assert req(2, [date(2024, 1, 1)], TODAY).hours == 35
-    assert req(0, [date(2024, 1, 1)], TODAY).hours is None
-    assert "assumed" in req(None, [], TODAY).reason
+    req, on = family_record.wtw_requirement, date(2026, 12, 2)  # a pure rule: any fixed day
+    assert req(1, [date(2015, 1, 1)], on).hours == 30
+    assert req(1, [date(2015, 1, 1), date(2021, 12, 3)], on).hours == 20
+    assert req(1, [date(2020, 12, 2)], on).hours == 30  # sixth birthday today
+    assert req(2, [date(2024, 1, 1)], on).hours == 35
+    assert req(0, [date(2024, 1, 1)], on).hours is None
+    assert "assumed" in req(None, [], on).reason
 
 
 def test_plan_goes_draft_submitted_returned_approved_and_the_next_version_is_a_copy(
@@ -563,7 +567,8 @@ def test_each_page_is_a_bounded_number_of_queries(
             plans.add_activity(session, cws, seeded.garcia, plan.id, plans.ActivityInput(
                 goal.id, f"a{j}", ActivityCategory.PARENTING, PlanProgram.CWS), today=TODAY)
             meetings.schedule(session, cws, seeded.garcia, meetings.ScheduleInput(
-                MeetingType.REVIEW, datetime(2026, 12, 20, 9 + j)), today=TODAY)
+                MeetingType.REVIEW, datetime.combine(TODAY + timedelta(days=18),
+                                                       time(9 + j))), today=TODAY)
             notes.add(session, cws, seeded.garcia, notes.NoteInput(
                 TODAY, ContactType.PHONE, f"n{i}{j}"), today=TODAY)
     session.flush()
