@@ -155,9 +155,9 @@ def main(argv: list[str] | None = None) -> int:
         left, right, truth, blanked = write_inputs(work / "data", with_ssn=variant == "ssn")
         print(f"FEBRL4 {variant}: {blanked} impossible dates of birth (blanked by the reader)",
               file=sys.stderr)
-        config = febrl_config(work / "matching.yaml")
         runs = [(tool, tool, []) for tool in tools]
         if args.specific:
+            config = febrl_config(work / "matching.yaml")
             runs += [(f"{tool} FEBRL-specific", tool,
                       ["--config", str(config)] if tool == "linkages" else SPLINK_FEBRL_EXTRA)
                      for tool in tools]

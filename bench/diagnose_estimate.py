@@ -15,7 +15,8 @@ but keeps its candidate pairs, then splits the actual errors against the estimat
   joined through other records, which the estimate counts at its chain of links), and the
   candidates' calibration split between pairs with and without rivals (other candidates of
   either record): where most records have a match in the other file (FEBRL4), a pair with
-  no rival is far likelier than its Fellegi-Sunter probability.
+  no rival is far likelier than its Fellegi-Sunter probability (what the one-to-one prior
+  of matching.compete counts, where the files hold no families).
 
 The labels are only read here, never by the matcher: this is how the estimate is judged,
 not how it is made.
@@ -39,7 +40,7 @@ from matching import MatchSettings, prepare
 from matching.blocking import block
 from matching.evaluation import truth_pairs
 from matching.pipeline import _Stages, compare_all, decide, family_guard, finish, fit
-from matching.score import pair_kinds, score
+from matching.score import pair_kinds
 
 BANDS = (0.0, 0.05, 0.2, 0.5, 0.8, 0.95, 0.99, 0.999, 1.0001)
 
@@ -102,13 +103,9 @@ def diagnose(left_path: Path, right_path: Path, truth_path: Path,
                             "actual_true": int(truth_flags[sel].sum())})
         return out
 
-    # Each cross candidate's probability before its rivals took their share.
-    alone = np.empty(len(cross))
-    for s in range(0, len(cross), 1_000_000):
-        part = cross[s:s + 1_000_000]
-        alone[s:s + 1_000_000] = score(rec, cand.a[part], cand.b[part], levels[part], model,
-                                       settings.tf_fields, settings.tf_minimum).probability
-    rivalless = np.log2(np.maximum(alone, 1e-300)) - np.log2(np.maximum(p, 1e-300)) < 0.01
+    # A pair without rivals: neither record has another cross-source candidate.
+    ca, cb = cand.a[cross], cand.b[cross]
+    rivalless = (np.bincount(ca, minlength=n)[ca] == 1) & (np.bincount(cb, minlength=n)[cb] == 1)
     by_basis = {}
     for basis in sorted(match["basis"].unique()):
         sel = (match["basis"] == basis).to_numpy()

@@ -20,6 +20,13 @@ ones (62%), and those of twins and siblings from near 1 to their true rate.
 
 Twins and siblings are the commonest competitors: twin B's record competes with twin A's for
 A's record of the other file, so B's pair falls as far as A's is stronger.
+
+The "1" above is the chance that neither record has a match, at the pairwise prior. Where
+most of each file's records do have one (FEBRL4; two extracts of one caseload) that chance is
+small, and a pair whose records have no other candidate is likely whatever its own evidence:
+:func:`one_to_one_prior` lifts every pair's odds, and its rivals', by the share of records
+left unmatched on each side, P = c·o / (1 + c·o + c·Σ rivals). It is used where the files
+hold no families (matching.pipeline.decide says why).
 """
 
 from __future__ import annotations
@@ -44,10 +51,14 @@ def probability(log2_odds: np.ndarray) -> np.ndarray:
 
 @dataclass
 class Competition:
-    """Each record's total odds over its cross-source candidates."""
+    """Each record's total odds over its cross-source candidates, and the one-to-one prior
+    (:func:`one_to_one_prior`) the pairs are weighed with."""
 
     left_total: np.ndarray   # float64 per record position (0 for right records)
     right_total: np.ndarray  # float64 per record position (0 for left records)
+    free_log2: float = 0.0
+    """log2 c: how much likelier a link is between two records whose other candidates are
+    not their matches than between two random records (0: the pairwise prior)."""
 
     @classmethod
     def empty(cls, n: int) -> Competition:
@@ -82,6 +93,27 @@ class Competition:
 
     def adjusted_log2_odds(self, left: np.ndarray, right: np.ndarray, log2_odds: np.ndarray,
                            person: np.ndarray | None = None) -> np.ndarray:
-        """log2 odds of each pair given its records' rivals: o / (1 + rivals)."""
+        """log2 odds of each pair given its records' rivals: c·o / (1 + c·rivals)."""
         rivals = self.rival_odds(left, right, log2_odds, person)
-        return np.clip(log2_odds.astype(np.float64), -1000.0, 1000.0) - np.log2(1.0 + rivals)
+        c = np.exp2(self.free_log2)
+        return (np.clip(log2_odds.astype(np.float64), -1000.0, 1000.0) + self.free_log2
+                - np.log2(1.0 + c * rivals))
+
+
+def one_to_one_prior(left_share: float, right_share: float, n_left: int, n_right: int
+                     ) -> float:
+    """log2 c of the one-to-one prior, from the share of each file's records that have a match.
+
+    Fellegi-Sunter's prior λ is the chance that two random records match: λ = n / (N_l N_r)
+    for n matched pairs. Under the constraint that a record matches at most one record of
+    the other file (a uniform prior over the partial matchings of n links), the odds that
+    records i and j match *against both being unmatched* are n / ((N_l − n)(N_r − n)): λ
+    divided by the shares of unmatched records on each side, (1 − π_l)(1 − π_r). Where few
+    records have a match (a CalWORKs child is in CWS one time in seven) this is a small
+    correction; where nearly every record has one (FEBRL4, or two extracts of one caseload)
+    a pair whose records have no other candidate is a match unless its evidence is clearly
+    against it, as it should be: each record's match must be somewhere. The shares are
+    capped so that one record of each file stays unmatched (the odds stay finite)."""
+    free_left = max(1.0 - left_share, 1.0 / max(n_left, 1))
+    free_right = max(1.0 - right_share, 1.0 / max(n_right, 1))
+    return float(-np.log2(free_left) - np.log2(free_right))

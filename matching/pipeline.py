@@ -25,7 +25,7 @@ from matching.compare import (
     NEVER_FOR,
     compare,
 )
-from matching.compete import Competition
+from matching.compete import Competition, one_to_one_prior
 from matching.compete import probability as compete_probability
 from matching.estimate import (
     DOB_EXACT,
@@ -469,18 +469,28 @@ def decide(rec: Records, cand: Candidates, levels: np.ndarray, model: Model,
         cross_chunk = kinds[sl] == 0
         competition.add(cand.a[sl][cross_chunk], cand.b[sl][cross_chunk], lo[cross_chunk])
     parts.close()  # its threads end here
-    # Probabilities chunk by chunk (no 8-byte array over every candidate pair).
+    cross = np.flatnonzero(kinds == 0)
+    if len(cand) < 2**31:  # positions in four bytes: tens of millions of them statewide
+        cross = cross.astype(np.int32)
+    # The one-to-one prior where the files hold no families (matching.score.household_mates):
+    # where they do, a record's brothers, sisters and namesake parents missing from the other
+    # file look like its match far oftener than random pairs say, and on both
+    # family-structured benchmarks (our generator, the independent model) the pairwise prior
+    # was measured calibrated while the lift (0.86 bits there) made the uncertain pairs
+    # without rivals overconfident by as much (bench/README.md).
+    if not settings.households:
+        competition.free_log2 = _one_to_one(rec, cand, cross, log2_odds, competition)
+    # Probabilities chunk by chunk (no 8-byte array over every candidate pair). A cross pair
+    # is kept if it can reach the review threshold once the one-to-one prior is added.
     within_parts, keep_parts = [np.empty(0, np.int64)], [np.empty(0, np.int64)]
     for s in range(0, len(cand), CHUNK):
         sl = slice(s, s + CHUNK)
         raw = compete_probability(log2_odds[sl])
+        best = compete_probability(log2_odds[sl] + competition.free_log2 * (kinds[sl] == 0))
         within_parts.append(np.flatnonzero((kinds[sl] != 0) & (raw >= PROVISIONAL_PROBABILITY))
                             + s)
-        keep_parts.append(np.flatnonzero(raw >= settings.review_probability) + s)
+        keep_parts.append(np.flatnonzero(best >= settings.review_probability) + s)
     within, keep = np.concatenate(within_parts), np.concatenate(keep_parts)
-    cross = np.flatnonzero(kinds == 0)
-    if len(cand) < 2**31:  # positions in four bytes: tens of millions of them statewide
-        cross = cross.astype(np.int32)
     # Each file's provisional persons: a child's two records of one file are not rivals.
     within = within[~sibling_guard(levels[within])]
     pa, pb = cand.a[within], cand.b[within]
@@ -515,6 +525,36 @@ def decide(rec: Records, cand: Candidates, levels: np.ndarray, model: Model,
     decision = classify(ks, match_at, settings.review_probability, settings.sibling_guard,
                         settings.min_person_weight, settings.households)
     return Decided(ka, kb, ks, decision, match_at, competition, cross_probability, cross_kept)
+
+
+ONE_TO_ONE_ROUNDS = 8
+"""At most this many rounds to the fixed point of the one-to-one prior and the share of
+records matched under it (it moves by hundredths of a bit after two or three)."""
+
+
+def _one_to_one(rec: Records, cand: Candidates, cross: np.ndarray, log2_odds: np.ndarray,
+                competition: Competition) -> float:
+    """log2 of the one-to-one prior (:func:`matching.compete.one_to_one_prior`) at its fixed
+    point: the share of each file's records matched, under the prior that share gives."""
+    free_log2 = 0.0
+    for _ in range(ONE_TO_ONE_ROUNDS):
+        competition.free_log2 = free_log2
+        per_record = np.zeros(rec.n)
+        for s in range(0, len(cross), CHUNK):
+            part = cross[s:s + CHUNK]
+            a, b = cand.a[part], cand.b[part]
+            p = compete_probability(competition.adjusted_log2_odds(a, b, log2_odds[part]))
+            per_record += np.bincount(a, weights=p, minlength=rec.n)
+            per_record += np.bincount(b, weights=p, minlength=rec.n)
+        per_record = per_record.clip(max=1.0)
+        n_left, n_right = rec.n_left, rec.n - rec.n_left
+        new = one_to_one_prior(float(per_record[:n_left].sum()) / max(n_left, 1),
+                               float(per_record[n_left:].sum()) / max(n_right, 1),
+                               n_left, n_right)
+        if abs(new - free_log2) < 0.01:
+            return new
+        free_log2 = new
+    return free_log2
 
 
 def provisional_persons(n: int, a: np.ndarray, b: np.ndarray, max_size: int) -> np.ndarray:
@@ -682,6 +722,8 @@ def finish(rec: Records, candidate_pairs: int, blocking: dict[str, dict[str, int
                                      _match_row_probability(rec, links, labels, ea, eb, ep)))
         stats.update(unblocked)
         stats["match_threshold"] = match_at
+        # log2 of the one-to-one prior's lift over the pairwise prior (matching.compete).
+        stats["one_to_one_prior_log2"] = round(scored.competition.free_log2, 4)
         stats["household_mates_per_record"] = model.household_mates
         # Fields whose m is EM's starting guess: the probabilities, and so the error
         # estimate above, rest on it (the independent model's files show it).
@@ -820,7 +862,7 @@ def _frame(rec: Records, a: np.ndarray, b: np.ndarray, s: Scores, decision: np.n
         "decision": decision,
         "basis": basis,
         # log2 of (1 + the odds of the records' other candidates): what the pair's rivals
-        # take off its log2 odds (matching.compete).
+        # take off its log2 odds, less the one-to-one prior's lift (matching.compete).
         "rivals": np.round(s.rivals, 4),
     })
     for i, col in enumerate(CONTRIBUTION_COLUMNS):
@@ -886,6 +928,7 @@ def explain(left: pd.DataFrame, right: pd.DataFrame, left_id: str, right_id: str
     return {"left_id": str(left_id), "right_id": str(right_id), "fields": rows,
             "prior_weight": float(np.log2(prior / (1 - prior))),
             "match_weight": float(sc.weight[0]), "rivals": float(sc.rivals[0]),
+            "one_to_one_prior": float(scored.competition.free_log2),
             "rival_pairs": _rival_pairs(rec, scored, int(a[0]), int(b[0])),
             "match_probability": float(sc.probability[0]),
             "match_threshold": scored.match_threshold,

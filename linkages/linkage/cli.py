@@ -4,8 +4,9 @@ LINKS.csv holds the five contract columns, then ``basis`` (``model``: the pair's
 decided it; ``cluster``: linked through the resolved person, e.g. the second CalWORKs record
 of a child; ``clerical``: confirmed by a worker; ``sibling_guard``: a review pair the
 twin/sibling guard held back from `match`), ``rivals`` (log2 of one plus the odds of the two
-records' other candidates: match_probability is the probability of prior log2 odds +
-match_weight − rivals, matching.compete) and one ``w_<field>`` column per compared field:
+records' other candidates, less the one-to-one prior's lift where the files hold no families:
+match_probability is the probability of prior log2 odds + match_weight − rivals,
+matching.compete) and one ``w_<field>`` column per compared field:
 its contribution to match_weight (they sum to it). The fitted model (m, u, priors,
 thresholds, blocking passes) is written beside it as ``<LINKS>.model.json``; `explain` can
 reuse it with ``--model``. ``<LINKS>.records.parquet`` holds each record's fingerprint and
@@ -318,8 +319,12 @@ def explain(left_id: str, right_id: str, left_path: str, right_path: str,
                    f"{row['tf_adjustment']:>8.3f} {row['contribution']:>8.3f}")
     click.echo(f"{'match weight':<71} {result['match_weight']:>8.3f}")
     click.echo(f"{'prior (log2 odds)':<71} {result['prior_weight']:>8.3f}")
+    lift = result["one_to_one_prior"]
+    if lift:
+        click.echo(f"{'one-to-one prior: records matched in each file (log2 odds added)':<71} "
+                   f"{lift:>8.3f}")
     click.echo(f"{'rivals: other candidates of these records (log2 odds taken off)':<71} "
-               f"{-result['rivals']:>8.3f}")
+               f"{-(result['rivals'] + lift):>8.3f}")
     for rival in result["rival_pairs"]:
         click.echo(f"  rival pair {rival['left_id']} / {rival['right_id']}: probability "
                    f"{rival['probability_alone']:.4f} alone, {rival['match_probability']:.4f} "

@@ -419,7 +419,8 @@ def pair(session: Session, actor: Actor, link_id: int, ip: str | None = None) ->
                             - _log2_odds(float(link.match_probability)), 4)
         if abs(rivals_log2) > 1e-3:
             running -= rivals_log2
-            steps.append(Step("rivals", "Rivals: other candidates of these records",
+            steps.append(Step("rivals", "Rivals (other candidates of these records) and the "
+                                          "one-to-one prior",
                               -rivals_log2, running))
     rivals = []
     # The other candidates of the CalWORKs record (other CWS records), then of the CWS record.
