@@ -482,11 +482,14 @@ def decide(rec: Records, cand: Candidates, levels: np.ndarray, model: Model,
         competition.free_log2 = _one_to_one(rec, cand, cross, log2_odds, competition)
     # Probabilities chunk by chunk (no 8-byte array over every candidate pair). A cross pair
     # is kept if it can reach the review threshold once the one-to-one prior is added.
+    lift = competition.free_log2
     within_parts, keep_parts = [np.empty(0, np.int64)], [np.empty(0, np.int64)]
     for s in range(0, len(cand), CHUNK):
         sl = slice(s, s + CHUNK)
         raw = compete_probability(log2_odds[sl])
-        best = compete_probability(log2_odds[sl] + competition.free_log2 * (kinds[sl] == 0))
+        # Without a lift (files with families) the same probabilities: not computed again.
+        best = (compete_probability(log2_odds[sl] + lift * (kinds[sl] == 0)) if lift
+                else raw)
         within_parts.append(np.flatnonzero((kinds[sl] != 0) & (raw >= PROVISIONAL_PROBABILITY))
                             + s)
         keep_parts.append(np.flatnonzero(best >= settings.review_probability) + s)
